@@ -1,0 +1,37 @@
+// Versions of dlk and of the libraries it was built with, for --version.
+#include "dlk/cli.h"
+
+#include <fmt/format.h>
+#include <zstd.h>
+
+#include <boost/version.hpp>
+#ifdef DLK_HAVE_TORCH
+#include <torch/version.h>
+#endif
+#ifdef DLK_HAVE_ITK
+#include <itkConfigure.h>
+#endif
+
+#ifndef DLK_VERSION
+#define DLK_VERSION "unknown"
+#endif
+
+namespace dlk::cli {
+
+std::string version_text(const std::string& tool) {
+#ifdef DLK_HAVE_TORCH
+  const std::string torch = TORCH_VERSION;
+#else
+  const std::string torch = "none (built without LibTorch)";
+#endif
+#ifdef DLK_HAVE_ITK
+  const std::string itk = ITK_VERSION_STRING;
+#else
+  const std::string itk = "none (built without ITK: no NIfTI/NRRD/MHA)";
+#endif
+  return fmt::format("{} (dlk) {}\nLibTorch {}\nITK {}\nzstd {}\nBoost {}.{}\nfmt {}.{}.{}\n", tool, DLK_VERSION, torch,
+                     itk, ZSTD_versionString(), BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
+                     FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100);
+}
+
+} // namespace dlk::cli

@@ -1,0 +1,45 @@
+// A dataset directory: dataset.json plus one <case>.dlks shard per case. dataset.json holds
+// what every case shares (channels, classes, normalization, label map, axis, dtype) and the
+// case list with splits and slice counts; see dlk-shard(5).
+#pragma once
+#include "dlk/json.h"
+#include "dlk/shard.h"
+
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+struct DatasetCase {
+  std::string id, split, shard; // shard: file name relative to the dataset directory
+  int64_t slices = 0;
+  bool has_label = false;
+  std::vector<int64_t> label_counts;
+};
+
+struct Dataset {
+  std::string name;
+  std::vector<std::string> channels, classes;
+  json::Value normalization; // the NormalizeSpec as given (per-case values are in the shards)
+  json::Value label_map;     // or null
+  int axis = 2;
+  std::string dtype = "float16";
+  std::vector<DatasetCase> cases; // sorted by id
+
+  static constexpr const char* kFileName = "dataset.json";
+  static bool exists(const std::string& dir);
+  static Dataset load(const std::string& dir); // validates; throws naming the file
+  void save(const std::string& dir) const;     // atomically
+  json::Value to_json() const;
+  static Dataset from_json(const json::Value& v);
+
+  const DatasetCase* find(const std::string& id) const;
+  // Adds or (replace = true) replaces a case, keeping the list sorted.
+  void put(const DatasetCase& c, bool replace);
+  // Empty when `other` can share this dataset; else which field differs and how.
+  std::string incompatibility(const Dataset& other) const;
+  std::vector<const DatasetCase*> split(const std::string& name) const; // "all" = every case
+  int64_t total_slices() const;
+};
+
+} // namespace dlk

@@ -1,0 +1,56 @@
+// A 3-D volume with its physical geometry, as ITK describes it: index (x, y, z) with x
+// fastest in memory; spacing and origin in mm, LPS; direction row-major 3x3 (columns are
+// the axis directions). 2-D inputs become volumes with one slice along z.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+struct Geometry {
+  std::array<int64_t, 3> size{{0, 0, 0}};
+  std::array<double, 3> spacing{{1, 1, 1}};
+  std::array<double, 3> origin{{0, 0, 0}};
+  std::array<double, 9> direction{{1, 0, 0, 0, 1, 0, 0, 0, 1}};
+
+  int64_t voxels() const { return size[0] * size[1] * size[2]; }
+  bool operator==(const Geometry& o) const {
+    return size == o.size && spacing == o.spacing && origin == o.origin && direction == o.direction;
+  }
+};
+
+struct Volume {
+  std::string path;       // where it was read from (for messages)
+  std::string pixel_type; // of the file: "int16", "float32", ...
+  Geometry geometry;
+  std::vector<float> voxels; // x fastest
+
+  size_t index(int64_t x, int64_t y, int64_t z) const {
+    return size_t(x + geometry.size[0] * (y + geometry.size[1] * z));
+  }
+};
+
+// Describes the first field in which b differs from a ("size 512x512x147 vs 512x512x148",
+// "spacing ...", "origin ...", "direction ..."); empty when they agree. Spacing, origin and
+// direction are compared with a relative/absolute tolerance of `tol`.
+std::string geometry_mismatch(const Geometry& a, const Geometry& b, double tol = 1e-4);
+
+// True when the direction matrix is orthonormal within tol.
+bool is_orthonormal(const std::array<double, 9>& direction, double tol = 1e-4);
+
+// ITK-backed volume I/O (NIfTI .nii/.nii.gz, NRRD .nrrd/.nhdr, MetaImage .mha/.mhd).
+// Available when dlk is built with DLK_WITH_ITK; otherwise they throw dlk::Error.
+bool volume_io_available();
+Volume read_volume(const std::string& path);
+enum class VoxelType { UInt8, UInt16, Float32 };
+// Writes atomically (temporary name with the same extension, then rename).
+void write_volume(const std::string& path, const Geometry& g, const float* voxels, VoxelType type);
+
+// Case id from a file name: the name without directories and known extensions
+// ("img0001.nii.gz" -> "img0001").
+std::string strip_volume_extension(const std::string& filename);
+
+} // namespace dlk

@@ -1,0 +1,280 @@
+#include "dlk/io.h"
+#include "dlk/error.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <mutex>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dlk {
+
+namespace {
+std::string errno_text() { return std::strerror(errno); }
+
+// Temporary files to remove if a signal ends the process. A fixed array of C strings so
+// that the handler only calls async-signal-safe unlink().
+constexpr int kMaxTemps = 1024;
+char g_temps[kMaxTemps][1024];
+volatile sig_atomic_t g_temp_used[kMaxTemps];
+std::mutex g_temps_mutex;
+
+int register_temp(const std::string& path) {
+  std::lock_guard<std::mutex> lock(g_temps_mutex);
+  for (int i = 0; i < kMaxTemps; ++i) {
+    if (!g_temp_used[i] && path.size() < sizeof g_temps[i]) {
+      std::memcpy(g_temps[i], path.c_str(), path.size() + 1);
+      g_temp_used[i] = 1;
+      return i;
+    }
+  }
+  return -1; // table full: the destructor still cleans up on normal exits
+}
+void unregister_temp(int slot) {
+  if (slot < 0) return;
+  std::lock_guard<std::mutex> lock(g_temps_mutex);
+  g_temp_used[slot] = 0;
+}
+
+extern "C" void cleanup_and_reraise(int sig) {
+  for (int i = 0; i < kMaxTemps; ++i)
+    if (g_temp_used[i]) unlink(g_temps[i]);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+} // namespace
+
+void install_cleanup_signal_handlers() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction sa {};
+    sa.sa_handler = cleanup_and_reraise;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, nullptr);
+  }
+}
+
+// ---------------------------------------------------------------- InputStream
+
+InputStream::InputStream(const std::string& path) : path_(path), buf_(1 << 16) {
+  if (path == "-") {
+    fd_ = 0;
+    return;
+  }
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) fail(path, "cannot open: " + errno_text());
+  struct stat st {};
+  if (fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    fail(path, "is a directory");
+  }
+}
+
+InputStream::~InputStream() {
+  if (fd_ > 0) ::close(fd_);
+}
+
+size_t InputStream::read(void* out, size_t n) {
+  auto dst = static_cast<unsigned char*>(out);
+  size_t got = 0;
+  while (got < n) {
+    if (pos_ == end_) {
+      if (n - got >= buf_.size()) { // large read: bypass the buffer
+        ssize_t r = ::read(fd_, dst + got, n - got);
+        if (r < 0) {
+          if (errno == EINTR) continue;
+          fail(path_, "read error: " + errno_text());
+        }
+        if (r == 0) break;
+        got += size_t(r);
+        continue;
+      }
+      ssize_t r = ::read(fd_, buf_.data(), buf_.size());
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        fail(path_, "read error: " + errno_text());
+      }
+      if (r == 0) break;
+      pos_ = 0;
+      end_ = size_t(r);
+    }
+    size_t k = std::min(n - got, end_ - pos_);
+    std::memcpy(dst + got, buf_.data() + pos_, k);
+    pos_ += k;
+    got += k;
+  }
+  offset_ += got;
+  return got;
+}
+
+void InputStream::read_exact(void* buf, size_t n, const std::string& what) {
+  uint64_t at = offset_;
+  size_t got = read(buf, n);
+  if (got != n)
+    fail(path_, fmt::format("truncated: {} ends at byte {} ({} of {} bytes)", what, at + got, got, n));
+}
+
+bool InputStream::at_eof() {
+  if (pos_ < end_) return false;
+  while (true) {
+    ssize_t r = ::read(fd_, buf_.data(), buf_.size());
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fail(path_, "read error: " + errno_text());
+    }
+    pos_ = 0;
+    end_ = size_t(r);
+    return r == 0;
+  }
+}
+
+// ---------------------------------------------------------------- RandomAccessFile
+
+RandomAccessFile::RandomAccessFile(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) fail(path, "cannot open: " + errno_text());
+  struct stat st {};
+  if (fstat(fd_, &st) != 0) fail(path, "cannot stat: " + errno_text());
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    fail(path, "not a regular file");
+  }
+  size_ = uint64_t(st.st_size);
+}
+
+RandomAccessFile::~RandomAccessFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void RandomAccessFile::read_at(uint64_t off, void* buf, size_t n, const std::string& what) const {
+  if (off > size_ || n > size_ - off)
+    fail(path_, fmt::format("truncated: {} needs bytes {}..{} but the file has {}", what, off,
+                            off + n, size_));
+  auto dst = static_cast<unsigned char*>(buf);
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::pread(fd_, dst + got, n - got, off_t(off + got));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fail(path_, "read error: " + errno_text());
+    }
+    if (r == 0) fail(path_, fmt::format("truncated: {} (file shrank while reading)", what));
+    got += size_t(r);
+  }
+}
+
+// ---------------------------------------------------------------- OutputFile
+
+OutputFile::OutputFile(const std::string& path, bool force) : path_(path) {
+  buf_.reserve(1 << 20);
+  if (path == "-") {
+    fd_ = 1;
+    return;
+  }
+  if (!force && ::access(path.c_str(), F_OK) == 0)
+    fail(path, "exists (use --force to overwrite)");
+  // The temporary sits beside the target so that rename() is atomic.
+  std::string tmpl = path + ".tmp-XXXXXX";
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  fd_ = ::mkstemp(name.data());
+  if (fd_ < 0) fail(path, "cannot create a temporary file beside it: " + errno_text());
+  tmp_ = name.data();
+  static const mode_t mask = [] { mode_t m = umask(0); umask(m); return m; }();
+  ::fchmod(fd_, 0644 & ~mask); // mkstemp makes 0600; give the usual mode of a new file
+  slot_ = register_temp(tmp_);
+}
+
+OutputFile::~OutputFile() {
+  if (fd_ > 1) ::close(fd_);
+  if (!tmp_.empty()) {
+    if (!committed_) ::unlink(tmp_.c_str());
+    unregister_temp(slot_);
+  }
+}
+
+void OutputFile::flush_buffer() {
+  size_t off = 0;
+  while (off < buf_.size()) {
+    ssize_t r = ::write(fd_, buf_.data() + off, buf_.size() - off);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fail(path_, "write error: " + errno_text());
+    }
+    off += size_t(r);
+  }
+  buf_.clear();
+}
+
+void OutputFile::write(const void* data, size_t n) {
+  if (committed_ || (fd_ < 0)) fail(path_, "write after close");
+  auto p = static_cast<const unsigned char*>(data);
+  if (buf_.capacity() == 0) buf_.reserve(1 << 20);
+  if (buf_.size() + n > buf_.capacity()) flush_buffer();
+  if (n >= buf_.capacity()) {
+    buf_.assign(p, p + n);
+    flush_buffer();
+  } else {
+    buf_.insert(buf_.end(), p, p + n);
+  }
+  written_ += n;
+}
+
+void OutputFile::close() {
+  if (fd_ < 0) return;
+  flush_buffer();
+  std::vector<unsigned char>().swap(buf_);
+  if (fd_ == 1) return;
+  if (::fsync(fd_) != 0) fail(path_, "fsync failed: " + errno_text());
+  if (::close(fd_) != 0) fail(path_, "close failed: " + errno_text());
+  fd_ = -1;
+}
+
+void OutputFile::commit() {
+  if (fd_ == 1) {
+    flush_buffer();
+    committed_ = true;
+    return;
+  }
+  close();
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0)
+    fail(path_, "cannot rename the temporary file into place: " + errno_text());
+  committed_ = true;
+}
+
+// ---------------------------------------------------------------- helpers
+
+std::string read_text_file(const std::string& path) {
+  InputStream in(path);
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = in.read(buf, sizeof buf)) > 0) out.append(buf, n);
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  OutputFile out(path);
+  out.write(content);
+  out.commit();
+}
+
+FileLock::FileLock(const std::string& path) {
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(path, "cannot open lock file: " + errno_text());
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) fail(path, "cannot lock: " + errno_text());
+  }
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+} // namespace dlk

@@ -1,0 +1,176 @@
+// Volume I/O through ITK: only the NIfTI, NRRD and MetaImage IO modules are linked and
+// registered, so dlk does not drag in ITK's whole IO zoo (DICOM, HDF5, MINC...).
+#include "dlk/error.h"
+#include "dlk/volume.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <itkImage.h>
+#include <itkImageFileReader.h>
+#include <itkImageFileWriter.h>
+#include <itkImageIOFactory.h>
+#include <itkMetaImageIOFactory.h>
+#include <itkNiftiImageIOFactory.h>
+#include <itkNrrdImageIOFactory.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <unistd.h>
+
+namespace dlk {
+
+namespace {
+using Image3F = itk::Image<float, 3>;
+
+void register_factories() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    itk::NiftiImageIOFactory::RegisterOneFactory();
+    itk::NrrdImageIOFactory::RegisterOneFactory();
+    itk::MetaImageIOFactory::RegisterOneFactory();
+  });
+}
+
+// ITK's messages carry source locations; keep the description only.
+std::string itk_message(const itk::ExceptionObject& e) {
+  std::string d = e.GetDescription();
+  while (!d.empty() && (d.back() == '\n' || d.back() == ' ')) d.pop_back();
+  return d;
+}
+
+const char* component_name(itk::IOComponentEnum c) {
+  using C = itk::IOComponentEnum;
+  switch (c) {
+  case C::UCHAR: return "uint8";
+  case C::CHAR: return "int8";
+  case C::USHORT: return "uint16";
+  case C::SHORT: return "int16";
+  case C::UINT: return "uint32";
+  case C::INT: return "int32";
+  case C::ULONG: case C::ULONGLONG: return "uint64";
+  case C::LONG: case C::LONGLONG: return "int64";
+  case C::FLOAT: return "float32";
+  case C::DOUBLE: return "float64";
+  default: return "unknown";
+  }
+}
+
+std::string extension_of(const std::string& path) {
+  for (const char* ext : {".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd"}) {
+    std::string e(ext);
+    if (path.size() > e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) return e;
+  }
+  return {};
+}
+} // namespace
+
+bool volume_io_available() { return true; }
+
+Volume read_volume(const std::string& path) {
+  register_factories();
+  if (::access(path.c_str(), R_OK) != 0) fail(path, std::string("cannot read: ") + std::strerror(errno));
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
+  if (!io) fail(path, "not a NIfTI, NRRD or MetaImage file (or not readable as one)");
+  Volume v;
+  v.path = path;
+  try {
+    io->SetFileName(path);
+    io->ReadImageInformation();
+  } catch (const itk::ExceptionObject& e) {
+    std::string msg = itk_message(e);
+    if (msg.find("orthonormal") != std::string::npos)
+      fail(path, "non-orthonormal direction cosines in the header (" + msg + ")");
+    fail(path, "cannot read header: " + msg);
+  }
+  const unsigned dims = io->GetNumberOfDimensions();
+  if (io->GetNumberOfComponents() != 1)
+    fail(path, fmt::format("{} components per voxel; dlk reads scalar volumes only", io->GetNumberOfComponents()));
+  if (dims < 2) fail(path, fmt::format("{}-D image; dlk reads 2-D and 3-D volumes", dims));
+  for (unsigned d = 3; d < dims; ++d)
+    if (io->GetDimensions(d) > 1)
+      fail(path, fmt::format("{}-D image with {} volumes along axis {}; dlk reads 3-D volumes "
+                             "(extract the frame first)", dims, io->GetDimensions(d), d));
+  v.pixel_type = component_name(io->GetComponentType());
+
+  auto reader = itk::ImageFileReader<Image3F>::New();
+  reader->SetImageIO(io);
+  reader->SetFileName(path);
+  try {
+    reader->Update();
+  } catch (const itk::ExceptionObject& e) {
+    fail(path, "cannot read voxels: " + itk_message(e));
+  }
+  Image3F::Pointer img = reader->GetOutput();
+  auto region = img->GetLargestPossibleRegion();
+  Geometry& g = v.geometry;
+  for (int i = 0; i < 3; ++i) {
+    g.size[i] = int64_t(region.GetSize()[i]);
+    g.spacing[i] = img->GetSpacing()[i];
+    g.origin[i] = img->GetOrigin()[i];
+    for (int j = 0; j < 3; ++j) g.direction[i * 3 + j] = img->GetDirection()[i][j];
+  }
+  if (!is_orthonormal(g.direction))
+    fail(path, fmt::format("non-orthonormal direction cosines ({})", fmt::join(g.direction, ", ")));
+  for (int i = 0; i < 3; ++i)
+    if (!(g.spacing[i] > 0)) fail(path, fmt::format("spacing {} along axis {} is not positive", g.spacing[i], i));
+  const float* p = img->GetBufferPointer();
+  v.voxels.assign(p, p + g.voxels());
+  return v;
+}
+
+void write_volume(const std::string& path, const Geometry& g, const float* voxels, VoxelType type) {
+  register_factories();
+  const std::string ext = extension_of(path);
+  // Single-file formats only: a detached header names its data file, which a rename would break.
+  if (ext.empty() || ext == ".mhd" || ext == ".nhdr")
+    fail(path, "cannot write this format: use .nii.gz, .nii, .nrrd or .mha");
+  // A temporary name with the same extension, so ITK picks the same writer.
+  std::string tmp = path.substr(0, path.size() - ext.size()) + fmt::format(".tmp-{}", ::getpid()) + ext;
+
+  auto write_as = [&](auto tag) {
+    using T = decltype(tag);
+    using Image = itk::Image<T, 3>;
+    typename Image::Pointer img = Image::New();
+    typename Image::RegionType region;
+    typename Image::SpacingType sp;
+    typename Image::PointType org;
+    typename Image::DirectionType dir;
+    for (int i = 0; i < 3; ++i) {
+      region.SetSize(i, itk::SizeValueType(g.size[i]));
+      sp[i] = g.spacing[i];
+      org[i] = g.origin[i];
+      for (int j = 0; j < 3; ++j) dir[i][j] = g.direction[i * 3 + j];
+    }
+    img->SetRegions(region);
+    img->SetSpacing(sp);
+    img->SetOrigin(org);
+    img->SetDirection(dir);
+    img->Allocate();
+    T* dst = img->GetBufferPointer();
+    for (int64_t i = 0, n = g.voxels(); i < n; ++i) dst[i] = T(voxels[i]);
+    auto writer = itk::ImageFileWriter<Image>::New();
+    writer->SetFileName(tmp);
+    writer->SetInput(img);
+    writer->SetUseCompression(true);
+    writer->Update();
+  };
+  try {
+    switch (type) {
+    case VoxelType::UInt8: write_as(uint8_t{}); break;
+    case VoxelType::UInt16: write_as(uint16_t{}); break;
+    case VoxelType::Float32: write_as(float{}); break;
+    }
+  } catch (const itk::ExceptionObject& e) {
+    std::remove(tmp.c_str());
+    fail(path, "cannot write: " + itk_message(e));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    fail(path, std::string("cannot rename the temporary file into place: ") + std::strerror(errno));
+  }
+}
+
+} // namespace dlk

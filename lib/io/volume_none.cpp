@@ -1,0 +1,14 @@
+// Stand-in when dlk is built without ITK (DLK_WITH_ITK=OFF, e.g. on the GPU machine).
+#include "dlk/error.h"
+#include "dlk/volume.h"
+
+namespace dlk {
+
+static const char* kNoItk = "dlk was built without ITK (DLK_WITH_ITK=OFF): it cannot read or write "
+                            "NIfTI, NRRD or MetaImage volumes";
+
+bool volume_io_available() { return false; }
+Volume read_volume(const std::string& path) { fail(path, kNoItk); }
+void write_volume(const std::string& path, const Geometry&, const float*, VoxelType) { fail(path, kNoItk); }
+
+} // namespace dlk

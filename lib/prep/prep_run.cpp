@@ -1,0 +1,195 @@
+#include "dlk/error.h"
+#include "dlk/prep.h"
+#include "dlk/progress.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace dlk {
+
+namespace {
+
+Dataset dataset_header(const PrepRun& run, const std::vector<std::string>& channels) {
+  Dataset d;
+  d.name = run.name;
+  d.channels = channels;
+  d.classes = run.options.classes;
+  d.normalization = run.options.normalize.to_json();
+  d.label_map = run.options.label_map.to_json();
+  d.axis = run.options.axis;
+  d.dtype = dtype_name(run.options.dtype);
+  return d;
+}
+
+std::vector<std::string> channel_names(const PrepRun& run) {
+  if (!run.options.channel_names.empty()) return run.options.channel_names;
+  std::vector<std::string> out;
+  for (size_t k = 0; k < run.cases[0].images.size(); ++k) out.push_back(fmt::format("channel{}", k));
+  return out;
+}
+
+void check_inputs(const PrepRun& run) {
+  std::set<std::string> ids;
+  for (auto& c : run.cases) {
+    if (c.id.empty() || c.id.find('/') != std::string::npos || c.id[0] == '.')
+      throw UsageError(fmt::format("invalid case id '{}'", c.id));
+    if (!ids.insert(c.id).second) throw UsageError(fmt::format("duplicate case id '{}'", c.id));
+    if (!valid_split_name(c.split)) throw UsageError(fmt::format("case {}: split '{}' (train, val or test)", c.id, c.split));
+    if (c.images.size() != run.cases[0].images.size())
+      throw UsageError(fmt::format("case {} has {} channels, case {} has {}", c.id, c.images.size(),
+                                   run.cases[0].id, run.cases[0].images.size()));
+    // Missing files show up before any work is done.
+    for (auto& f : c.images)
+      if (!fs::is_regular_file(f)) fail(f, fmt::format("missing (image of case {})", c.id));
+    if (!c.label.empty() && !fs::is_regular_file(c.label)) fail(c.label, fmt::format("missing (label of case {})", c.id));
+  }
+}
+
+uint64_t file_bytes(const CaseInput& c) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (auto& f : c.images) n += fs::file_size(f, ec);
+  if (!c.label.empty()) n += fs::file_size(c.label, ec);
+  return n;
+}
+
+} // namespace
+
+PrepSummary run_prep(PrepRun run, const std::function<void(const ShardMeta&, uint64_t)>& on_case) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (run.cases.empty()) throw UsageError("no cases to prepare");
+  check_inputs(run);
+  PrepSummary sum;
+  const bool to_stdout = run.out_dir == "-";
+
+  // Settle the dataset header first: an existing dataset.json must agree with this run.
+  std::optional<Dataset> existing;
+  if (!to_stdout) {
+    if (fs::exists(run.out_dir) && !fs::is_directory(run.out_dir)) fail(run.out_dir, "exists and is not a directory");
+    std::error_code ec;
+    fs::create_directories(run.out_dir, ec);
+    if (ec) fail(run.out_dir, "cannot create directory: " + ec.message());
+    if (Dataset::exists(run.out_dir)) existing = Dataset::load(run.out_dir);
+  }
+  if (run.options.classes.empty()) {
+    if (existing) run.options.classes = existing->classes;
+    else if (!run.options.label_map.empty()) {
+      for (int i = 0; i <= run.options.label_map.max_class(); ++i)
+        run.options.classes.push_back(i == 0 ? "background" : fmt::format("class{}", i));
+    } else if (run.cases.size() > 1 && !to_stdout) {
+      throw UsageError("the classes are not known: give --classes (or a --label-map) for a dataset of several cases");
+    }
+  }
+  if (run.name.empty()) run.name = existing ? existing->name : fs::path(run.out_dir).lexically_normal().filename().string();
+  if (run.name.empty() || run.name == ".") run.name = fs::current_path().filename().string();
+  if (existing) {
+    Dataset mine = dataset_header(run, channel_names(run));
+    if (mine.classes.empty()) mine.classes = existing->classes;
+    std::string why = existing->incompatibility(mine);
+    if (!why.empty())
+      fail((fs::path(run.out_dir) / Dataset::kFileName).string(),
+           "the existing dataset does not match this run: " + why);
+    for (auto& c : run.cases)
+      if (existing->find(c.id) && !run.force)
+        fail((fs::path(run.out_dir) / Dataset::kFileName).string(),
+             fmt::format("case {} is already in the dataset (use --force to replace it)", c.id));
+  }
+
+  Progress progress("dlk-prep", int64_t(run.cases.size()), run.progress);
+  std::vector<std::unique_ptr<OutputFile>> outputs(run.cases.size());
+  std::vector<ShardMeta> metas(run.cases.size());
+
+  if (to_stdout) { // one stream, cases in order
+    OutputFile out("-");
+    for (size_t i = 0; i < run.cases.size(); ++i) {
+      metas[i] = prep_case(run.cases[i], run.options, out);
+      const uint64_t before = sum.bytes;
+      sum.bytes = out.bytes_written();
+      if (on_case) on_case(metas[i], sum.bytes - before);
+      progress.add(1, run.cases[i].id);
+    }
+    out.commit();
+  } else {
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex mu;
+    std::string first_error;
+    bool usage = false;
+    std::vector<uint64_t> sizes(run.cases.size());
+    auto worker = [&] {
+      for (size_t i; !failed && (i = next++) < run.cases.size();) {
+        const CaseInput& c = run.cases[i];
+        try {
+          auto out = std::make_unique<OutputFile>((fs::path(run.out_dir) / (c.id + ".dlks")).string());
+          metas[i] = prep_case(c, run.options, *out);
+          sizes[i] = out->bytes_written();
+          out->close();
+          outputs[i] = std::move(out);
+          std::lock_guard<std::mutex> lock(mu);
+          if (on_case) on_case(metas[i], sizes[i]);
+          progress.add(1, c.id);
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!failed.exchange(true)) {
+            first_error = e.what();
+            usage = dynamic_cast<const UsageError*>(&e) != nullptr;
+          }
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    const int n = std::max(1, std::min<int>(run.threads, int(run.cases.size())));
+    for (int t = 0; t < n; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+    progress.finish();
+    if (failed) { // the OutputFiles' destructors remove every temporary of this run
+      if (usage) throw UsageError(first_error);
+      throw Error(first_error);
+    }
+    for (auto s : sizes) sum.bytes += s;
+
+    // Commit under a lock, re-reading dataset.json: parallel runs (a Slurm array) may share OUT.
+    FileLock lock((fs::path(run.out_dir) / ".dataset.lock").string());
+    Dataset mine = dataset_header(run, channel_names(run));
+    if (mine.classes.empty()) mine.classes = metas[0].classes; // derived from a single case's labels
+    Dataset d = mine;
+    if (Dataset::exists(run.out_dir)) {
+      d = Dataset::load(run.out_dir);
+      if (std::string why = d.incompatibility(mine); !why.empty())
+        fail((fs::path(run.out_dir) / Dataset::kFileName).string(), "changed while this run worked: " + why);
+    }
+    for (size_t i = 0; i < run.cases.size(); ++i) {
+      if (metas[i].classes != d.classes)
+        fail(run.cases[i].label, fmt::format("case {} has {} classes, the dataset {}", run.cases[i].id,
+                                             metas[i].classes.size(), d.classes.size()));
+      DatasetCase dc;
+      dc.id = metas[i].case_id;
+      dc.split = metas[i].split;
+      dc.shard = dc.id + ".dlks";
+      dc.slices = metas[i].n_slices;
+      dc.has_label = metas[i].has_label;
+      dc.label_counts = metas[i].label_counts;
+      d.put(dc, run.force);
+    }
+    for (auto& o : outputs) o->commit();
+    d.save(run.out_dir);
+  }
+  for (size_t i = 0; i < run.cases.size(); ++i) {
+    sum.slices += metas[i].n_slices;
+    sum.source_bytes += file_bytes(run.cases[i]);
+  }
+  sum.cases = int64_t(run.cases.size());
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+} // namespace dlk

@@ -1,0 +1,127 @@
+#include "dlk/error.h"
+#include "dlk/shard.h"
+#include "shard_format.h"
+
+#include <fmt/format.h>
+
+namespace dlk {
+
+const char* dtype_name(ImageDType t) { return t == ImageDType::Float16 ? "float16" : "float32"; }
+
+void slice_shape(const Geometry& g, int axis, int64_t& n, int64_t& h, int64_t& w) {
+  n = g.size[axis];
+  switch (axis) {
+  case 0: h = g.size[2]; w = g.size[1]; break;
+  case 1: h = g.size[2]; w = g.size[0]; break;
+  default: h = g.size[1]; w = g.size[0]; break;
+  }
+}
+
+json::Value ShardMeta::to_json() const {
+  json::Value geo;
+  geo.set("size", std::vector<int64_t>(geometry.size.begin(), geometry.size.end()));
+  geo.set("spacing", std::vector<double>(geometry.spacing.begin(), geometry.spacing.end()));
+  geo.set("origin", std::vector<double>(geometry.origin.begin(), geometry.origin.end()));
+  geo.set("direction", std::vector<double>(geometry.direction.begin(), geometry.direction.end()));
+  geo.set("pixel_type", source_pixel_type);
+  json::Value src;
+  src.set("images", image_sources);
+  src.set("label", label_source.empty() ? json::Value() : json::Value(label_source));
+
+  json::Value v;
+  v.set("format", "dlk-shard");
+  v.set("case", case_id);
+  v.set("split", split);
+  v.set("channels", channels);
+  v.set("sources", src);
+  v.set("geometry", geo);
+  v.set("axis", axis);
+  v.set("slices", n_slices);
+  v.set("slice_shape", std::vector<int64_t>{channel_count(), height, width});
+  v.set("dtype", dtype_name(dtype));
+  v.set("byte_shuffle", byte_shuffle);
+  v.set("has_label", has_label);
+  v.set("normalization", normalization.is_null() ? json::Value(json::Array{}) : normalization);
+  v.set("label_map", label_map);
+  v.set("classes", classes);
+  v.set("label_counts", label_counts);
+  v.set("tool", tool);
+  return v;
+}
+
+static void need(bool ok, const std::string& what) {
+  if (!ok) throw Error("metadata: " + what);
+}
+
+ShardMeta ShardMeta::from_json(const json::Value& v) {
+  using namespace shard_format;
+  ShardMeta m;
+  try {
+    need(v.is_object(), "not a JSON object");
+    need(v.at("format").as_string("format") == "dlk-shard", "format is not \"dlk-shard\"");
+    m.case_id = v.at("case").as_string("case");
+    need(!m.case_id.empty(), "empty case id");
+    m.split = v.at("split").as_string("split");
+    m.channels = v.at("channels").as_strings("channels");
+    need(!m.channels.empty() && int64_t(m.channels.size()) <= kMaxChannels,
+         fmt::format("{} channels (1..{} allowed)", m.channels.size(), kMaxChannels));
+    const auto& src = v.at("sources");
+    m.image_sources = src.at("images").as_strings("sources.images");
+    if (!src.at("label").is_null()) m.label_source = src.at("label").as_string("sources.label");
+
+    const auto& geo = v.at("geometry");
+    auto size = geo.at("size").as_numbers("geometry.size");
+    auto spacing = geo.at("spacing").as_numbers("geometry.spacing");
+    auto origin = geo.at("origin").as_numbers("geometry.origin");
+    auto dir = geo.at("direction").as_numbers("geometry.direction");
+    need(size.size() == 3 && spacing.size() == 3 && origin.size() == 3 && dir.size() == 9,
+         "geometry needs 3 sizes, spacings and origins and 9 direction values");
+    for (int i = 0; i < 3; ++i) {
+      need(size[i] >= 1 && size[i] <= kMaxSlices && size[i] == double(int64_t(size[i])),
+           fmt::format("geometry.size[{}] = {} is not a valid extent", i, size[i]));
+      m.geometry.size[i] = int64_t(size[i]);
+      m.geometry.spacing[i] = spacing[i];
+      m.geometry.origin[i] = origin[i];
+    }
+    for (int i = 0; i < 9; ++i) m.geometry.direction[i] = dir[i];
+    m.source_pixel_type = geo.at("pixel_type").as_string("geometry.pixel_type");
+
+    m.axis = int(v.at("axis").as_int("axis"));
+    need(m.axis >= 0 && m.axis <= 2, fmt::format("axis {} (0, 1 or 2 allowed)", m.axis));
+    slice_shape(m.geometry, m.axis, m.n_slices, m.height, m.width);
+    need(v.at("slices").as_int("slices") == m.n_slices,
+         fmt::format("slices = {} but the geometry has {} along axis {}", v.at("slices").as_int(), m.n_slices, m.axis));
+    auto shape = v.at("slice_shape").as_numbers("slice_shape");
+    need(shape.size() == 3 && shape[0] == double(m.channels.size()) && shape[1] == double(m.height) &&
+             shape[2] == double(m.width),
+         "slice_shape disagrees with channels and geometry");
+    need(m.height <= kMaxSliceSide && m.width <= kMaxSliceSide, "slice larger than 32768 on a side");
+
+    const std::string& dt = v.at("dtype").as_string("dtype");
+    if (dt == "float16") m.dtype = ImageDType::Float16;
+    else if (dt == "float32") m.dtype = ImageDType::Float32;
+    else need(false, "dtype \"" + dt + "\" (float16 or float32 allowed)");
+    need(uint64_t(m.channel_count()) * m.slice_pixels() * 4 <= kMaxSliceBytes, "slice too large");
+    m.byte_shuffle = v.at("byte_shuffle").as_bool("byte_shuffle");
+    m.has_label = v.at("has_label").as_bool("has_label");
+    m.normalization = v.at("normalization");
+    need(m.normalization.is_array() && m.normalization.as_array().size() == m.channels.size(),
+         "normalization needs one entry per channel");
+    m.label_map = v.at("label_map");
+    need(m.label_map.is_null() || m.label_map.is_object(), "label_map must be an object or null");
+    m.classes = v.at("classes").as_strings("classes");
+    need(m.classes.size() <= 256, "more than 256 classes");
+    need(!m.has_label || !m.classes.empty(), "a labelled shard needs class names");
+    for (auto& c : v.at("label_counts").as_array("label_counts")) m.label_counts.push_back(c.as_int("label_counts"));
+    need(m.label_counts.empty() || m.label_counts.size() == m.classes.size(),
+         "label_counts needs one count per class");
+    m.tool = v.at("tool").as_string("tool");
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    if (msg.rfind("metadata: ", 0) == 0) throw;
+    throw Error("metadata: " + msg);
+  }
+  return m;
+}
+
+} // namespace dlk

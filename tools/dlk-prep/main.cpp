@@ -1,0 +1,180 @@
+// dlk-prep: volumes (NIfTI, NRRD, MHA) -> normalized, zstd-compressed slice shards.
+#include "dlk/cli.h"
+#include "dlk/error.h"
+#include "dlk/prep.h"
+#include "dlk/share_dir.h"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <sstream>
+
+namespace po = boost::program_options;
+using namespace dlk;
+
+namespace {
+
+struct Options {
+  std::vector<std::string> images, check;
+  std::string label, case_id, split_name, dataset, preset, layout, split;
+  std::string channels, normalize, window, percentiles, label_map, classes, axis, dtype, name, output;
+  int zstd_level = 3;
+  bool force = false;
+};
+
+cli::ToolSpec spec(Options& o) {
+  cli::ToolSpec s;
+  s.name = "dlk-prep";
+  s.synopsis = "dlk-prep --image FILE [--image FILE...] [--label FILE] --case NAME -o OUTDIR|-\n"
+               "dlk-prep --dataset DIR --preset NAME|--layout NAME [options] -o OUTDIR|-\n"
+               "dlk-prep --check PATH [--check PATH...]";
+  s.description =
+      "Slices volumes along an axis, normalizes their intensities, maps their labels to classes and\n"
+      "writes one zstd-compressed shard per case (dlk-shard(5)) into a dataset directory whose\n"
+      "dataset.json lists the cases and their splits. Running it again on the same OUTDIR adds cases.\n"
+      "With -o - the shards go to stdout as one stream. --check verifies shards, streams and datasets.";
+  s.group("Input, one case")
+    ("image,i", po::value(&o.images)->value_name("FILE")->composing(), "image volume; repeat for more channels")
+    ("label,l", po::value(&o.label)->value_name("FILE"), "label volume on the image's grid (optional)")
+    ("case,c", po::value(&o.case_id)->value_name("NAME"), "case id [the image's file name]")
+    ("split-name", po::value(&o.split_name)->value_name("SPLIT")->default_value("train"), "split of this case: train, val or test");
+  s.group("Input, a raw dataset")
+    ("dataset,d", po::value(&o.dataset)->value_name("DIR"), "raw dataset directory")
+    ("preset,p", po::value(&o.preset)->value_name("NAME"), "settings for a known dataset: synapse, acdc, nnunet (or an INI file)")
+    ("layout", po::value(&o.layout)->value_name("NAME"), "layout of DIR: synapse, acdc or nnunet")
+    ("split", po::value(&o.split)->value_name("FILE"), "split list ('ID train|val|test' per line) or a name in share/dlk/splits");
+  s.group("Processing")
+    ("channels", po::value(&o.channels)->value_name("A,B"), "channel names [channel0,...]")
+    ("normalize", po::value(&o.normalize)->value_name("METHOD")->default_value("window"),
+     "window, zscore, minmax, percentile or none (per volume and channel)")
+    ("window", po::value(&o.window)->value_name("LO,HI")->default_value("-125,275"), "intensity window for 'window', mapped to [0, 1]")
+    ("percentiles", po::value(&o.percentiles)->value_name("LO,HI")->default_value("0.5,99.5"), "clip percentiles for 'percentile', mapped to [0, 1]")
+    ("label-map", po::value(&o.label_map)->value_name("MAP"), "raw:class pairs 'a:b,c:d' ('*:0' for the rest) or a file of them")
+    ("classes", po::value(&o.classes)->value_name("A,B"), "class names, background first [background,class1,...]")
+    ("axis", po::value(&o.axis)->value_name("AXIS")->default_value("z"), "slicing axis: x, y or z (ITK index order)")
+    ("dtype", po::value(&o.dtype)->value_name("TYPE")->default_value("float16"), "image storage: float16 or float32")
+    ("zstd-level", po::value(&o.zstd_level)->value_name("N")->default_value(3), "zstd compression level, 1..19")
+    ("name", po::value(&o.name)->value_name("NAME"), "dataset name [OUTDIR's name]");
+  s.group("Output")
+    ("output,o", po::value(&o.output)->value_name("DIR"), "dataset directory, or - for a shard stream on stdout")
+    ("force,f", po::bool_switch(&o.force), "replace cases already in the dataset")
+    ("check", po::value(&o.check)->value_name("PATH")->composing(), "verify a shard, a stream (- for stdin) or a dataset; exit 1 on any fault");
+  s.examples =
+      "  dlk-prep --image ct.nii.gz --label seg.nii.gz --case ct01 --label-map '52:1,4:2,*:0' -o data/\n"
+      "  dlk-prep --dataset RawData --preset synapse -o synapse/\n"
+      "  dlk-prep --image flair.nii.gz --image t1c.nii.gz --channels flair,t1c --normalize none \\\n"
+      "           --label seg.nii.gz --case pat3 -o - | dlk-prep --check -\n"
+      "  dlk-prep --check synapse/\n";
+  return s;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int check(const std::vector<std::string>& paths) {
+  bool ok = true;
+  for (auto& p : paths) {
+    ok = check_path(p, [](const CheckReport& r) {
+      if (!r.error.empty()) {
+        std::cout << fmt::format("FAIL  {}\n", r.case_id.empty() ? r.path : r.case_id);
+        cli::error(r.error);
+        return;
+      }
+      std::cout << fmt::format("ok    {:<20} {:<5} {:>5} slices  {} {}  {}  {:.2f} MiB  {}\n", r.case_id, r.split,
+                               r.slices, r.shape, r.dtype,
+                               r.has_label ? fmt::format("{} classes", r.classes.size()) : "unlabelled",
+                               double(r.bytes) / (1 << 20), quoted_path(r.path));
+      if (cli::verbosity() >= 2 && r.has_label)
+        for (size_t c = 0; c < r.counts.size(); ++c)
+          std::cout << fmt::format("      class {:>3} {:<20} {:>12} voxels\n", c, r.classes[c], r.counts[c]);
+    }) && ok;
+  }
+  return ok ? cli::kOk : cli::kFailure;
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  cli::Common common;
+  cli::ToolSpec s = spec(o);
+  auto vm = cli::parse(s, argc, argv, common, [](const po::variables_map& vm) {
+    std::vector<std::string> extra;
+    if (vm.count("preset")) extra.push_back(find_share_file(vm["preset"].as<std::string>(), "presets", ".ini", "preset"));
+    return extra;
+  });
+  if (!o.check.empty()) {
+    if (!o.images.empty() || !o.dataset.empty() || !o.output.empty())
+      throw UsageError("--check verifies existing output: it takes no --image, --dataset or --output");
+    return check(o.check);
+  }
+  if (o.output.empty()) throw UsageError("no output: give -o OUTDIR (or -o - for a stream on stdout)");
+  if (o.images.empty() == o.dataset.empty()) throw UsageError("give either --image (one case) or --dataset (a raw dataset)");
+  if (o.output == "-") cli::refuse_binary_to_terminal("shards");
+
+  PrepRun run;
+  PrepOptions& p = run.options;
+  p.channel_names = split_list(o.channels);
+  p.normalize = NormalizeSpec::parse(o.normalize, o.window, o.percentiles);
+  if (!o.label_map.empty()) p.label_map = LabelMap::parse(o.label_map);
+  p.classes = split_list(o.classes);
+  if (o.axis == "x" || o.axis == "0") p.axis = 0;
+  else if (o.axis == "y" || o.axis == "1") p.axis = 1;
+  else if (o.axis == "z" || o.axis == "2") p.axis = 2;
+  else throw UsageError(fmt::format("--axis: '{}' (x, y or z)", o.axis));
+  if (o.dtype == "float16") p.dtype = ImageDType::Float16;
+  else if (o.dtype == "float32") p.dtype = ImageDType::Float32;
+  else throw UsageError(fmt::format("--dtype: '{}' (float16 or float32)", o.dtype));
+  if (o.zstd_level < 1 || o.zstd_level > 19) throw UsageError("--zstd-level must be within 1..19");
+  p.zstd_level = o.zstd_level;
+  p.tool = "dlk-prep " DLK_VERSION_STRING;
+
+  if (!o.images.empty()) {
+    if (!o.layout.empty() || !o.split.empty()) throw UsageError("--layout and --split are for --dataset");
+    CaseInput c;
+    c.images = o.images;
+    c.label = o.label;
+    c.id = o.case_id.empty() ? strip_volume_extension(o.images[0]) : o.case_id;
+    c.group = c.id;
+    c.split = o.split_name;
+    run.cases.push_back(c);
+  } else {
+    if (!o.label.empty() || !o.case_id.empty()) throw UsageError("--label and --case are for a single case (--image)");
+    if (o.layout.empty()) throw UsageError("--dataset needs --layout or a --preset that sets it");
+    Layout l = discover_cases(o.layout, o.dataset);
+    if (p.channel_names.empty()) p.channel_names = l.channels;
+    if (p.classes.empty()) p.classes = l.classes;
+    if (!o.split.empty()) {
+      const std::string path = find_share_file(o.split, "splits", ".txt", "split");
+      auto dropped = apply_split_list(l.cases, read_split_list(path), path);
+      if (!dropped.empty())
+        cli::warn(fmt::format("{} case(s) not in the split list, skipped: {}{}", dropped.size(), dropped[0],
+                              dropped.size() > 1 ? ", ..." : ""));
+    }
+    run.cases = l.cases;
+  }
+  run.out_dir = o.output;
+  run.name = o.name;
+  run.force = o.force;
+  run.threads = common.resolved_threads();
+  run.progress = common.show_progress();
+  auto sum = run_prep(run, [](const ShardMeta& m, uint64_t bytes) {
+    cli::verbose(fmt::format("{}: {} slices of {}x{}x{}, {:.2f} MiB", m.case_id, m.n_slices, m.channel_count(),
+                             m.height, m.width, double(bytes) / (1 << 20)));
+  });
+  cli::info(fmt::format("{} case(s), {} slices, {:.2f} MiB from {:.2f} MiB of volumes in {:.2f} s ({:.0f} slices/s){}",
+                        sum.cases, sum.slices, double(sum.bytes) / (1 << 20), double(sum.source_bytes) / (1 << 20),
+                        sum.seconds, double(sum.slices) / std::max(sum.seconds, 1e-9),
+                        o.output == "-" ? "" : " -> " + o.output));
+  return cli::kOk;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  return cli::run("dlk-prep", [&] { return run(argc, argv); });
+}
