@@ -14,7 +14,10 @@
 #include <itkNiftiImageIOFactory.h>
 #include <itkNrrdImageIOFactory.h>
 
+#include <znzlib.h>
+
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -65,6 +68,67 @@ std::string extension_of(const std::string& path) {
   }
   return {};
 }
+// niftilib, inside ITK's NIfTI reader, silently turns NaN and infinite floats into 0. To
+// report them instead, scan the raw voxels of floating-point NIfTI-1 files first.
+// Returns the index of the first non-finite voxel (its value in *value), or -1.
+int64_t first_nonfinite_nifti(const std::string& path, int64_t nvox, float* value) {
+  znzFile f = znzopen(path.c_str(), "rb", 1);
+  if (!f) return -1;
+  struct Closer {
+    znzFile& f;
+    ~Closer() { znzclose(f); }
+  } closer{f};
+  unsigned char h[348];
+  if (znzread(h, 1, sizeof h, f) != sizeof h) return -1;
+  auto i32 = [&](int off, bool swap) {
+    uint32_t v;
+    std::memcpy(&v, h + off, 4);
+    return swap ? __builtin_bswap32(v) : v;
+  };
+  bool swap = false;
+  if (i32(0, false) != 348) {
+    if (i32(0, true) != 348) return -1; // NIfTI-2 or not NIfTI: nothing to do here
+    swap = true;
+  }
+  if (std::memcmp(h + 344, "n+1", 4) != 0) return -1; // header/image pairs: not handled
+  uint16_t dt;
+  std::memcpy(&dt, h + 70, 2);
+  if (swap) dt = __builtin_bswap16(dt);
+  if (dt != 16 && dt != 64) return -1; // FLOAT32, FLOAT64
+  uint32_t off_bits = i32(108, swap);
+  float vox_offset;
+  std::memcpy(&vox_offset, &off_bits, 4);
+  if (!(vox_offset >= 348) || znzseek(f, long(vox_offset), SEEK_SET) < 0) return -1;
+  const size_t width = dt == 16 ? 4 : 8;
+  std::vector<unsigned char> buf(width * 65536);
+  for (int64_t done = 0; done < nvox;) {
+    const size_t want = size_t(std::min<int64_t>(65536, nvox - done));
+    if (znzread(buf.data(), width, want, f) != want) return -1;
+    for (size_t k = 0; k < want; ++k) {
+      double v;
+      if (width == 4) {
+        uint32_t u;
+        std::memcpy(&u, &buf[k * 4], 4);
+        if (swap) u = __builtin_bswap32(u);
+        float x;
+        std::memcpy(&x, &u, 4);
+        v = x;
+      } else {
+        uint64_t u;
+        std::memcpy(&u, &buf[k * 8], 8);
+        if (swap) u = __builtin_bswap64(u);
+        std::memcpy(&v, &u, 8);
+      }
+      if (!std::isfinite(v)) {
+        *value = float(v);
+        return done + int64_t(k);
+      }
+    }
+    done += int64_t(want);
+  }
+  return -1;
+}
+
 } // namespace
 
 bool volume_io_available() { return true; }
@@ -118,6 +182,11 @@ Volume read_volume(const std::string& path) {
     if (!(g.spacing[i] > 0)) fail(path, fmt::format("spacing {} along axis {} is not positive", g.spacing[i], i));
   const float* p = img->GetBufferPointer();
   v.voxels.assign(p, p + g.voxels());
+  if (std::string(io->GetNameOfClass()) == "NiftiImageIO" && (v.pixel_type == "float32" || v.pixel_type == "float64")) {
+    float bad = 0;
+    const int64_t i = first_nonfinite_nifti(path, g.voxels(), &bad);
+    if (i >= 0) v.voxels[size_t(i)] = bad; // what the file holds; the caller reports it with its position
+  }
   return v;
 }
 

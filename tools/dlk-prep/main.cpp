@@ -49,7 +49,8 @@ cli::ToolSpec spec(Options& o) {
      "window, zscore, minmax, percentile or none (per volume and channel)")
     ("window", po::value(&o.window)->value_name("LO,HI")->default_value("-125,275"), "intensity window for 'window', mapped to [0, 1]")
     ("percentiles", po::value(&o.percentiles)->value_name("LO,HI")->default_value("0.5,99.5"), "clip percentiles for 'percentile', mapped to [0, 1]")
-    ("label-map", po::value(&o.label_map)->value_name("MAP"), "raw:class pairs 'a:b,c:d' ('*:0' for the rest) or a file of them")
+    ("label-map", po::value(&o.label_map)->value_name("MAP"),
+     "raw:class pairs 'a:b,c:d' ('*:0' for the rest), a file of them, or a name in share/dlk/label-maps")
     ("classes", po::value(&o.classes)->value_name("A,B"), "class names, background first [background,class1,...]")
     ("axis", po::value(&o.axis)->value_name("AXIS")->default_value("z"), "slicing axis: x, y or z (ITK index order)")
     ("dtype", po::value(&o.dtype)->value_name("TYPE")->default_value("float16"), "image storage: float16 or float32")
@@ -120,7 +121,10 @@ int run(int argc, char** argv) {
   PrepOptions& p = run.options;
   p.channel_names = split_list(o.channels);
   p.normalize = NormalizeSpec::parse(o.normalize, o.window, o.percentiles);
-  if (!o.label_map.empty()) p.label_map = LabelMap::parse(o.label_map);
+  if (!o.label_map.empty()) // inline pairs, a file, or a name in share/dlk/label-maps
+    p.label_map = LabelMap::parse(o.label_map.find(':') != std::string::npos
+                                      ? o.label_map
+                                      : find_share_file(o.label_map, "label-maps", ".txt", "label-map"));
   p.classes = split_list(o.classes);
   if (o.axis == "x" || o.axis == "0") p.axis = 0;
   else if (o.axis == "y" || o.axis == "1") p.axis = 1;

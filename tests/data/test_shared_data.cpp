@@ -1,0 +1,115 @@
+// Real volumes from ../shared/data, prepared by the installed dlk-prep and compared voxel by
+// voxel with what ITK's own reader (not dlk's) finds in the NIfTI files. Skips (exit 77,
+// saying so) when the data is absent.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include "dlk/half.h"
+#include "dlk/shard.h"
+
+#include <itkImage.h>
+#include <itkImageFileReader.h>
+#include <itkNiftiImageIOFactory.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string g_data, g_tool, g_tmp;
+
+template <class T>
+std::vector<T> itk_voxels(const std::string& path, std::array<size_t, 3>& size) {
+  using Image = itk::Image<T, 3>;
+  auto r = itk::ImageFileReader<Image>::New();
+  r->SetFileName(path);
+  r->Update();
+  auto img = r->GetOutput();
+  for (int i = 0; i < 3; ++i) size[size_t(i)] = img->GetLargestPossibleRegion().GetSize()[i];
+  const T* p = img->GetBufferPointer();
+  return std::vector<T>(p, p + size[0] * size[1] * size[2]);
+}
+
+int sh(const std::string& cmd) {
+  int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+} // namespace
+
+TEST_CASE("data: TotalSegmentator CT, Synapse label map, every voxel", "[data]") {
+  const std::string ct = g_data + "/totalseg-ct-small/ct.nii.gz", seg = g_data + "/totalseg-ct-small/seg.nii.gz";
+  const std::string out = g_tmp + "/totalseg";
+  REQUIRE(sh(g_tool + " -q --image " + ct + " --label " + seg + " --case ct01 --label-map totalseg-synapse" +
+             " --dtype float32 --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach -o " + out) == 0);
+  std::array<size_t, 3> size{};
+  auto hu = itk_voxels<short>(ct, size);
+  auto lab = itk_voxels<unsigned char>(seg, size);
+  // The Synapse order from ../shared/data/README.md: aorta 52, gallbladder 4, kidney L 3,
+  // kidney R 2, liver 5, pancreas 7, spleen 1, stomach 6; everything else background.
+  const std::map<int, int> synapse = {{52, 1}, {4, 2}, {3, 3}, {2, 4}, {5, 5}, {7, 6}, {1, 7}, {6, 8}};
+  dlk::ShardFile f(out + "/ct01.dlks");
+  REQUIRE(f.meta().n_slices == int64_t(size[2]));
+  for (size_t z = 0; z < size[2]; ++z) {
+    dlk::Slice s = f.read_slice(int64_t(z));
+    for (size_t i = 0; i < size[0] * size[1]; ++i) {
+      const size_t v = z * size[0] * size[1] + i;
+      const double expect = (std::min(275.0, std::max(-125.0, double(hu[v]))) + 125.0) / 400.0;
+      REQUIRE(s.image[i] == Approx(expect).margin(1e-6));
+      auto it = synapse.find(lab[v]);
+      REQUIRE(int(s.label[i]) == (it == synapse.end() ? 0 : it->second));
+    }
+  }
+}
+
+TEST_CASE("data: BraTS case with two channels as a stream, every voxel", "[data]") {
+  const std::string dir = g_data + "/brats/brats_2013_pat0003_1";
+  const std::string stream = g_tmp + "/brats.dlks";
+  REQUIRE(sh(g_tool + " -q --image " + dir + "/Flair_subtrMeanDivStd.nii.gz --image " + dir +
+             "/T1c_subtrMeanDivStd.nii.gz --channels flair,t1c --normalize none --label " + dir +
+             "/OTMultiClass.nii.gz --classes background,necrosis,edema,nonenhancing,enhancing --case pat0003 -o - > " + stream) == 0);
+  std::array<size_t, 3> size{};
+  auto flair = itk_voxels<float>(dir + "/Flair_subtrMeanDivStd.nii.gz", size);
+  auto t1c = itk_voxels<float>(dir + "/T1c_subtrMeanDivStd.nii.gz", size);
+  auto lab = itk_voxels<unsigned char>(dir + "/OTMultiClass.nii.gz", size);
+  dlk::InputStream in(stream);
+  dlk::ShardStreamReader r(in);
+  REQUIRE(r.next_shard());
+  CHECK(r.meta().channels == std::vector<std::string>{"flair", "t1c"});
+  REQUIRE(r.meta().n_slices == int64_t(size[2]));
+  const size_t plane = size[0] * size[1];
+  dlk::Slice s;
+  std::vector<int64_t> counts(5, 0);
+  for (size_t z = 0; z < size[2]; ++z) {
+    REQUIRE(r.next_slice(s));
+    for (size_t i = 0; i < plane; ++i) {
+      const size_t v = z * plane + i;
+      REQUIRE(s.image[i] == dlk::half_to_float(dlk::float_to_half(flair[v])));
+      REQUIRE(s.image[plane + i] == dlk::half_to_float(dlk::float_to_half(t1c[v])));
+      REQUIRE(s.label[i] == lab[v]);
+      ++counts[lab[v]];
+    }
+  }
+  CHECK(r.meta().label_counts == counts);
+  CHECK_FALSE(r.next_slice(s));
+  CHECK_FALSE(r.next_shard());
+}
+
+int main(int argc, char** argv) {
+  const char* data = std::getenv("DLK_TEST_DATA");
+  const char* tool = std::getenv("DLK_PREP");
+  g_data = data ? data : "";
+  if (g_data.empty() || !fs::is_directory(g_data + "/totalseg-ct-small") || !fs::is_directory(g_data + "/brats")) {
+    std::cout << "SKIP: shared test data not found at '" << g_data << "' (set DLK_TEST_DATA)\n";
+    return 77;
+  }
+  g_tool = tool ? tool : "dlk-prep";
+  char tmpl[] = "/tmp/dlk-data-XXXXXX";
+  g_tmp = mkdtemp(tmpl);
+  itk::NiftiImageIOFactory::RegisterOneFactory();
+  int rc = Catch::Session().run(argc, argv);
+  fs::remove_all(g_tmp);
+  return rc;
+}

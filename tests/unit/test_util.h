@@ -1,0 +1,100 @@
+// Helpers shared by the unit tests: temporary directories and small synthetic shards.
+#pragma once
+#include "dlk/io.h"
+#include "dlk/shard.h"
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace dlk::test {
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "dlk-test-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+inline std::string read_bytes(const std::string& path) { return read_text_file(path); }
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+  OutputFile f(path);
+  f.write(bytes);
+  f.commit();
+}
+
+// A shard's content kept beside it, to compare what comes back.
+struct SyntheticCase {
+  ShardMeta meta;
+  std::vector<std::vector<float>> images;   // per slice, C*H*W
+  std::vector<std::vector<uint8_t>> labels; // per slice, H*W
+};
+
+inline SyntheticCase make_case(const std::string& id, int64_t channels, Geometry g, int axis, bool labelled,
+                               ImageDType dtype, bool shuffle, unsigned seed) {
+  SyntheticCase c;
+  ShardMeta& m = c.meta;
+  m.case_id = id;
+  m.split = "train";
+  for (int64_t k = 0; k < channels; ++k) {
+    m.channels.push_back("ch" + std::to_string(k));
+    m.image_sources.push_back("/data/" + id + "_" + std::to_string(k) + ".nii.gz");
+  }
+  m.label_source = labelled ? "/data/" + id + "_seg.nii.gz" : "";
+  m.geometry = g;
+  m.source_pixel_type = "int16";
+  m.axis = axis;
+  slice_shape(g, axis, m.n_slices, m.height, m.width);
+  m.dtype = dtype;
+  m.byte_shuffle = shuffle;
+  m.has_label = labelled;
+  json::Array norms;
+  for (int64_t k = 0; k < channels; ++k) {
+    json::Value n;
+    n.set("method", "zscore");
+    n.set("mean", 12.5 + double(k));
+    n.set("std", 3.25);
+    norms.push_back(n);
+  }
+  m.normalization = json::Value(norms);
+  m.classes = {"background", "a", "b"};
+  m.tool = "dlk-prep test";
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.f, 2.f);
+  std::uniform_int_distribution<int> ud(0, 2);
+  if (labelled) m.label_counts.assign(3, 0);
+  for (int64_t s = 0; s < m.n_slices; ++s) {
+    std::vector<float> img(size_t(channels * m.height * m.width));
+    for (auto& v : img) v = nd(rng);
+    c.images.push_back(img);
+    if (labelled) {
+      std::vector<uint8_t> lab(size_t(m.height * m.width));
+      for (auto& v : lab) {
+        v = uint8_t(ud(rng));
+        ++m.label_counts[v];
+      }
+      c.labels.push_back(lab);
+    }
+  }
+  return c;
+}
+
+inline void write_case(const SyntheticCase& c, OutputFile& out, int level = 3) {
+  ShardWriter w(out, c.meta, level);
+  for (size_t s = 0; s < c.images.size(); ++s)
+    w.add(c.images[s].data(), c.meta.has_label ? c.labels[s].data() : nullptr);
+  w.finish();
+}
+
+inline std::string write_case_file(const SyntheticCase& c, const std::string& path) {
+  OutputFile out(path);
+  write_case(c, out);
+  out.commit();
+  return path;
+}
+
+} // namespace dlk::test
