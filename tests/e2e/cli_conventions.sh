@@ -1,0 +1,33 @@
+# Every tool: --help, --version, usage errors with exit 2, config-file precedence.
+. "$(dirname "$0")/lib.inc"
+
+for tool in dlk-prep; do
+  expect 0 "$tool --help" "$BIN/$tool" --help
+  contains "Usage: $tool" "$tool --help shows usage"
+  contains "--threads N" "$tool --help shows the shared options"
+  contains "Examples:" "$tool --help shows examples"
+  contains "[float16]" "$tool --help shows defaults"
+  expect 0 "$tool --version" "$BIN/$tool" --version
+  for lib in "LibTorch " "ITK " "zstd "; do contains "$lib" "$tool --version names $lib"; done
+  expect 2 "$tool with an unknown option" "$BIN/$tool" --no-such-option
+  contains "Try '$tool --help'" "$tool points to --help on misuse"
+done
+
+expect 2 "dlk-prep without output" "$BIN/dlk-prep" --image x.nii.gz
+contains "no output" "missing -o is explained"
+expect 2 "dlk-prep with both --image and --dataset" "$BIN/dlk-prep" --image a --dataset b -o "$T/o"
+expect 2 "dlk-prep --axis w" "$BIN/dlk-prep" --image a --axis w -o "$T/o"
+contains "--axis: 'w'" "bad axis is named"
+expect 2 "dlk-prep with an unknown preset" "$BIN/dlk-prep" --dataset "$T" --preset nosuch -o "$T/o"
+contains "known: acdc, nnunet, synapse" "unknown preset lists the known ones"
+expect 2 "dlk-prep with a missing config file" "$BIN/dlk-prep" --config "$T/none.ini" --check x
+contains "cannot read config file" "missing config file is named"
+printf 'no-such-key = 1\n' >"$T/bad.ini"
+expect 2 "dlk-prep with an unknown config key" "$BIN/dlk-prep" --config "$T/bad.ini" --check x
+expect 1 "dlk-prep --check of a missing file" "$BIN/dlk-prep" --check "$T/missing.dlks"
+contains "missing.dlks" "missing input is named"
+: >"$T/empty.dlks"
+expect 1 "dlk-prep --check of an empty file" "$BIN/dlk-prep" --check "$T/empty.dlks"
+expect 1 "dlk-prep --check of an empty stdin" sh -c "'$BIN/dlk-prep' --check - </dev/null"
+contains "empty input" "empty stream is explained"
+finish
