@@ -50,9 +50,10 @@ bool check_stream(const std::string& path, const std::function<void(const CheckR
   rep.path = path;
   try {
     uint64_t start = in.offset();
-    while (r.next_shard()) {
+    while (true) {
       rep = CheckReport{};
       rep.path = path;
+      if (!r.next_shard()) break;
       verify_shard(r, rep, path);
       rep.bytes = in.offset() - start;
       start = in.offset();
@@ -63,6 +64,16 @@ bool check_stream(const std::string& path, const std::function<void(const CheckR
     rep.error = e.what();
     report(rep);
     return false;
+  }
+  return true;
+}
+
+// Each channel's recorded normalization has the dataset's method (and window, if any).
+bool normalization_agrees(const ShardMeta& m, const Dataset& d) {
+  for (auto& n : m.normalization.as_array()) {
+    if (n.find("method") == nullptr || *n.find("method") != d.normalization.at("method")) return false;
+    auto w = d.normalization.find("window");
+    if (w && (!n.find("window") || *n.find("window") != *w)) return false;
   }
   return true;
 }
@@ -102,6 +113,10 @@ bool check_dataset(const std::string& dir, const std::function<void(const CheckR
     else if (m.channels != d.channels) mismatch("channels differ from dataset.json");
     else if (m.classes != d.classes) mismatch("classes differ from dataset.json");
     else if (m.has_label != c.has_label) mismatch("label presence differs from dataset.json");
+    else if (m.axis != d.axis) mismatch(fmt::format("axis {}, dataset.json says {}", m.axis, d.axis));
+    else if (dtype_name(m.dtype) != d.dtype) mismatch(fmt::format("dtype {}, dataset.json says {}", dtype_name(m.dtype), d.dtype));
+    else if (m.label_map != d.label_map) mismatch("label map differs from dataset.json");
+    else if (!normalization_agrees(m, d)) mismatch("normalization differs from dataset.json");
     else if (c.has_label && rep.counts != c.label_counts) mismatch("label counts differ from dataset.json");
     else {
       CheckReport r2 = rep;

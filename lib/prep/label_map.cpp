@@ -16,14 +16,20 @@ int LabelMap::max_class() const {
   return m;
 }
 
-static int64_t parse_int(const std::string& s, const std::string& ctx) {
+// A bad map given inline is a usage error; a bad map file is a failure naming the file.
+[[noreturn]] static void bad_map(const std::string& origin, const std::string& what) {
+  if (origin == "--label-map") throw UsageError("--label-map: " + what);
+  fail(origin, what);
+}
+
+static int64_t parse_int(const std::string& s, const std::string& origin) {
   try {
     size_t used = 0;
     long long v = std::stoll(s, &used);
     if (used == s.size()) return v;
   } catch (const std::exception&) {
   }
-  throw UsageError(fmt::format("label map: '{}' is not an integer ({})", s, ctx));
+  bad_map(origin, fmt::format("'{}' is not an integer", s));
 }
 
 LabelMap LabelMap::parse(const std::string& arg) {
@@ -48,24 +54,24 @@ LabelMap LabelMap::parse(const std::string& arg) {
       // "a:b" or "a b" across tokens (file form); normalise to a:b
       if (item.find(':') == std::string::npos) {
         std::string second;
-        if (!(items >> second)) throw UsageError(fmt::format("{}: '{}' needs a class", origin, item));
+        if (!(items >> second)) bad_map(origin, fmt::format("'{}' needs a class", item));
         item += ":" + second;
       }
       auto colon = item.find(':');
       std::string a = item.substr(0, colon), b = item.substr(colon + 1);
       int64_t cls = parse_int(b, origin);
-      if (cls < 0 || cls > 255) throw UsageError(fmt::format("{}: class {} outside 0..255", origin, cls));
+      if (cls < 0 || cls > 255) bad_map(origin, fmt::format("class {} outside 0..255", cls));
       if (a == "*") {
-        if (m.rest) throw UsageError(fmt::format("{}: '*' given twice", origin));
+        if (m.rest) bad_map(origin, "'*' given twice");
         m.rest = int(cls);
         continue;
       }
       int64_t raw = parse_int(a, origin);
       if (!m.pairs.emplace(raw, int(cls)).second)
-        throw UsageError(fmt::format("{}: raw value {} mapped twice", origin, raw));
+        bad_map(origin, fmt::format("raw value {} mapped twice", raw));
     }
   }
-  if (m.empty()) throw UsageError(fmt::format("{}: empty label map", origin));
+  if (m.empty()) bad_map(origin, "empty label map");
   return m;
 }
 
@@ -83,7 +89,7 @@ LabelMap LabelMap::from_json(const json::Value& v) {
   for (auto& kv : v.as_object("label_map")) {
     int c = int(kv.second.as_int("label_map class"));
     if (kv.first == "*") m.rest = c;
-    else m.pairs[parse_int(kv.first, "label_map")] = c;
+    else m.pairs[parse_int(kv.first, "--label-map")] = c;
   }
   return m;
 }

@@ -73,9 +73,11 @@ PrepSummary run_prep(PrepRun run, const std::function<void(const ShardMeta&, uin
 
   // Settle the dataset header first: an existing dataset.json must agree with this run.
   std::optional<Dataset> existing;
+  bool created_dir = false;
   if (!to_stdout) {
     if (fs::exists(run.out_dir) && !fs::is_directory(run.out_dir)) fail(run.out_dir, "exists and is not a directory");
     std::error_code ec;
+    created_dir = !fs::exists(run.out_dir);
     fs::create_directories(run.out_dir, ec);
     if (ec) fail(run.out_dir, "cannot create directory: " + ec.message());
     if (Dataset::exists(run.out_dir)) existing = Dataset::load(run.out_dir);
@@ -85,12 +87,18 @@ PrepSummary run_prep(PrepRun run, const std::function<void(const ShardMeta&, uin
     else if (!run.options.label_map.empty()) {
       for (int i = 0; i <= run.options.label_map.max_class(); ++i)
         run.options.classes.push_back(i == 0 ? "background" : fmt::format("class{}", i));
-    } else if (run.cases.size() > 1 && !to_stdout) {
-      throw UsageError("the classes are not known: give --classes (or a --label-map) for a dataset of several cases");
+    } else if (run.cases.size() > 1) { // each case would name classes after its own labels
+      throw UsageError("the classes are not known: give --classes (or a --label-map) for several cases");
     }
   }
-  if (run.name.empty()) run.name = existing ? existing->name : fs::path(run.out_dir).lexically_normal().filename().string();
-  if (run.name.empty() || run.name == ".") run.name = fs::current_path().filename().string();
+  if (existing && !run.name.empty() && run.name != existing->name)
+    throw UsageError(fmt::format("--name {}: the dataset in '{}' is named {}", run.name, run.out_dir, existing->name));
+  if (run.name.empty() && existing) run.name = existing->name;
+  if (run.name.empty()) { // the directory's own name, also for "data/" and "."
+    fs::path p = fs::absolute(run.out_dir).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    run.name = p.filename().string();
+  }
   if (existing) {
     Dataset mine = dataset_header(run, channel_names(run));
     if (mine.classes.empty()) mine.classes = existing->classes;
@@ -152,6 +160,12 @@ PrepSummary run_prep(PrepRun run, const std::function<void(const ShardMeta&, uin
     for (auto& t : pool) t.join();
     progress.finish();
     if (failed) { // the OutputFiles' destructors remove every temporary of this run
+      outputs.clear();
+      if (created_dir) { // and a directory this run made goes too, if nothing else is in it
+        std::error_code ec;
+        fs::remove(fs::path(run.out_dir) / ".dataset.lock", ec);
+        fs::remove(run.out_dir, ec);
+      }
       if (usage) throw UsageError(first_error);
       throw Error(first_error);
     }

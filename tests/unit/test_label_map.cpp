@@ -30,6 +30,11 @@ TEST_CASE("label map: malformed maps are usage errors", "[labelmap]") {
   CHECK_THROWS_WITH(LabelMap::parse("1:256"), Catch::Contains("outside 0..255"));
   CHECK_THROWS_WITH(LabelMap::parse("*:0,*:1"), Catch::Contains("'*' given twice"));
   CHECK_THROWS_WITH(LabelMap::parse("no-such-file"), Catch::Contains("neither a file nor"));
+  // A bad file is a failure naming the file, not a usage error.
+  test::TempDir dir;
+  test::write_bytes(dir / "bad.txt", "1:2\n3:x\n");
+  CHECK_THROWS_AS(LabelMap::parse(dir / "bad.txt"), Error);
+  CHECK_THROWS_WITH(LabelMap::parse(dir / "bad.txt"), Catch::Contains("'" + (dir / "bad.txt") + "'") && Catch::Contains("'x' is not an integer"));
 }
 
 TEST_CASE("label map: applied to a volume, with counts", "[labelmap]") {

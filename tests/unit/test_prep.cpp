@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <set>
 
 using namespace dlk;
 
@@ -129,9 +130,31 @@ TEST_CASE("prep: a dataset run is all or nothing", "[prep]") {
   run.cases[1].label = f.dir / "bad.nii.gz";
   run.threads = 2;
   CHECK_THROWS_WITH(run_prep(run), Catch::Contains("label value 99"));
-  CHECK(std::filesystem::is_directory(f.dir / "out"));
-  for (auto& e : std::filesystem::directory_iterator(f.dir / "out"))
-    CHECK(e.path().filename().string() == ".dataset.lock"); // no shard, no temporary, no dataset.json
+  CHECK_FALSE(std::filesystem::exists(f.dir / "out")); // the directory it made is gone too
+
+  // Into an existing dataset: the directory stays, with nothing of the failed run in it.
+  run.cases = {f.input()};
+  run_prep(run);
+  run.cases[0].id = "case0002";
+  run.cases[0].label = f.dir / "bad.nii.gz";
+  CHECK_THROWS_WITH(run_prep(run), Catch::Contains("label value 99"));
+  std::set<std::string> left;
+  for (auto& e : std::filesystem::directory_iterator(f.dir / "out")) left.insert(e.path().filename().string());
+  CHECK(left == std::set<std::string>{".dataset.lock", "case0001.dlks", "dataset.json"});
+  CHECK(Dataset::load(f.dir / "out").cases.size() == 1);
+}
+
+TEST_CASE("prep: the dataset is named after its directory, or --name", "[prep]") {
+  Fixture f;
+  PrepRun run;
+  run.options = f.options();
+  run.cases = {f.input()};
+  run.out_dir = f.dir / "brats/"; // a trailing slash still names it "brats"
+  run_prep(run);
+  CHECK(Dataset::load(f.dir / "brats").name == "brats");
+  run.cases[0].id = "case0002";
+  run.name = "other";
+  CHECK_THROWS_WITH(run_prep(run), Catch::Contains("--name other: the dataset in") && Catch::Contains("is named brats"));
 }
 
 TEST_CASE("prep: runs add cases to a dataset, refuse duplicates, and are reproducible", "[prep]") {

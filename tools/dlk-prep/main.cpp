@@ -138,7 +138,8 @@ int run(int argc, char** argv) {
   p.tool = "dlk-prep " DLK_VERSION_STRING;
 
   if (!o.images.empty()) {
-    if (!o.layout.empty() || !o.split.empty()) throw UsageError("--layout and --split are for --dataset");
+    // A preset's layout and split list describe raw datasets; a single case ignores them.
+    if ((!o.layout.empty() || !o.split.empty()) && o.preset.empty()) throw UsageError("--layout and --split are for --dataset");
     CaseInput c;
     c.images = o.images;
     c.label = o.label;
@@ -147,7 +148,8 @@ int run(int argc, char** argv) {
     c.split = o.split_name;
     run.cases.push_back(c);
   } else {
-    if (!o.label.empty() || !o.case_id.empty()) throw UsageError("--label and --case are for a single case (--image)");
+    if (!o.label.empty() || !o.case_id.empty() || !vm["split-name"].defaulted())
+      throw UsageError("--label, --case and --split-name are for a single case (--image); a dataset's splits come from --split");
     if (o.layout.empty()) throw UsageError("--dataset needs --layout or a --preset that sets it");
     Layout l = discover_cases(o.layout, o.dataset);
     if (p.channel_names.empty()) p.channel_names = l.channels;

@@ -6,12 +6,26 @@
 
 #include <ATen/autocast_mode.h>
 
+#include <array>
+
 #define DLK_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 namespace dlk::compat {
 
 inline bool cuda_available() { return torch::cuda::is_available(); }
+
+// A conv's numeric padding. The option is a variant (numbers, or kValid/kSame): c10::variant
+// in 1.13, std::variant since 2.1.
+inline std::array<int64_t, 2> conv_padding(const torch::nn::detail::ConvNdOptions<2>& o) {
+#if DLK_TORCH_AT_LEAST(2, 1)
+  const auto* a = std::get_if<torch::ExpandingArray<2>>(&o.padding());
+#else
+  const auto* a = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+#endif
+  TORCH_CHECK(a, "convolutions with 'valid'/'same' padding are not supported here");
+  return {(*a)->at(0), (*a)->at(1)};
+}
 
 // Autocast on CUDA. 1.13 has backend-specific setters (set_enabled, set_autocast_gpu_dtype);
 // 2.4 replaced them with setters that take the device type and later dropped the old ones.

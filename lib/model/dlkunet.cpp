@@ -1,0 +1,77 @@
+#include "dlk/model.h"
+
+#include <torch/torch.h>
+
+namespace dlk {
+
+namespace nn = torch::nn;
+
+static nn::Conv2d conv(int64_t cin, int64_t cout, int64_t k, int64_t groups = 1, int64_t dilation = 1) {
+  // "Same" padding for odd kernels; every conv has a bias (spec 1).
+  return nn::Conv2d(nn::Conv2dOptions(cin, cout, k).padding(dilation * (k - 1) / 2).dilation(dilation).groups(groups).bias(true));
+}
+
+SepConvImpl::SepConvImpl(int64_t cin, int64_t cout, int64_t kernel) {
+  dw = register_module("dw", conv(cin, cin, kernel, cin));
+  pw = register_module("pw", conv(cin, cout, 1));
+}
+torch::Tensor SepConvImpl::forward(const torch::Tensor& x) { return pw(dw(x)); }
+
+LKAImpl::LKAImpl(int64_t c, int64_t kernel, int64_t dilated_kernel, int64_t dilation) {
+  dw = register_module("dw", conv(c, c, kernel, c));
+  dwd = register_module("dwd", conv(c, c, dilated_kernel, c, dilation));
+  pw = register_module("pw", conv(c, c, 1));
+}
+torch::Tensor LKAImpl::forward(const torch::Tensor& x) { return x * pw(dwd(dw(x))); }
+
+EBlockImpl::EBlockImpl(int64_t cin, int64_t cout, const ModelConfig& cfg) {
+  sep1 = register_module("sep1", SepConv(cin, cout, cfg.dw_kernel));
+  bn1 = register_module("bn1", nn::BatchNorm2d(cout));
+  sep2 = register_module("sep2", SepConv(cout, cout, cfg.dw_kernel));
+  bn2 = register_module("bn2", nn::BatchNorm2d(cout));
+  lka = register_module("lka", LKA(cout, cfg.lka_kernel, cfg.lka_dilated_kernel, cfg.lka_dilation));
+}
+torch::Tensor EBlockImpl::forward(const torch::Tensor& x) {
+  auto t = torch::relu(bn1(sep1(x)));
+  t = torch::relu(bn2(sep2(t))); // the code's ReLU after the second BN (spec 5.3)
+  return lka(t);
+}
+
+DFBImpl::DFBImpl(int64_t cin, int64_t cout, const ModelConfig& cfg) {
+  up = register_module("up", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(cin, cout, 2).stride(2).bias(true)));
+  block = register_module("block", EBlock(2 * cout, cout, cfg));
+}
+torch::Tensor DFBImpl::forward(const torch::Tensor& deep, const torch::Tensor& skip) {
+  auto u = up(deep);
+  const int64_t dy = skip.size(2) - u.size(2), dx = skip.size(3) - u.size(3);
+  if (dx != 0 || dy != 0) // centred zero padding; the extra pixel goes right/bottom
+    u = torch::nn::functional::pad(u, torch::nn::functional::PadFuncOptions({dx / 2, dx - dx / 2, dy / 2, dy - dy / 2}));
+  return block(torch::cat({skip, u}, 1));
+}
+
+DLKUNetImpl::DLKUNetImpl(const ModelConfig& cfg) : config(cfg) {
+  config.validate();
+  const int D = config.depth();
+  stem = register_module("stem", EBlock(config.in_channels, config.channels(0), config));
+  for (int i = 1; i <= D; ++i)
+    encoders.push_back(register_module("enc" + std::to_string(i), EBlock(config.channels(i - 1), config.channels(i), config)));
+  for (int i = D - 1; i >= 0; --i)
+    decoders.push_back(register_module("dfb" + std::to_string(i), DFB(config.channels(i + 1), config.channels(i), config)));
+  head = register_module("head", conv(config.channels(0), config.classes, 1));
+}
+
+torch::Tensor DLKUNetImpl::forward(const torch::Tensor& x) {
+  std::vector<torch::Tensor> skips{stem(x)};
+  for (auto& e : encoders) skips.push_back(e(torch::max_pool2d(skips.back(), 2, 2)));
+  auto g = skips.back();
+  for (size_t k = 0; k < decoders.size(); ++k) g = decoders[k](g, skips[skips.size() - 2 - k]);
+  return head(g);
+}
+
+int64_t parameter_count(const torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+} // namespace dlk

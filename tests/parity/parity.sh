@@ -1,0 +1,9 @@
+# C++ DLKUNet vs the Python reference (bench/reference), S, M and L, fp32, rel. error < 1e-5.
+set -u
+EXPORT=${1:?usage: parity.sh EXPORTER}
+PY=${DLK_PYTHON:-/usr/bin/python3}
+"$PY" -c "import torch, numpy" 2>/dev/null || { echo "SKIP: $PY has no torch/numpy (scripts/install-deps installs python3-torch)"; exit 77; }
+T=$(mktemp -d /tmp/dlk-parity-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+for v in S M L; do "$EXPORT" $v "$T/$v" || exit 1; done
+"$PY" "$(dirname "$0")/../../bench/reference/parity.py" "$T/S" "$T/M" "$T/L"
