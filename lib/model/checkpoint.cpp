@@ -5,6 +5,7 @@
 #include "dlk/torch_compat.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstring>
 
@@ -186,6 +187,35 @@ Checkpoint make_checkpoint(const DLKUNet& model, const std::vector<std::string>&
     for (auto& kv : extra.as_object()) ck.meta.set(kv.first, kv.second);
   ck.tensors = model_tensors(model);
   return ck;
+}
+
+json::Value preprocessing_json(const Dataset& d, int64_t height, int64_t width) {
+  json::Value p;
+  p.set("dataset", d.name);
+  p.set("channels", d.channels);
+  p.set("normalization", d.normalization);
+  p.set("label_map", d.label_map);
+  p.set("axis", d.axis);
+  p.set("dtype", d.dtype);
+  p.set("input_size", std::vector<int64_t>{height, width});
+  return p;
+}
+
+std::string checkpoint_dataset_mismatch(const Checkpoint& ck, const Dataset& d) {
+  auto list = [](const std::vector<std::string>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); };
+  const auto classes = ck.meta.at("classes").as_strings("classes");
+  if (classes != d.classes) return fmt::format("classes {} vs {}", list(classes), list(d.classes));
+  const int64_t in = ck.meta.at("in_channels").as_int("in_channels");
+  if (in != int64_t(d.channels.size()))
+    return fmt::format("input channels {} vs {} ({})", in, d.channels.size(), list(d.channels));
+  if (const json::Value* p = ck.meta.find("preprocessing")) {
+    if (p->at("channels").as_strings("channels") != d.channels)
+      return fmt::format("channels {} vs {}", list(p->at("channels").as_strings()), list(d.channels));
+    if (p->at("normalization") != d.normalization)
+      return fmt::format("normalization {} vs {}", p->at("normalization").dump(), d.normalization.dump());
+    if (p->at("axis").as_int("axis") != d.axis) return fmt::format("axis {} vs {}", p->at("axis").as_int(), d.axis);
+  }
+  return {};
 }
 
 DLKUNet load_model(const std::string& path, const ModelConfig* expect, Checkpoint* out) {

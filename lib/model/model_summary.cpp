@@ -132,10 +132,11 @@ std::string format_summary(const DLKUNet& model, int64_t height, int64_t width) 
     q += s.paper_macs;
   }
   out += fmt::format("{:<28} {:>16} {:>12} {:>10} {:>12}\n", "total", "", grouped(p), si(t), si(q));
-  out += "\nparams: " + grouped(p) + " (" + fmt::format("{:.2f}M", double(p) / 1e6) + ")\n";
-  out += "true MACs: " + si(t) + " (conv weight multiply-accumulates, batch 1)\n";
-  out += "paper MACs: " + si(q) +
-         " (the paper's \"FLOPs\": torchinfo mult-adds, biases counted, ConvTranspose x output pixels)\n";
+  out += fmt::format("\nparams:     {:>16} ({:.2f}M)\n", grouped(p), double(p) / 1e6);
+  out += fmt::format("true MACs:  {:>16} ({}; conv weight multiply-accumulates, batch 1)\n", grouped(t), si(t));
+  out += fmt::format("paper MACs: {:>16} ({}; the paper's \"FLOPs\": torchinfo's mult-adds, biases counted,\n"
+                     "                             ConvTranspose x output pixels, BN parameters)\n",
+                     grouped(q), si(q));
   return out;
 }
 

@@ -1,12 +1,12 @@
 # Every tool: --help, --version, usage errors with exit 2, config-file precedence.
 . "$(dirname "$0")/lib.inc"
 
-for tool in dlk-prep; do
+for tool in dlk-prep dlk-train; do
   expect 0 "$tool --help" "$BIN/$tool" --help
   contains "Usage: $tool" "$tool --help shows usage"
-  contains "--threads N" "$tool --help shows the shared options"
+  contains "--config FILE" "$tool --help shows the shared options"
   contains "Examples:" "$tool --help shows examples"
-  contains "[float16]" "$tool --help shows defaults"
+  grep -q "\[[^]]*\]$" "$T/out" && pass "$tool --help shows defaults" || fail "$tool --help shows no default"
   expect 0 "$tool --version" "$BIN/$tool" --version
   for lib in "LibTorch " "ITK " "zstd "; do contains "$lib" "$tool --version names $lib"; done
   expect 2 "$tool with an unknown option" "$BIN/$tool" --no-such-option

@@ -178,6 +178,29 @@ TEST_CASE("checkpoint: round trip gives bit-identical outputs", "[checkpoint]") 
   }
 }
 
+TEST_CASE("checkpoint: preprocessing from dataset.json, and mismatches with a dataset", "[checkpoint]") {
+  Dataset d;
+  d.name = "acdc";
+  d.channels = {"MRI"};
+  d.classes = {"background", "RV", "Myo", "LV"};
+  d.normalization = json::Value::parse(R"({"method":"minmax"})");
+  json::Value extra;
+  extra.set("preprocessing", preprocessing_json(d, 224, 224));
+  DLKUNet m(config("S", 4, 8));
+  Checkpoint ck = make_checkpoint(m, d.classes, extra);
+  CHECK(checkpoint_dataset_mismatch(ck, d).empty());
+  CHECK(ck.meta.at("preprocessing").at("input_size").as_numbers() == std::vector<double>{224, 224});
+  Dataset other = d;
+  other.classes = {"background", "aorta", "liver", "spleen"};
+  CHECK(checkpoint_dataset_mismatch(ck, other) == "classes [background, RV, Myo, LV] vs [background, aorta, liver, spleen]");
+  other = d;
+  other.channels = {"flair", "t1c"};
+  CHECK_THAT(checkpoint_dataset_mismatch(ck, other), Catch::StartsWith("input channels 1 vs 2"));
+  other = d;
+  other.normalization = json::Value::parse(R"({"method":"zscore"})");
+  CHECK_THAT(checkpoint_dataset_mismatch(ck, other), Catch::StartsWith("normalization"));
+}
+
 TEST_CASE("checkpoint: corruption, truncation and mismatches are clear errors", "[checkpoint]") {
   test::TempDir dir;
   DLKUNet a(config("S", 9, 8));

@@ -7,6 +7,7 @@
 // the tensor data (each at a 64-byte aligned offset from the data start), and a 16-byte trailer
 // { "DLKZ", u32 0, u64 total file size }.
 #pragma once
+#include "dlk/dataset.h"
 #include "dlk/json.h"
 #include "dlk/model.h"
 
@@ -38,6 +39,13 @@ void load_model_tensors(DLKUNet& model, const Checkpoint& ckpt, const std::strin
 // A checkpoint for a model: metadata "model" (every knob), "classes", "in_channels", the
 // versions; `extra` keys (preprocessing, training, epoch) are merged in.
 Checkpoint make_checkpoint(const DLKUNet& model, const std::vector<std::string>& classes, const json::Value& extra = {});
+// What dlk-infer must redo exactly as dlk-prep did for training: the dataset's channels,
+// normalization, label map, slicing axis and dtype, and the model's input size.
+json::Value preprocessing_json(const Dataset& d, int64_t height, int64_t width);
+// Empty when a checkpoint can segment a dataset's cases (same channels, same classes);
+// otherwise what differs, e.g. "classes [background, aorta] vs [background, RV, Myo, LV]".
+std::string checkpoint_dataset_mismatch(const Checkpoint& ck, const Dataset& d);
+
 // Builds the model a checkpoint describes and loads its weights. With `expect`, a checkpoint
 // whose architecture differs (variant, classes, channels, kernels) is an error saying which.
 DLKUNet load_model(const std::string& path, const ModelConfig* expect = nullptr, Checkpoint* out = nullptr);
