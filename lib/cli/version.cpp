@@ -5,12 +5,6 @@
 #include <zstd.h>
 
 #include <boost/version.hpp>
-#ifdef DLK_HAVE_TORCH
-#include <torch/version.h>
-#endif
-#ifdef DLK_HAVE_ITK
-#include <itkConfigure.h>
-#endif
 
 #ifndef DLK_VERSION
 #define DLK_VERSION "unknown"
@@ -19,13 +13,13 @@
 namespace dlk::cli {
 
 std::string version_text(const std::string& tool) {
-#ifdef DLK_HAVE_TORCH
-  const std::string torch = TORCH_VERSION;
+#ifdef DLK_TORCH_VERSION
+  const std::string torch = DLK_TORCH_VERSION;
 #else
   const std::string torch = "none (built without LibTorch)";
 #endif
-#ifdef DLK_HAVE_ITK
-  const std::string itk = ITK_VERSION_STRING;
+#ifdef DLK_ITK_VERSION
+  const std::string itk = DLK_ITK_VERSION;
 #else
   const std::string itk = "none (built without ITK: no NIfTI/NRRD/MHA)";
 #endif
