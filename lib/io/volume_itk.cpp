@@ -68,42 +68,52 @@ std::string extension_of(const std::string& path) {
   }
   return {};
 }
-// niftilib, inside ITK's NIfTI reader, silently turns NaN and infinite floats into 0. To
-// report them instead, scan the raw voxels of floating-point NIfTI-1 files first.
-// Returns the index of the first non-finite voxel (its value in *value), or -1.
-int64_t first_nonfinite_nifti(const std::string& path, int64_t nvox, float* value) {
+// niftilib, inside ITK's NIfTI reader, silently turns NaN and infinite floats into 0. To report
+// them instead, floating-point NIfTI-1 voxels are read here (one pass over the gzip stream),
+// with the header's scaling applied as ITK would. Returns false where this reader does not
+// apply (other types, NIfTI-2, header/image pairs): ITK reads those.
+bool read_nifti_float(const std::string& path, int64_t nvox, std::vector<float>& out) {
   znzFile f = znzopen(path.c_str(), "rb", 1);
-  if (!f) return -1;
+  if (!f) return false;
   struct Closer {
     znzFile& f;
     ~Closer() { znzclose(f); }
   } closer{f};
   unsigned char h[348];
-  if (znzread(h, 1, sizeof h, f) != sizeof h) return -1;
-  auto i32 = [&](int off, bool swap) {
+  if (znzread(h, 1, sizeof h, f) != sizeof h) return false;
+  auto u32 = [&](int off, bool swap) {
     uint32_t v;
     std::memcpy(&v, h + off, 4);
     return swap ? __builtin_bswap32(v) : v;
   };
+  auto f32 = [&](int off, bool swap) {
+    uint32_t u = u32(off, swap);
+    float x;
+    std::memcpy(&x, &u, 4);
+    return x;
+  };
   bool swap = false;
-  if (i32(0, false) != 348) {
-    if (i32(0, true) != 348) return -1; // NIfTI-2 or not NIfTI: nothing to do here
+  if (u32(0, false) != 348) {
+    if (u32(0, true) != 348) return false;
     swap = true;
   }
-  if (std::memcmp(h + 344, "n+1", 4) != 0) return -1; // header/image pairs: not handled
+  if (std::memcmp(h + 344, "n+1", 4) != 0) return false;
   uint16_t dt;
   std::memcpy(&dt, h + 70, 2);
   if (swap) dt = __builtin_bswap16(dt);
-  if (dt != 16 && dt != 64) return -1; // FLOAT32, FLOAT64
-  uint32_t off_bits = i32(108, swap);
-  float vox_offset;
-  std::memcpy(&vox_offset, &off_bits, 4);
-  if (!(vox_offset >= 348) || znzseek(f, long(vox_offset), SEEK_SET) < 0) return -1;
+  if (dt != 16 && dt != 64) return false; // FLOAT32, FLOAT64
+  const float vox_offset = f32(108, swap), slope = f32(112, swap), inter = f32(116, swap);
+  if (!(vox_offset >= 348) || znzseek(f, long(vox_offset), SEEK_SET) < 0) return false;
+  // niftilib's rule: a non-finite or zero slope means no scaling.
+  const bool scale = std::isfinite(slope) && slope != 0 && (slope != 1 || (std::isfinite(inter) && inter != 0));
+  const double a = scale ? slope : 1.0, b = scale && std::isfinite(inter) ? inter : 0.0;
   const size_t width = dt == 16 ? 4 : 8;
+  out.resize(size_t(nvox));
   std::vector<unsigned char> buf(width * 65536);
   for (int64_t done = 0; done < nvox;) {
     const size_t want = size_t(std::min<int64_t>(65536, nvox - done));
-    if (znzread(buf.data(), width, want, f) != want) return -1;
+    if (znzread(buf.data(), width, want, f) != want) fail(path, "truncated NIfTI voxel data");
+    float* dst = out.data() + done;
     for (size_t k = 0; k < want; ++k) {
       double v;
       if (width == 4) {
@@ -119,14 +129,11 @@ int64_t first_nonfinite_nifti(const std::string& path, int64_t nvox, float* valu
         if (swap) u = __builtin_bswap64(u);
         std::memcpy(&v, &u, 8);
       }
-      if (!std::isfinite(v)) {
-        *value = float(v);
-        return done + int64_t(k);
-      }
+      dst[k] = scale ? float(v * a + b) : float(v);
     }
     done += int64_t(want);
   }
-  return -1;
+  return true;
 }
 
 } // namespace
@@ -159,6 +166,24 @@ Volume read_volume(const std::string& path) {
                              "(extract the frame first)", dims, io->GetDimensions(d), d));
   v.pixel_type = component_name(io->GetComponentType());
 
+  // Geometry from the header; 2-D images get a third axis of one slice.
+  Geometry& g = v.geometry;
+  for (unsigned i = 0; i < 3; ++i) {
+    g.size[i] = i < dims ? int64_t(io->GetDimensions(i)) : 1;
+    g.spacing[i] = i < dims ? io->GetSpacing(i) : 1.0;
+    g.origin[i] = i < dims ? io->GetOrigin(i) : 0.0;
+    for (unsigned j = 0; j < 3; ++j) // column j is axis j's direction
+      g.direction[i * 3 + j] = (i < dims && j < dims) ? io->GetDirection(j)[i] : (i == j ? 1.0 : 0.0);
+  }
+  if (!is_orthonormal(g.direction))
+    fail(path, fmt::format("non-orthonormal direction cosines ({})", fmt::join(g.direction, ", ")));
+  for (int i = 0; i < 3; ++i)
+    if (!(g.spacing[i] > 0)) fail(path, fmt::format("spacing {} along axis {} is not positive", g.spacing[i], i));
+
+  const bool nifti_float = std::string(io->GetNameOfClass()) == "NiftiImageIO" &&
+                           (v.pixel_type == "float32" || v.pixel_type == "float64");
+  if (nifti_float && read_nifti_float(path, g.voxels(), v.voxels)) return v;
+
   auto reader = itk::ImageFileReader<Image3F>::New();
   reader->SetImageIO(io);
   reader->SetFileName(path);
@@ -168,25 +193,10 @@ Volume read_volume(const std::string& path) {
     fail(path, "cannot read voxels: " + itk_message(e));
   }
   Image3F::Pointer img = reader->GetOutput();
-  auto region = img->GetLargestPossibleRegion();
-  Geometry& g = v.geometry;
-  for (int i = 0; i < 3; ++i) {
-    g.size[i] = int64_t(region.GetSize()[i]);
-    g.spacing[i] = img->GetSpacing()[i];
-    g.origin[i] = img->GetOrigin()[i];
-    for (int j = 0; j < 3; ++j) g.direction[i * 3 + j] = img->GetDirection()[i][j];
-  }
-  if (!is_orthonormal(g.direction))
-    fail(path, fmt::format("non-orthonormal direction cosines ({})", fmt::join(g.direction, ", ")));
-  for (int i = 0; i < 3; ++i)
-    if (!(g.spacing[i] > 0)) fail(path, fmt::format("spacing {} along axis {} is not positive", g.spacing[i], i));
+  if (int64_t(img->GetLargestPossibleRegion().GetNumberOfPixels()) != g.voxels())
+    fail(path, "voxel count differs from the header's size");
   const float* p = img->GetBufferPointer();
   v.voxels.assign(p, p + g.voxels());
-  if (std::string(io->GetNameOfClass()) == "NiftiImageIO" && (v.pixel_type == "float32" || v.pixel_type == "float64")) {
-    float bad = 0;
-    const int64_t i = first_nonfinite_nifti(path, g.voxels(), &bad);
-    if (i >= 0) v.voxels[size_t(i)] = bad; // what the file holds; the caller reports it with its position
-  }
   return v;
 }
 
