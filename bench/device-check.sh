@@ -31,13 +31,14 @@ row "ctest (e2e tests that need ITK or data skip)" "$(grep -E 'tests passed' "$O
 grep -E "\*\*\*Failed|\(Failed\)" "$OUT/ctest.log" | head -10
 
 for dev in cuda cpu; do
-  if "$X" --verify .gpu/ckpt113/S $dev >"$OUT/verify-$dev.log" 2>&1; then r=ok; else r=FAILED; fi
-  row "1.13 CPU checkpoint -> 2.x on $dev" "$r: $(cut -c1-200 "$OUT/verify-$dev.log" | tail -1)"
+  if "$X" --verify .gpu/ckpt113/S $dev >/tmp/verify.log 2>&1; then r=ok; else r=FAILED; fi
+  cat /tmp/verify.log >>"$OUT/verify.log"
+  row "1.13 CPU checkpoint -> 2.x on $dev" "$r: $(cut -c1-200 /tmp/verify.log | tail -1)"
 done
-if "$X" S "$OUT/ckpt2x" cuda >"$OUT/export.log" 2>&1; then
+if "$X" S "$OUT/ckpt2x" cuda >/tmp/export.log 2>&1; then
   row "2.x CUDA checkpoint written for 1.13" "ok (ckpt2x/, verify it on the CPU machine)"
 else
-  row "2.x CUDA checkpoint written for 1.13" "FAILED: $(tail -1 "$OUT/export.log")"
+  row "2.x CUDA checkpoint written for 1.13" "FAILED: $(tail -1 /tmp/export.log)"
 fi
 
 t=$(date +%s)
@@ -45,10 +46,8 @@ if DLK_PYTHON=python3 bash tests/parity/parity.sh "$X" >"$OUT/parity.log" 2>&1; 
 row "C++ vs Python PyTorch parity, S M L, fp32 CPU" "$r ($(since $t)); $(grep -c '^ok' "$OUT/parity.log") of 6 ok"
 cat "$OUT/parity.log"
 
-build-gpu/tools/dlk-train --summary --variant L | tail -4 >"$OUT/summary.log"
-row "dlk-train --summary --variant L" "$(grep -oE 'paper MACs: +[0-9,]+' "$OUT/summary.log")"
-build-gpu/tools/dlk-prep --version | tr '\n' ' ' >"$OUT/version.log"
-row "dlk-prep --version" "$(cut -c1-120 "$OUT/version.log")"
+row "dlk-train --summary --variant L" "$(build-gpu/tools/dlk-train --summary --variant L | grep -oE 'paper MACs: +[0-9,]+')"
+row "dlk-prep --version" "$(build-gpu/tools/dlk-prep --version | tr '\n' ' ' | cut -c1-120)"
 row "device" "$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)"
 
 echo
