@@ -102,18 +102,21 @@ std::vector<uint8_t> apply_label_map(const std::vector<float>& raw, const LabelM
     return fmt::format("({}, {}, {})", int64_t(i) % nx, (int64_t(i) / nx) % ny, int64_t(i) / (nx * ny));
   };
   std::vector<uint8_t> out(raw.size());
-  // Values are few and small: a lookup table over the observed range keeps this one pass.
-  float lo = 0, hi = 0;
+  // Values are few and small: a lookup table over the observed range keeps this two cheap passes
+  // (no floor(), which is a library call without SSE4.1).
+  int32_t lo = 0, hi = 0;
   for (size_t i = 0; i < raw.size(); ++i) {
     const float x = raw[i];
-    if (!std::isfinite(x) || x != std::floor(x))
+    if (!(x >= -2147483648.0f && x < 2147483648.0f)) // also false for NaN
       fail(path, fmt::format("label value {} at voxel {} is not an integer", x, where(i)));
-    if (i == 0 || x < lo) lo = x;
-    if (i == 0 || x > hi) hi = x;
+    const int32_t v = int32_t(x);
+    if (float(v) != x) fail(path, fmt::format("label value {} at voxel {} is not an integer", x, where(i)));
+    lo = i == 0 || v < lo ? v : lo;
+    hi = i == 0 || v > hi ? v : hi;
   }
-  if (double(hi) - double(lo) > double(1 << 24))
+  if (int64_t(hi) - int64_t(lo) > int64_t(1) << 24)
     fail(path, fmt::format("label values span {}..{}: not a label map", lo, hi));
-  const int64_t base = int64_t(lo);
+  const int64_t base = lo;
   std::vector<int> lut(size_t(int64_t(hi) - base + 1), -1);
   for (size_t k = 0; k < lut.size(); ++k) {
     const int64_t v = base + int64_t(k);
@@ -124,21 +127,26 @@ std::vector<uint8_t> apply_label_map(const std::vector<float>& raw, const LabelM
       lut[k] = it != map.pairs.end() ? it->second : map.rest.value_or(-1);
     }
   }
-  counts.assign(size_t(std::max(n_classes, map.empty() ? 0 : map.max_class() + 1)), 0);
+  // A class past the names is an error too (-2), found with the voxel in the pass below.
+  int top = std::max(n_classes, map.empty() ? 0 : map.max_class() + 1);
+  for (int& c : lut)
+    if (n_classes > 0 && c >= n_classes) c = -2;
+    else top = std::max(top, c + 1);
+  counts.assign(size_t(top), 0);
   for (size_t i = 0; i < raw.size(); ++i) {
-    const int c = lut[size_t(int64_t(raw[i]) - base)];
+    const int c = lut[size_t(int64_t(int32_t(raw[i])) - base)];
     if (c < 0) {
+      if (c == -2)
+        fail(path, fmt::format("label value {} at voxel {} maps to class {}, but there are only {} classes", raw[i],
+                               where(i), map.pairs.count(int32_t(raw[i])) ? map.pairs.at(int32_t(raw[i])) : map.rest.value_or(-1),
+                               n_classes));
       if (map.empty())
         fail(path, fmt::format("label value {} at voxel {} is not a class (the dataset has {} classes: "
                                "give --label-map or --classes)", raw[i], where(i), n_classes));
       fail(path, fmt::format("label value {} at voxel {} is not in the label map (add it, or '*:0' "
                              "to send unlisted values to background)", raw[i], where(i)));
     }
-    if (n_classes > 0 && c >= n_classes)
-      fail(path, fmt::format("label value {} at voxel {} maps to class {}, but there are only {} classes",
-                             raw[i], where(i), c, n_classes));
     out[i] = uint8_t(c);
-    if (size_t(c) >= counts.size()) counts.resize(size_t(c) + 1, 0);
     ++counts[size_t(c)];
   }
   return out;

@@ -125,7 +125,10 @@ void decode_record(const ShardMeta& m, const RecordHeader& rh, const unsigned ch
     }
     out.image.resize(n);
     if (width == 2) {
-      for (size_t i = 0; i < n; ++i) out.image[i] = half_to_float(get_u16(bytes + 2 * i));
+      thread_local std::vector<uint16_t> halves;
+      halves.resize(n);
+      std::memcpy(halves.data(), bytes, 2 * n); // little-endian host: the bytes are the values
+      halves_to_floats(halves.data(), out.image.data(), n);
     } else {
       for (size_t i = 0; i < n; ++i) {
         uint32_t u = get_u32(bytes + 4 * i);

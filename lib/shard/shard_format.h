@@ -10,6 +10,9 @@
 
 namespace dlk::shard_format {
 
+// Image bytes are copied to and from memory as they are: the host must be little-endian.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "dlk shards assume a little-endian host");
+
 constexpr unsigned char kMagic[8] = {0x89, 'D', 'L', 'K', 'S', '\r', '\n', 0x1A};
 constexpr uint16_t kVersionMajor = 1;
 constexpr uint16_t kVersionMinor = 0;

@@ -64,7 +64,7 @@ void ShardWriter::add(const float* image, const uint8_t* label) {
   const size_t width = meta_.dtype == ImageDType::Float16 ? 2 : 4;
   im.raw.resize(n * width);
   if (width == 2) {
-    for (size_t i = 0; i < n; ++i) put_u16(im.raw.data() + 2 * i, float_to_half(image[i]));
+    floats_to_halves(image, reinterpret_cast<uint16_t*>(im.raw.data()), n); // little-endian host
   } else {
     for (size_t i = 0; i < n; ++i) {
       uint32_t u;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 TEST_CASE("crc32: the standard check value and incremental use", "[crc32]") {
   // CRC-32/ISO-HDLC check value of "123456789" (as zlib's crc32 gives it).
@@ -55,4 +56,28 @@ TEST_CASE("half: rounding error is at most half an ulp", "[half]") {
     float half_ulp = std::fabs(f) < std::ldexp(1.0f, -14) ? std::ldexp(1.0f, -25) : std::ldexp(1.0f, e - 12);
     REQUIRE(std::fabs(back - f) <= half_ulp);
   }
+}
+
+TEST_CASE("half: the bulk (F16C) conversion agrees with the scalar one bit for bit", "[half]") {
+  std::vector<float> in;
+  for (uint32_t h = 0; h < 0x10000; ++h) in.push_back(dlk::half_to_float(uint16_t(h)));
+  for (float f = -70000.0f; f < 70000.0f; f += 3.7f) in.push_back(f);
+  for (int e = -30; e < 20; ++e) in.push_back(std::ldexp(1.337f, e));
+  in.push_back(std::numeric_limits<float>::infinity());
+  in.push_back(-std::numeric_limits<float>::infinity());
+  std::vector<uint16_t> simd(in.size()), scalar(in.size());
+  dlk::floats_to_halves(in.data(), simd.data(), in.size(), true);
+  dlk::floats_to_halves(in.data(), scalar.data(), in.size(), false);
+  for (size_t i = 0; i < in.size(); ++i) {
+    const bool nan = (scalar[i] & 0x7C00) == 0x7C00 && (scalar[i] & 0x3FF);
+    INFO("value " << in[i]);
+    REQUIRE((nan ? (simd[i] & 0x7C00) == 0x7C00 && (simd[i] & 0x3FF) : simd[i] == scalar[i]));
+  }
+  std::vector<float> back_simd(in.size()), back_scalar(in.size());
+  dlk::halves_to_floats(scalar.data(), back_simd.data(), in.size(), true);
+  dlk::halves_to_floats(scalar.data(), back_scalar.data(), in.size(), false);
+  for (size_t i = 0; i < in.size(); ++i)
+    REQUIRE((std::isnan(back_scalar[i]) ? std::isnan(back_simd[i]) : back_simd[i] == back_scalar[i]));
+  INFO("F16C in use: " << dlk::half_simd_available());
+  SUCCEED();
 }
