@@ -1,6 +1,7 @@
 #include "dlk/cli.h"
 #include "dlk/error.h"
 #include "dlk/io.h"
+#include "dlk/share_dir.h"
 
 #include <fmt/format.h>
 
@@ -155,7 +156,8 @@ po::variables_map parse(const ToolSpec& spec, int argc, char** argv, Common& com
     throw Exit{kOk};
   }
   std::vector<std::string> files;
-  if (vm.count("config")) files.push_back(vm["config"].as<std::string>());
+  // --config takes a file, or the name of a preset in share/dlk/presets ("synapse-paper").
+  if (vm.count("config")) files.push_back(find_share_file(vm["config"].as<std::string>(), "presets", ".ini", "config"));
   // Files named by the command line or the config file (a preset) come last.
   if (more_configs) {
     po::variables_map probe = vm;

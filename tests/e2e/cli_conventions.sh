@@ -21,7 +21,7 @@ contains "--axis: 'w'" "bad axis is named"
 expect 2 "dlk-prep with an unknown preset" "$BIN/dlk-prep" --dataset "$T" --preset nosuch -o "$T/o"
 contains "known: acdc, nnunet, synapse" "unknown preset lists the known ones"
 expect 2 "dlk-prep with a missing config file" "$BIN/dlk-prep" --config "$T/none.ini" --check x
-contains "cannot read config file" "missing config file is named"
+contains "none.ini" "missing config file is named"
 printf 'no-such-key = 1\n' >"$T/bad.ini"
 expect 2 "dlk-prep with an unknown config key" "$BIN/dlk-prep" --config "$T/bad.ini" --check x
 expect 1 "dlk-prep --check of a missing file" "$BIN/dlk-prep" --check "$T/missing.dlks"

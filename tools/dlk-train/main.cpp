@@ -1,11 +1,17 @@
-// dlk-train: trains DLKUNet on a dlk-prep dataset. This version prints the model (--summary);
-// training itself follows.
+// dlk-train: trains DLKUNet on a dlk-prep dataset, or prints the network (--summary).
 #include "dlk/cli.h"
+#include "dlk/dataset.h"
 #include "dlk/error.h"
+#include "dlk/io.h"
 #include "dlk/model.h"
+#include "dlk/train.h"
 
 #include <fmt/format.h>
 
+#include <torch/torch.h>
+
+#include <csignal>
+#include <filesystem>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -15,34 +21,77 @@ namespace {
 
 struct Options {
   bool summary = false;
-  ModelConfig model;
-  std::string size;
+  TrainOptions t;
+  std::string size, phases, device;
+  int64_t classes = 0, in_channels = 0;
+  double alpha = 0.5, beta = 0.5;
 };
 
 cli::ToolSpec spec(Options& o) {
   cli::ToolSpec s;
   s.name = "dlk-train";
-  s.synopsis = "dlk-train --summary [--variant S|M|L] [--classes K] [--in-channels N] [--size H[,W]] [model options]";
+  s.synopsis = "dlk-train DATASET -o RUNDIR [options]\n"
+               "dlk-train --resume RUNDIR [--device D] [--epochs N]\n"
+               "dlk-train --summary [--variant S|M|L] [--classes K] [--in-channels N] [--size H[,W]] [model options]";
   s.description =
-      "Trains DLKUNet-S/M/L on a dlk-prep dataset. This version implements --summary: it prints the\n"
-      "network stage by stage (output shape, parameters, true MACs and MACs in the paper's\n"
-      "convention) and exits without touching data.";
+      "Trains DLKUNet-S/M/L on a dataset made by dlk-prep: the train split for learning, the val split (if\n"
+      "any) for the best checkpoint. RUNDIR receives config.json, log.jsonl (one line per epoch) and the\n"
+      "checkpoints latest.dlkc, best.dlkc and final.dlkc. SIGTERM, SIGINT or SIGUSR1 finish the step,\n"
+      "write latest.dlkc and exit with status 75; --resume RUNDIR continues exactly where it stopped.\n"
+      "--summary prints the network stage by stage and exits without touching data.";
+  s.group("Data and run")
+    ("dataset", po::value(&o.t.dataset)->value_name("DIR"), "dlk-prep dataset (also the first operand)")
+    ("output,o", po::value(&o.t.run_dir)->value_name("RUNDIR"), "run directory (created)")
+    ("resume", po::value(&o.t.resume)->value_name("RUNDIR"), "continue the run in RUNDIR from its latest.dlkc")
+    ("train-split", po::value(&o.t.train_split)->value_name("S")->default_value("train"), "split to train on")
+    ("val-split", po::value(&o.t.val_split)->value_name("S")->default_value("val"), "split to validate on (if it has cases)")
+    ("epochs", po::value(&o.t.epochs)->value_name("N")->default_value(150), "epochs (0: write the initial model as final)")
+    ("max-steps", po::value(&o.t.max_steps)->value_name("N")->default_value(0), "stop after N iterations in all (0: no limit)")
+    ("batch,b", po::value(&o.t.batch)->value_name("B")->default_value(24), "slices per batch")
+    ("augment", po::value(&o.t.augment)->value_name("A")->default_value("paper"), "paper, transunet or none")
+    ("val-every", po::value(&o.t.val_every)->value_name("N")->default_value(1), "validate every N epochs")
+    ("save-every", po::value(&o.t.save_every)->value_name("N")->default_value(1), "write latest.dlkc every N epochs")
+    ("save-minutes", po::value(&o.t.save_minutes)->value_name("M")->default_value(30), "and at least every M minutes");
   s.group("Model")
-    ("variant", po::value(&o.model.variant)->value_name("V")->default_value("S"), "S, M or L (2, 3 or 4 pooling stages)")
-    ("classes", po::value(&o.model.classes)->value_name("K")->default_value(9), "output classes, background included")
-    ("in-channels", po::value(&o.model.in_channels)->value_name("N")->default_value(1), "input channels")
-    ("base-channels", po::value(&o.model.base_channels)->value_name("C")->default_value(96), "channels of the first level (doubled per level)")
-    ("dw-kernel", po::value(&o.model.dw_kernel)->value_name("K")->default_value(3), "depthwise kernel of the separable convs")
-    ("lka-kernel", po::value(&o.model.lka_kernel)->value_name("K")->default_value(5), "first depthwise kernel of the LKA")
-    ("lka-dilated-kernel", po::value(&o.model.lka_dilated_kernel)->value_name("K")->default_value(7), "dilated depthwise kernel of the LKA")
-    ("lka-dilation", po::value(&o.model.lka_dilation)->value_name("D")->default_value(3), "dilation of that kernel")
+    ("variant", po::value(&o.t.model.variant)->value_name("V")->default_value("S"), "S, M or L (2, 3 or 4 pooling stages)")
+    ("classes", po::value(&o.classes)->value_name("K")->default_value(0), "output classes, background included [the dataset's; 9 for --summary]")
+    ("in-channels", po::value(&o.in_channels)->value_name("N")->default_value(0), "input channels [the dataset's; 1 for --summary]")
+    ("base-channels", po::value(&o.t.model.base_channels)->value_name("C")->default_value(96), "channels of the first level (doubled per level)")
+    ("dw-kernel", po::value(&o.t.model.dw_kernel)->value_name("K")->default_value(3), "depthwise kernel of the separable convs")
+    ("lka-kernel", po::value(&o.t.model.lka_kernel)->value_name("K")->default_value(5), "first depthwise kernel of the LKA")
+    ("lka-dilated-kernel", po::value(&o.t.model.lka_dilated_kernel)->value_name("K")->default_value(7), "dilated depthwise kernel of the LKA")
+    ("lka-dilation", po::value(&o.t.model.lka_dilation)->value_name("D")->default_value(3), "dilation of that kernel")
     ("size", po::value(&o.size)->value_name("H[,W]")->default_value("224"), "model input size");
+  s.group("Optimisation")
+    ("optimizer", po::value(&o.t.optimizer)->value_name("O")->default_value("adam"), "adam, adamw or sgd")
+    ("lr", po::value(&o.t.lr.base)->value_name("LR")->default_value(1e-3, "0.001"), "base learning rate")
+    ("weight-decay", po::value(&o.t.weight_decay)->value_name("W")->default_value(1e-5, "1e-05"), "weight decay")
+    ("momentum", po::value(&o.t.momentum)->value_name("M")->default_value(0.9, "0.9"), "SGD momentum")
+    ("schedule", po::value(&o.t.lr.kind)->value_name("S")->default_value("constant"), "step, poly, cosine or constant")
+    ("step-epochs", po::value(&o.t.lr.step_epochs)->value_name("N")->default_value(20), "step: epochs between decays")
+    ("gamma", po::value(&o.t.lr.gamma)->value_name("G")->default_value(0.9, "0.9"), "step: decay factor")
+    ("power", po::value(&o.t.lr.power)->value_name("P")->default_value(0.9, "0.9"), "poly: exponent")
+    ("min-lr", po::value(&o.t.lr.min_lr)->value_name("LR")->default_value(0, "0"), "cosine: final learning rate")
+    ("warmup", po::value(&o.t.lr.warmup)->value_name("N")->default_value(0), "iterations of linear warm-up")
+    ("loss", po::value(&o.t.loss.strategy)->value_name("S")->default_value("ordinary"), "loss weights: ordinary, phase or dynamic")
+    ("alpha", po::value(&o.alpha)->value_name("A")->default_value(0.5, "0.5"), "ordinary: Dice weight")
+    ("beta", po::value(&o.beta)->value_name("B")->default_value(0.5, "0.5"), "ordinary: cross-entropy weight")
+    ("loss-phases", po::value(&o.phases)->value_name("P")->default_value("200:0.6:0.4,*:0.7:0.3"), "phase: UNTIL:ALPHA:BETA,... (epoch < UNTIL)")
+    ("dynamic-a", po::value(&o.t.loss.A)->value_name("A")->default_value(0.3, "0.3"), "dynamic: final Dice weight A")
+    ("dynamic-b", po::value(&o.t.loss.B)->value_name("B")->default_value(0.7, "0.7"), "dynamic: initial CE weight B")
+    ("dynamic-k", po::value(&o.t.loss.k)->value_name("K")->default_value(0.05, "0.05"), "dynamic: steepness k of the sigmoid");
+  s.group("Device and reproducibility")
+    ("device", po::value(&o.device)->value_name("D")->default_value("auto"), "cpu, cuda or cuda:N (auto: cuda if present)")
+    ("precision", po::value(&o.t.precision)->value_name("P")->default_value("bf16"), "on GPU: bf16 autocast, fp16 autocast or fp32")
+    ("no-channels-last", "keep NCHW on the GPU")
+    ("deterministic", po::bool_switch(&o.t.deterministic), "deterministic algorithms (slower on GPU)")
+    ("seed", po::value(&o.t.seed)->value_name("N")->default_value(1234), "seed of initialisation, order and augmentation");
   s.group("Actions")
     ("summary", po::bool_switch(&o.summary), "print the per-stage table and totals, then exit");
-  s.with_threads = false;
-  s.examples = "  dlk-train --summary --variant L\n"
-               "  dlk-train --summary --variant L --size 512\n"
-               "  dlk-train --summary --variant M --classes 4 --base-channels 64\n";
+  s.positional.add("dataset", 1);
+  s.examples = "  dlk-train synapse/ -o runs/L --variant L --config synapse-paper\n"
+               "  dlk-train --resume runs/L\n"
+               "  dlk-train --summary --variant L --size 512\n";
   return s;
 }
 
@@ -63,18 +112,101 @@ void parse_size(const std::string& s, int64_t& h, int64_t& w) {
   if (h < 1 || w < 1 || h > 16384 || w > 16384) throw UsageError(fmt::format("--size: {}x{} out of range", h, w));
 }
 
+extern "C" void on_stop_signal(int sig) {
+  if (stop_request().exchange(1)) { // a second signal: stop now
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
+
 int run(int argc, char** argv) {
   Options o;
   cli::Common common;
-  cli::parse(spec(o), argc, argv, common);
-  o.model.validate();
-  int64_t h = 0, w = 0;
-  parse_size(o.size, h, w);
-  if (!o.summary)
-    throw UsageError("training is not implemented in this version: use --summary to print the model");
-  DLKUNet model(o.model);
-  std::cout << format_summary(model, h, w);
-  return cli::kOk;
+  auto vm = cli::parse(spec(o), argc, argv, common);
+  parse_size(o.size, o.t.height, o.t.width);
+  o.t.channels_last = !vm.count("no-channels-last");
+  o.t.threads = common.threads;
+  o.t.progress = common.show_progress();
+  if (o.summary) {
+    o.t.model.classes = o.classes ? o.classes : 9;
+    o.t.model.in_channels = o.in_channels ? o.in_channels : 1;
+    o.t.model.validate();
+    DLKUNet model(o.t.model);
+    std::cout << format_summary(model, o.t.height, o.t.width);
+    return cli::kOk;
+  }
+  if (!o.t.resume.empty()) { // the run's own configuration, with this device and these threads
+    const std::string cfg = (std::filesystem::path(o.t.resume) / "config.json").string();
+    json::Value c = json::Value::parse(read_text_file(cfg));
+    if (!vm["epochs"].defaulted()) c.set("epochs", o.t.epochs);
+    o.t.dataset = c.at("dataset").as_string();
+    o.t.model = ModelConfig::from_json(c.at("model"));
+    auto size = c.at("size").as_numbers();
+    o.t.height = int64_t(size[0]);
+    o.t.width = int64_t(size[1]);
+    o.t.epochs = int(c.at("epochs").as_int());
+    o.t.batch = c.at("batch").as_int();
+    o.t.max_steps = vm["max-steps"].defaulted() ? c.at("max_steps").as_int() : o.t.max_steps;
+    o.t.precision = c.at("precision").as_string();
+    o.t.channels_last = c.at("channels_last").as_bool();
+    o.t.deterministic = c.at("deterministic").as_bool();
+    o.t.seed = uint64_t(c.at("seed").as_int());
+    o.t.augment = c.at("augment").as_string();
+    const json::Value& l = c.at("loss");
+    o.t.loss.strategy = l.at("strategy").as_string();
+    if (o.t.loss.strategy == "ordinary") o.t.loss.fixed = {l.at("alpha").as_number(), l.at("beta").as_number()};
+    if (o.t.loss.strategy == "dynamic") {
+      o.t.loss.A = l.at("A").as_number();
+      o.t.loss.B = l.at("B").as_number();
+      o.t.loss.k = l.at("k").as_number();
+    }
+    if (o.t.loss.strategy == "phase") {
+      o.t.loss.phases.clear();
+      for (auto& p : l.at("phases").as_array())
+        o.t.loss.phases.push_back({p.at("until").is_string() ? 1e300 : p.at("until").as_number(),
+                                   {p.at("alpha").as_number(), p.at("beta").as_number()}});
+    }
+    const json::Value& r = c.at("lr");
+    o.t.lr.kind = r.at("kind").as_string();
+    o.t.lr.base = r.at("base").as_number();
+    if (auto v = r.find("step_epochs")) o.t.lr.step_epochs = v->as_int();
+    if (auto v = r.find("gamma")) o.t.lr.gamma = v->as_number();
+    if (auto v = r.find("power")) o.t.lr.power = v->as_number();
+    if (auto v = r.find("min_lr")) o.t.lr.min_lr = v->as_number();
+    o.t.lr.warmup = r.at("warmup").as_int();
+    o.t.optimizer = c.at("optimizer").as_string();
+    o.t.weight_decay = c.at("weight_decay").as_number();
+    o.t.momentum = c.at("momentum").as_number();
+    o.t.train_split = c.at("train_split").as_string();
+    o.t.val_split = c.at("val_split").as_string();
+    o.t.val_every = int(c.at("val_every").as_int());
+    o.t.save_every = int(c.at("save_every").as_int());
+    o.t.save_minutes = c.at("save_minutes").as_number();
+    if (!o.t.run_dir.empty() && std::filesystem::path(o.t.run_dir) != std::filesystem::path(o.t.resume))
+      throw UsageError("--resume continues in its own run directory: give no -o, or the same");
+    o.t.run_dir = o.t.resume;
+  } else {
+    if (o.t.dataset.empty()) throw UsageError("no dataset: dlk-train DATASET -o RUNDIR (or --summary, or --resume RUNDIR)");
+    if (o.t.run_dir.empty()) throw UsageError("no run directory: give -o RUNDIR");
+    Dataset ds = Dataset::load(o.t.dataset);
+    o.t.model.classes = o.classes ? o.classes : int64_t(ds.classes.size());
+    o.t.model.in_channels = o.in_channels ? o.in_channels : int64_t(ds.channels.size());
+    o.t.loss.fixed = {o.alpha, o.beta};
+    o.t.loss.phases = LossSchedule::parse_phases(o.phases);
+    o.t.loss.epochs = o.t.epochs;
+  }
+  if (o.t.epochs < 0 || o.t.batch < 1) throw UsageError("--epochs must be >= 0 and --batch >= 1");
+  o.t.model.validate();
+  o.t.loss.at(0); // validates the strategy
+  o.t.lr.at(0);   // and the schedule
+  if (o.t.augment != "paper" && o.t.augment != "transunet" && o.t.augment != "none")
+    throw UsageError(fmt::format("--augment: '{}' (paper, transunet, none)", o.t.augment));
+  o.t.device = o.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : o.device;
+  if (o.t.device != "cpu" && o.t.device.rfind("cuda", 0) != 0) throw UsageError(fmt::format("--device: '{}' (cpu, cuda, cuda:N)", o.device));
+  if (common.threads > 0) torch::set_num_threads(common.threads);
+
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1}) std::signal(sig, on_stop_signal);
+  return run_training(o.t, [](const std::string& line) { cli::info(line); });
 }
 
 } // namespace

@@ -8,6 +8,10 @@
 
 #include <array>
 
+#ifdef DLK_HAVE_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
 #define DLK_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
@@ -64,5 +68,20 @@ private:
   bool enabled_, prev_enabled_ = false;
   at::ScalarType prev_dtype_ = at::kHalf;
 };
+
+// Peak GPU memory allocated since the last call (GiB), 0 on a CPU device or a CPU-only LibTorch.
+inline double peak_gpu_memory_gib(const torch::Device& dev) {
+#ifdef DLK_HAVE_CUDA
+  if (!dev.is_cuda()) return 0;
+  const auto idx = dev.has_index() ? dev.index() : c10::DeviceIndex(0);
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(idx);
+  const double gib = double(stats.allocated_bytes[0].peak) / double(1ull << 30); // [0]: aggregate
+  c10::cuda::CUDACachingAllocator::resetPeakStats(idx);
+  return gib;
+#else
+  (void)dev;
+  return 0;
+#endif
+}
 
 } // namespace dlk::compat

@@ -1,0 +1,105 @@
+// dlk-train's library side: loss, augmentation, the slice loader and the training loop.
+#pragma once
+#include "dlk/json.h"
+#include "dlk/loss_schedule.h"
+#include "dlk/lr_schedule.h"
+#include "dlk/model_config.h"
+#include "dlk/shard.h"
+
+#include <torch/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+// TransUNet's Dice loss: softmax, one-hot target, per class over the whole batch,
+// 1 - (2 sum(p t) + 1e-5) / (sum(p^2) + sum(t^2) + 1e-5), mean over all classes (background too).
+torch::Tensor dice_loss(const torch::Tensor& logits, const torch::Tensor& target);
+
+struct LossParts {
+  torch::Tensor total, ce, dice;
+};
+// alpha * Dice + beta * CE, computed in float32 whatever the logits' type.
+LossParts combined_loss(const torch::Tensor& logits, const torch::Tensor& target, double alpha, double beta);
+
+// Per-slice augmentation, drawn from `rng` and applied on the tensors' device:
+//   paper:     flip (p 0.5, random axis), then rot90 by 1..3 quarter turns (p 0.5)
+//   transunet: p 0.5 rot90 by k in 0..3 then a flip; else p 0.5 rotation by an integer angle in
+//              [-20, 19] degrees, nearest neighbour for image and label, zeros outside
+//   none
+// then resizing to height x width (bicubic for the image, nearest for the label).
+// image [C, h, w] float, label [h, w] int64; returns the pair at the model size.
+std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image, const torch::Tensor& label,
+                                                      const std::string& mode, std::mt19937_64& rng, int64_t height,
+                                                      int64_t width);
+// Resize only (validation and inference): bicubic image, nearest label (label may be undefined).
+std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image, const torch::Tensor& label,
+                                                     int64_t height, int64_t width);
+// Rotation by `degrees` about the centre, nearest neighbour, zeros outside (exposed for tests).
+torch::Tensor rotate_nearest(const torch::Tensor& chw, double degrees);
+
+// Decodes slices of shards on a pool of threads into (pinned, when CUDA is used) CPU tensors,
+// a few batches ahead of the consumer, in the order given.
+struct SliceRef {
+  int32_t shard;
+  int64_t slice;
+};
+struct LoadedSlice {
+  torch::Tensor image; // [C, h, w] float32
+  torch::Tensor label; // [h, w] int64
+};
+class SliceLoader {
+public:
+  SliceLoader(std::vector<std::shared_ptr<ShardFile>> shards, int threads, bool pin_memory, int prefetch = 4);
+  ~SliceLoader();
+  // Starts an epoch: batches of `batch` slices in `order` (the last may be smaller), from batch `first`.
+  void start(std::vector<SliceRef> order, int64_t batch, int64_t first = 0);
+  // The next batch in order; false at the end of the epoch.
+  bool next(std::vector<LoadedSlice>& out);
+  void stop();
+  double slices_per_second() const; // decode throughput of the last epoch, all threads
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct TrainOptions {
+  std::string dataset, run_dir, resume;
+  ModelConfig model;
+  int64_t height = 224, width = 224;
+  int epochs = 150;
+  int64_t batch = 24;
+  int64_t max_steps = 0; // stop after this many iterations in total (0: no limit); for smoke tests
+  std::string device = "cpu", precision = "bf16";
+  bool channels_last = true, deterministic = false;
+  uint64_t seed = 1234;
+  std::string augment = "paper";
+  LossSchedule loss;
+  LrSchedule lr;
+  std::string optimizer = "adam";
+  double weight_decay = 1e-5, momentum = 0.9;
+  std::string train_split = "train", val_split = "val";
+  int val_every = 1, save_every = 1;
+  double save_minutes = 30;
+  int threads = 0;
+  bool progress = false;
+  json::Value to_json() const;
+};
+
+// Exit statuses of run_training.
+constexpr int kTrainInterrupted = 75; // a signal asked to stop: `latest` written, requeue and --resume
+
+// Requests a graceful stop (signal handlers set it; the loop checks it after each step).
+std::atomic<int>& stop_request();
+
+// Trains; log lines go to `log` (stderr in the tool). Returns 0, or kTrainInterrupted.
+int run_training(TrainOptions opt, const std::function<void(const std::string&)>& log);
+
+} // namespace dlk

@@ -1,0 +1,76 @@
+#include "dlk/train.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace dlk {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor rotate_nearest(const torch::Tensor& chw, double degrees) {
+  // Output pixel (x, y) (centred, in pixels) samples the input at R(-a)(x, y). affine_grid's
+  // coordinates are normalized per axis (u = x / (W/2)), hence the aspect factors.
+  const int64_t h = chw.size(1), w = chw.size(2);
+  const double a = degrees * M_PI / 180.0, c = std::cos(a), s = std::sin(a);
+  auto theta = torch::tensor({{c, s * double(h) / double(w), 0.0}, {-s * double(w) / double(h), c, 0.0}},
+                             torch::TensorOptions().dtype(torch::kFloat32))
+                   .unsqueeze(0)
+                   .to(chw.device());
+  auto x = chw.unsqueeze(0).to(torch::kFloat32);
+  auto grid = F::affine_grid(theta, {1, chw.size(0), h, w}, false);
+  auto out = F::grid_sample(x, grid, F::GridSampleFuncOptions().mode(torch::kNearest).padding_mode(torch::kZeros).align_corners(false));
+  return out.squeeze(0);
+}
+
+std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image, const torch::Tensor& label, int64_t height,
+                                                     int64_t width) {
+  if (image.size(1) == height && image.size(2) == width) return {image, label};
+  auto img = F::interpolate(image.unsqueeze(0), F::InterpolateFuncOptions()
+                                                    .size(std::vector<int64_t>{height, width})
+                                                    .mode(torch::kBicubic)
+                                                    .align_corners(false))
+                 .squeeze(0);
+  torch::Tensor lab;
+  if (label.defined())
+    lab = F::interpolate(label.unsqueeze(0).unsqueeze(0).to(torch::kFloat32),
+                         F::InterpolateFuncOptions().size(std::vector<int64_t>{height, width}).mode(torch::kNearest))
+              .squeeze(0)
+              .squeeze(0)
+              .to(torch::kInt64);
+  return {img, lab};
+}
+
+std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image, const torch::Tensor& label,
+                                                      const std::string& mode, std::mt19937_64& rng, int64_t height,
+                                                      int64_t width) {
+  std::uniform_real_distribution<double> u(0, 1);
+  torch::Tensor img = image, lab = label;
+  auto rot90 = [&](int k) {
+    if (k % 4 == 0) return;
+    img = torch::rot90(img, k, {1, 2});
+    lab = torch::rot90(lab, k, {0, 1});
+  };
+  auto flip = [&](int axis) { // axis 0: rows, 1: columns
+    img = torch::flip(img, {axis + 1});
+    lab = torch::flip(lab, {axis});
+  };
+  if (mode == "paper") {
+    if (u(rng) < 0.5) flip(int(rng() % 2));
+    if (u(rng) < 0.5) rot90(1 + int(rng() % 3));
+  } else if (mode == "transunet") {
+    if (u(rng) > 0.5) {
+      rot90(int(rng() % 4));
+      flip(int(rng() % 2));
+    } else if (u(rng) > 0.5) {
+      const int angle = -20 + int(rng() % 40); // integer degrees in [-20, 19]
+      img = rotate_nearest(img, angle);
+      lab = rotate_nearest(lab.unsqueeze(0).to(torch::kFloat32), angle).squeeze(0).round().to(torch::kInt64);
+    }
+  } else if (mode != "none") {
+    throw std::invalid_argument("unknown augmentation " + mode);
+  }
+  return resize_slice(img.contiguous(), lab.contiguous(), height, width);
+}
+
+} // namespace dlk

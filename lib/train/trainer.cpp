@@ -1,0 +1,420 @@
+// The training loop. Every source of randomness is a pure function of (seed, epoch, batch):
+// the slice order of an epoch and each slice's augmentation. With the model, optimizer and BN
+// state in the checkpoint, a run resumed at any step continues exactly as it would have.
+#include "dlk/checkpoint.h"
+#include "dlk/dataset.h"
+#include "dlk/error.h"
+#include "dlk/io.h"
+#include "dlk/progress.h"
+#include "dlk/torch_compat.h"
+#include "dlk/train.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace dlk {
+
+std::atomic<int>& stop_request() {
+  static std::atomic<int> flag{0};
+  return flag;
+}
+
+json::Value TrainOptions::to_json() const {
+  json::Value v;
+  v.set("dataset", dataset);
+  v.set("run_dir", run_dir);
+  v.set("model", model.to_json());
+  v.set("size", std::vector<int64_t>{height, width});
+  v.set("epochs", epochs);
+  v.set("batch", batch);
+  v.set("max_steps", max_steps);
+  v.set("device", device);
+  v.set("precision", precision);
+  v.set("channels_last", channels_last);
+  v.set("deterministic", deterministic);
+  v.set("seed", int64_t(seed));
+  v.set("augment", augment);
+  v.set("loss", loss.to_json());
+  v.set("lr", lr.to_json());
+  v.set("optimizer", optimizer);
+  v.set("weight_decay", weight_decay);
+  v.set("momentum", momentum);
+  v.set("train_split", train_split);
+  v.set("val_split", val_split);
+  v.set("val_every", val_every);
+  v.set("save_every", save_every);
+  v.set("save_minutes", save_minutes);
+  return v;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t mix(uint64_t a, uint64_t b) { // splitmix64 of a combination: independent streams per key
+  uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+std::vector<SliceRef> epoch_order(const std::vector<SliceRef>& all, uint64_t seed, int epoch) {
+  std::vector<SliceRef> order = all;
+  std::mt19937_64 rng(mix(seed, uint64_t(epoch)));
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[size_t(rng() % i)]); // Fisher-Yates
+  return order;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params) {
+  if (o.optimizer == "adam")
+    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr.base).weight_decay(o.weight_decay));
+  if (o.optimizer == "adamw")
+    return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.lr.base).weight_decay(o.weight_decay));
+  if (o.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(o.lr.base).momentum(o.momentum).weight_decay(o.weight_decay));
+  throw UsageError(fmt::format("--optimizer: '{}' (adam, adamw, sgd)", o.optimizer));
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+}
+
+torch::Tensor optimizer_blob(torch::optim::Optimizer& opt) {
+  torch::serialize::OutputArchive ar;
+  opt.save(ar);
+  std::ostringstream os;
+  ar.save_to(os);
+  const std::string s = os.str();
+  auto t = torch::empty({int64_t(s.size())}, torch::kUInt8);
+  std::memcpy(t.data_ptr(), s.data(), s.size());
+  return t;
+}
+
+void load_optimizer_blob(torch::optim::Optimizer& opt, const torch::Tensor& t, const torch::Device& dev) {
+  std::istringstream is(std::string(static_cast<const char*>(t.data_ptr()), size_t(t.numel())));
+  torch::serialize::InputArchive ar;
+  ar.load_from(is, dev);
+  opt.load(ar);
+}
+
+struct Position {
+  int epoch = 0;         // epoch in progress (or next)
+  int64_t batch = 0;     // batches of it already done
+  int64_t iteration = 0; // global
+  double best = -1;      // best validation mean Dice
+  int best_epoch = -1;
+};
+
+// Validation: per case, slices resized to the model size, argmax, Dice per class over the whole
+// stack (a class absent from both prediction and truth does not count), mean over cases.
+std::vector<double> validate(DLKUNet& model, const std::vector<std::shared_ptr<ShardFile>>& shards, const TrainOptions& o,
+                             const torch::Device& dev, int64_t classes) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  std::vector<double> sum(size_t(classes - 1), 0.0);
+  std::vector<int64_t> n(size_t(classes - 1), 0);
+  for (auto& sf : shards) {
+    const ShardMeta& m = sf->meta();
+    std::vector<torch::Tensor> inter(1), pred(1), ref(1);
+    torch::Tensor I = torch::zeros({classes}, torch::kFloat64), P = I.clone(), R = I.clone();
+    for (int64_t s0 = 0; s0 < m.n_slices; s0 += o.batch) {
+      std::vector<torch::Tensor> imgs, labs;
+      for (int64_t s = s0; s < std::min(m.n_slices, s0 + o.batch); ++s) {
+        Slice sl = sf->read_slice(s);
+        auto img = torch::from_blob(sl.image.data(), {m.channel_count(), m.height, m.width}, torch::kFloat32).clone().to(dev);
+        auto lab = torch::from_blob(sl.label.data(), {m.height, m.width}, torch::kUInt8).to(torch::kInt64).to(dev);
+        auto r = resize_slice(img, lab, o.height, o.width);
+        imgs.push_back(r.first);
+        labs.push_back(r.second);
+      }
+      auto x = torch::stack(imgs);
+      if (o.channels_last && dev.is_cuda()) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      compat::CudaAutocast ac(dev.is_cuda() && o.precision != "fp32", o.precision == "fp16" ? at::kHalf : at::kBFloat16);
+      auto p = model->forward(x).argmax(1);
+      auto t = torch::stack(labs);
+      auto po = torch::one_hot(p, classes).sum({0, 1, 2}).to(torch::kCPU, torch::kFloat64);
+      auto to = torch::one_hot(t, classes).sum({0, 1, 2}).to(torch::kCPU, torch::kFloat64);
+      auto io = torch::one_hot(torch::where(p == t, p, torch::full_like(p, classes)), classes + 1)
+                    .sum({0, 1, 2})
+                    .slice(0, 0, classes)
+                    .to(torch::kCPU, torch::kFloat64);
+      I += io;
+      P += po;
+      R += to;
+    }
+    for (int64_t c = 1; c < classes; ++c) {
+      const double denom = P[c].item<double>() + R[c].item<double>();
+      if (denom == 0) continue;
+      sum[size_t(c - 1)] += 2 * I[c].item<double>() / denom;
+      ++n[size_t(c - 1)];
+    }
+  }
+  std::vector<double> out;
+  for (size_t c = 0; c < sum.size(); ++c) out.push_back(n[c] ? sum[c] / double(n[c]) : std::nan(""));
+  model->train();
+  return out;
+}
+
+double nanmean(const std::vector<double>& v) {
+  double s = 0;
+  int n = 0;
+  for (double x : v)
+    if (!std::isnan(x)) s += x, ++n;
+  return n ? s / n : std::nan("");
+}
+
+} // namespace
+
+int run_training(TrainOptions o, const std::function<void(const std::string&)>& log) {
+  const auto t_start = Clock::now();
+  Dataset ds = Dataset::load(o.dataset);
+  if (o.model.in_channels != int64_t(ds.channels.size()) || o.model.classes != int64_t(ds.classes.size()))
+    throw UsageError(fmt::format("the model has {} input channels and {} classes, the dataset {} and {}",
+                                 o.model.in_channels, o.model.classes, ds.channels.size(), ds.classes.size()));
+  o.model.validate();
+  const torch::Device dev(o.device);
+  if (dev.is_cuda() && !compat::cuda_available())
+    throw UsageError(fmt::format("--device {}: this LibTorch {} sees no CUDA device", o.device, TORCH_VERSION));
+  if (o.precision != "bf16" && o.precision != "fp16" && o.precision != "fp32")
+    throw UsageError(fmt::format("--precision: '{}' (bf16, fp16, fp32)", o.precision));
+  const bool amp = dev.is_cuda() && o.precision != "fp32";
+
+  // Shards of the splits.
+  auto open_split = [&](const std::string& split) {
+    std::vector<std::shared_ptr<ShardFile>> out;
+    for (auto* c : ds.split(split)) {
+      if (!c->has_label) continue;
+      out.push_back(std::make_shared<ShardFile>((fs::path(o.dataset) / c->shard).string()));
+    }
+    return out;
+  };
+  auto train_shards = open_split(o.train_split), val_shards = open_split(o.val_split);
+  if (train_shards.empty()) fail(o.dataset, fmt::format("no labelled case in the '{}' split", o.train_split));
+  std::vector<SliceRef> all;
+  for (size_t s = 0; s < train_shards.size(); ++s)
+    for (int64_t i = 0; i < train_shards[s]->meta().n_slices; ++i) all.push_back({int32_t(s), i});
+  const int64_t ipe = (int64_t(all.size()) + o.batch - 1) / o.batch;
+  o.lr.iters_per_epoch = ipe;
+  o.lr.total_iters = ipe * std::max(o.epochs, 1);
+  o.loss.epochs = o.epochs;
+
+  // Determinism and speed settings.
+  torch::manual_seed(o.seed);
+  if (o.deterministic) {
+    at::globalContext().setDeterministicCuDNN(true);
+    at::globalContext().setBenchmarkCuDNN(false);
+    at::globalContext().setDeterministicAlgorithms(true, false);
+  } else if (dev.is_cuda()) {
+    at::globalContext().setBenchmarkCuDNN(true);
+  }
+
+  DLKUNet model(o.model);
+  model->to(dev);
+  const bool cl = o.channels_last && dev.is_cuda();
+  if (cl) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+  auto optim = make_optimizer(o, model->parameters());
+
+  // The run directory: a new run, or the one being resumed.
+  fs::create_directories(o.run_dir);
+  const std::string latest = (fs::path(o.run_dir) / "latest.dlkc").string();
+  Position pos;
+  if (!o.resume.empty()) {
+    Checkpoint ck = load_checkpoint(latest);
+    load_model_tensors(model, ck, latest);
+    if (const torch::Tensor* st = ck.find("optim/state")) load_optimizer_blob(*optim, *st, dev);
+    const json::Value& s = ck.meta.at("state");
+    pos.epoch = int(s.at("epoch").as_int());
+    pos.batch = s.at("batch").as_int();
+    pos.iteration = s.at("iteration").as_int();
+    pos.best = s.at("best").as_number();
+    pos.best_epoch = int(s.at("best_epoch").as_int());
+    log(fmt::format("resuming {} at epoch {}, batch {} (iteration {})", o.run_dir, pos.epoch, pos.batch, pos.iteration));
+  } else if (fs::exists(latest)) {
+    throw UsageError(fmt::format("'{}' holds a run already: --resume {} continues it, or choose another -o", o.run_dir, o.run_dir));
+  }
+  write_file_atomic((fs::path(o.run_dir) / "config.json").string(), o.to_json().dump(2) + "\n");
+
+  json::Value extra;
+  extra.set("preprocessing", preprocessing_json(ds, o.height, o.width));
+  extra.set("training", o.to_json());
+  auto save = [&](const std::string& name, const Position& p, bool with_optimizer) {
+    json::Value e = extra;
+    json::Value st;
+    st.set("epoch", p.epoch);
+    st.set("batch", p.batch);
+    st.set("iteration", p.iteration);
+    st.set("best", p.best);
+    st.set("best_epoch", p.best_epoch);
+    e.set("state", st);
+    e.set("epoch", p.epoch);
+    Checkpoint ck = make_checkpoint(model, ds.classes, e);
+    if (with_optimizer) ck.tensors.emplace_back("optim/state", optimizer_blob(*optim));
+    save_checkpoint((fs::path(o.run_dir) / name).string(), ck);
+  };
+  if (o.epochs == 0) {
+    save("final.dlkc", pos, false);
+    log("--epochs 0: wrote the freshly initialised model as final.dlkc");
+    return 0;
+  }
+
+  std::ofstream jlog((fs::path(o.run_dir) / "log.jsonl").string(), std::ios::app);
+  const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  SliceLoader loader(train_shards, std::max(1, threads / 2), dev.is_cuda());
+  auto last_save = Clock::now();
+  double loader_rate = 0;
+  model->train();
+
+  for (int epoch = pos.epoch; epoch < o.epochs; ++epoch) {
+    const auto t_epoch = Clock::now();
+    const LossWeights w = o.loss.at(epoch);
+    loader.start(epoch_order(all, o.seed, epoch), o.batch, pos.batch);
+    torch::Tensor sum_loss = torch::zeros({}, torch::TensorOptions().device(dev)), sum_ce = sum_loss.clone(),
+                  sum_dice = sum_loss.clone();
+    int64_t steps = 0, images = 0;
+    double lr = 0;
+    Progress bar(fmt::format("epoch {}/{}", epoch + 1, o.epochs), ipe, o.progress);
+    bar.add(pos.batch);
+    std::vector<LoadedSlice> batch;
+    for (int64_t b = pos.batch; loader.next(batch); ++b) {
+      // Augment each slice on the device with its own stream of randomness.
+      std::vector<torch::Tensor> xs, ys;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        std::mt19937_64 rng(mix(mix(o.seed, uint64_t(epoch)), uint64_t(b) * 4096 + i));
+        auto r = augment_slice(batch[i].image.to(dev, /*non_blocking=*/true), batch[i].label.to(dev, true), o.augment, rng,
+                               o.height, o.width);
+        xs.push_back(r.first);
+        ys.push_back(r.second);
+      }
+      auto x = torch::stack(xs), y = torch::stack(ys);
+      if (cl) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      lr = o.lr.at(pos.iteration);
+      set_lr(*optim, lr);
+      optim->zero_grad();
+      LossParts l;
+      {
+        compat::CudaAutocast ac(amp, o.precision == "fp16" ? at::kHalf : at::kBFloat16);
+        auto logits = model->forward(x);
+        l = combined_loss(logits, y, w.alpha, w.beta);
+      }
+      try {
+        l.total.backward();
+      } catch (const c10::Error& e) {
+        if (std::string(e.what()).find("out of memory") != std::string::npos)
+          throw Error(fmt::format("out of GPU memory at batch {} of {}x{}: try --batch {}", o.batch, o.height, o.width,
+                                  std::max<int64_t>(1, o.batch / 2)));
+        throw;
+      }
+      optim->step();
+      sum_loss += l.total.detach();
+      sum_ce += l.ce.detach();
+      sum_dice += l.dice.detach();
+      ++steps;
+      images += int64_t(batch.size());
+      ++pos.iteration;
+      pos.batch = b + 1;
+      bar.add(1);
+      // Non-finite losses end the run; checked every 20 steps to keep the GPU fed.
+      if (steps % 20 == 0 && !std::isfinite(sum_loss.item<double>()))
+        throw Error(fmt::format("the loss became {} at epoch {}, iteration {}: stopping; {} (try a lower --lr)",
+                                sum_loss.item<double>(), epoch, pos.iteration,
+                                fs::exists(latest) ? "the last good checkpoint is '" + latest + "'" : std::string("no checkpoint was written yet")));
+      const bool out_of_steps = o.max_steps > 0 && pos.iteration >= o.max_steps;
+      if (stop_request() || out_of_steps ||
+          std::chrono::duration<double>(Clock::now() - last_save).count() > o.save_minutes * 60) {
+        if (!std::isfinite(sum_loss.item<double>())) throw Error("the loss became non-finite: not saving this state");
+        save("latest.dlkc", pos, true);
+        last_save = Clock::now();
+        if (stop_request()) {
+          bar.finish();
+          log(fmt::format("stopped by a signal at epoch {}, iteration {}: wrote '{}'; continue with --resume {}", epoch,
+                          pos.iteration, latest, o.run_dir));
+          return kTrainInterrupted;
+        }
+        if (out_of_steps) {
+          bar.finish();
+          save("final.dlkc", pos, false);
+          log(fmt::format("--max-steps {} reached at epoch {}: wrote latest.dlkc and final.dlkc", o.max_steps, epoch));
+          return 0;
+        }
+      }
+    }
+    bar.finish();
+    loader_rate = loader.slices_per_second();
+    const double mean_loss = steps ? sum_loss.item<double>() / double(steps) : std::nan("");
+    if (steps && !std::isfinite(mean_loss))
+      throw Error(fmt::format("the loss became {} in epoch {}: stopping; {} (try a lower --lr)", mean_loss, epoch,
+                              fs::exists(latest) ? "the last good checkpoint is '" + latest + "'" : std::string("no checkpoint was written yet")));
+    const double secs = std::chrono::duration<double>(Clock::now() - t_epoch).count();
+
+    json::Value line;
+    line.set("epoch", epoch);
+    line.set("iterations", pos.iteration);
+    line.set("loss", steps ? json::Value(mean_loss) : json::Value());
+    line.set("ce", steps ? json::Value(sum_ce.item<double>() / double(steps)) : json::Value());
+    line.set("dice_loss", steps ? json::Value(sum_dice.item<double>() / double(steps)) : json::Value());
+    line.set("alpha", w.alpha);
+    line.set("beta", w.beta);
+    line.set("lr", lr);
+    std::string val_text;
+    if (!val_shards.empty() && (epoch + 1) % std::max(1, o.val_every) == 0) {
+      auto dice = validate(model, val_shards, o, dev, o.model.classes);
+      const double mean = nanmean(dice);
+      json::Array per;
+      for (double d : dice) per.push_back(std::isnan(d) ? json::Value() : json::Value(d));
+      line.set("val_dice", json::Value(per));
+      line.set("val_mean_dice", std::isnan(mean) ? json::Value() : json::Value(mean));
+      val_text = fmt::format("  val Dice {:.4f}", mean);
+      if (!std::isnan(mean) && mean > pos.best) {
+        pos.best = mean;
+        pos.best_epoch = epoch;
+        Position p = pos;
+        p.epoch = epoch + 1;
+        p.batch = 0;
+        save("best.dlkc", p, false);
+        val_text += " (best)";
+      }
+    }
+    line.set("img_per_s", secs > 0 ? double(images) / secs : 0.0);
+    line.set("loader_slices_per_s", loader_rate);
+    line.set("peak_gpu_mem_gib", compat::peak_gpu_memory_gib(dev));
+    line.set("wall_s", std::chrono::duration<double>(Clock::now() - t_start).count());
+    jlog << line.dump() << "\n";
+    jlog.flush();
+    log(fmt::format("epoch {}/{}  loss {:.4f} (CE {:.4f}, Dice {:.4f}; alpha {:.3f} beta {:.3f})  lr {:.3g}  {:.1f} img/s{}",
+                    epoch + 1, o.epochs, mean_loss, steps ? sum_ce.item<double>() / double(steps) : 0.0,
+                    steps ? sum_dice.item<double>() / double(steps) : 0.0, w.alpha, w.beta, lr,
+                    secs > 0 ? double(images) / secs : 0.0, val_text));
+    pos.epoch = epoch + 1;
+    pos.batch = 0;
+    if ((epoch + 1) % std::max(1, o.save_every) == 0 || epoch + 1 == o.epochs) {
+      save("latest.dlkc", pos, true);
+      last_save = Clock::now();
+    }
+    if (stop_request()) {
+      log(fmt::format("stopped by a signal after epoch {}: continue with --resume {}", epoch + 1, o.run_dir));
+      if ((epoch + 1) % std::max(1, o.save_every) != 0) save("latest.dlkc", pos, true);
+      return kTrainInterrupted;
+    }
+  }
+  save("final.dlkc", pos, false);
+  log(fmt::format("done: {} epochs, {} iterations; '{}'", o.epochs, pos.iteration,
+                  (fs::path(o.run_dir) / "final.dlkc").string()));
+  return 0;
+}
+
+} // namespace dlk

@@ -1,0 +1,72 @@
+# dlk-train on CPU with tiny settings on a real CT: the loss falls, the run directory fills,
+# a resumed run ends with the same weights, SIGTERM leaves a loadable latest.dlkc.
+. "$(dirname "$0")/lib.inc"
+need_itk
+need_data totalseg-ct-small
+PY=/usr/bin/python3
+"$PY" -c "import numpy" 2>/dev/null || skip "no /usr/bin/python3 with numpy to compare checkpoints"
+READER=$(cd "$(dirname "$0")/../../bench/reference" && pwd)
+D=$DATA/totalseg-ct-small
+for c in "ct01 train" "ct02 val"; do set -- $c
+  "$BIN/dlk-prep" -q --image "$D/ct.nii.gz" --label "$D/seg.nii.gz" --label-map totalseg-synapse --case $1 --split-name $2 \
+    --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach -o "$T/ds" || fail "prep $1"
+done
+TINY="--base-channels 8 --size 64 --batch 4 --augment transunet --lr 0.003 --deterministic -j 2 --device cpu"
+
+expect 0 "train 4 epochs" "$BIN/dlk-train" "$T/ds" -o "$T/A" --epochs 4 $TINY
+for f in config.json log.jsonl latest.dlkc best.dlkc final.dlkc; do
+  [ -s "$T/A/$f" ] && pass "run directory has $f" || fail "run directory lacks $f"
+done
+[ "$(wc -l <"$T/A/log.jsonl")" = 4 ] && pass "one log line per epoch" || fail "log.jsonl: $(wc -l <"$T/A/log.jsonl") lines"
+"$PY" - "$T/A/log.jsonl" <<'PYEOF' && pass "the loss falls, the log has every field" || fail "loss or log fields"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+keys = {"epoch", "iterations", "loss", "ce", "dice_loss", "alpha", "beta", "lr", "val_dice", "val_mean_dice",
+        "img_per_s", "peak_gpu_mem_gib", "wall_s"}
+assert all(keys <= set(l) for l in lines), [keys - set(l) for l in lines]
+assert lines[-1]["loss"] < lines[0]["loss"] * 0.95, [l["loss"] for l in lines]
+assert lines[-1]["iterations"] == 4 * 8, lines[-1]["iterations"]
+PYEOF
+
+# Stop mid-epoch (iteration 11 of 32), resume: the same final weights, bit for bit.
+expect 0 "train, stopping after 11 steps" "$BIN/dlk-train" "$T/ds" -o "$T/B" --epochs 4 --max-steps 11 $TINY
+expect 0 "resume to the end" "$BIN/dlk-train" --resume "$T/B" --max-steps 0 --device cpu -j 2
+contains "resuming" "the resume says where it continues"
+"$PY" - "$T/A/final.dlkc" "$T/B/final.dlkc" "$READER" <<'PYEOF' && pass "resumed run ends with identical weights" || fail "weights differ after resume"
+import sys
+sys.path.insert(0, sys.argv[3])
+import numpy as np, dlk_checkpoint
+_, a = dlk_checkpoint.read(sys.argv[1])
+_, b = dlk_checkpoint.read(sys.argv[2])
+assert a.keys() == b.keys()
+bad = [k for k in a if not np.array_equal(a[k], b[k])]
+assert not bad, bad[:5]
+PYEOF
+
+# SIGTERM: finish the step, write latest.dlkc, exit 75; the run then resumes.
+"$BIN/dlk-train" "$T/ds" -o "$T/C" --epochs 500 $TINY >"$T/c.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -s "$T/C/log.jsonl" ] && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc = 75 ] && pass "SIGTERM exits 75" || { fail "SIGTERM exit $rc"; cat "$T/c.log"; }
+grep -q "continue with --resume" "$T/c.log" && pass "SIGTERM says how to continue" || fail "no resume hint"
+"$PY" -c "import sys; sys.path.insert(0, '$READER'); import dlk_checkpoint; m, t = dlk_checkpoint.read('$T/C/latest.dlkc'); assert 'optim/state' in t" \
+  && pass "latest.dlkc after SIGTERM is complete" || fail "latest.dlkc unreadable"
+ls "$T/C" | grep -q tmp && fail "temporary files left" || pass "no temporary files left"
+epoch=$("$PY" -c "import sys, json; sys.path.insert(0, '$READER'); import dlk_checkpoint; print(dlk_checkpoint.read('$T/C/latest.dlkc')[0]['state']['epoch'])")
+expect 0 "resume the signalled run for one more epoch" "$BIN/dlk-train" --resume "$T/C" --epochs $((epoch + 1)) --device cpu -j 2
+[ -s "$T/C/final.dlkc" ] && pass "the resumed run finishes" || fail "no final.dlkc"
+
+# Other entry points and refusals.
+expect 0 "--epochs 0 writes the initial model" "$BIN/dlk-train" "$T/ds" -o "$T/E" --epochs 0 --base-channels 8
+[ -s "$T/E/final.dlkc" ] && pass "final.dlkc of the initial model" || fail "no final.dlkc for --epochs 0"
+expect 2 "a run directory that holds a run" "$BIN/dlk-train" "$T/ds" -o "$T/A" --epochs 1 $TINY
+contains "holds a run already" "refusal explained"
+expect 2 "bad loss strategy" "$BIN/dlk-train" "$T/ds" -o "$T/F" --loss funny $TINY
+expect 2 "no dataset" "$BIN/dlk-train" -o "$T/F"
+expect 1 "an exploding learning rate" "$BIN/dlk-train" "$T/ds" -o "$T/G" --epochs 3 --base-channels 8 --size 64 --batch 4 \
+  --device cpu --optimizer sgd --lr 1e20
+contains "the loss became" "a non-finite loss stops the run"
+finish

@@ -1,0 +1,82 @@
+// Needs LibTorch: the Dice loss by hand, augmentation geometry, the slice loader.
+#include "dlk/train.h"
+#include "test_util.h"
+
+#include <catch2/catch.hpp>
+
+#include <torch/torch.h>
+
+using namespace dlk;
+
+TEST_CASE("dice loss: a hand-computed example", "[train]") {
+  // One image of 2 pixels, 2 classes. Logits chosen so that softmax gives p = (0.8, 0.2) at
+  // pixel 0 and (0.3, 0.7) at pixel 1; the labels are 0 and 1.
+  const double l0 = std::log(0.8 / 0.2), l1 = std::log(0.3 / 0.7);
+  auto logits = torch::tensor({l0, l1}, torch::kFloat64).view({1, 1, 1, 2});
+  logits = torch::cat({logits, torch::zeros_like(logits)}, 1).to(torch::kFloat32); // class 1 logit 0
+  auto target = torch::tensor({0, 1}, torch::kInt64).view({1, 1, 2});
+  // class 0: sum p t = 0.8, sum p^2 = 0.64 + 0.09 = 0.73, sum t^2 = 1 -> 1 - (1.6 + e) / (1.73 + e)
+  // class 1: sum p t = 0.7, sum p^2 = 0.04 + 0.49 = 0.53, sum t^2 = 1 -> 1 - (1.4 + e) / (1.53 + e)
+  const double e = 1e-5;
+  const double expect = 0.5 * ((1 - (1.6 + e) / (1.73 + e)) + (1 - (1.4 + e) / (1.53 + e)));
+  CHECK(dice_loss(logits, target).item<double>() == Approx(expect).epsilon(1e-6));
+  // And the combination: CE = -(log 0.8 + log 0.7) / 2.
+  auto parts = combined_loss(logits, target, 0.6, 0.4);
+  const double ce = -(std::log(0.8) + std::log(0.7)) / 2;
+  CHECK(parts.ce.item<double>() == Approx(ce).epsilon(1e-6));
+  CHECK(parts.total.item<double>() == Approx(0.6 * expect + 0.4 * ce).epsilon(1e-6));
+  // A perfect prediction has a Dice loss near 0.
+  auto perfect = torch::tensor({50.0f, -50.0f, -50.0f, 50.0f}).view({1, 2, 1, 2});
+  CHECK(dice_loss(perfect, target).item<double>() == Approx(0).margin(1e-5));
+}
+
+TEST_CASE("augmentation keeps image and label aligned", "[train]") {
+  // Channel 0 of the image equals the label everywhere; every augmentation must keep that.
+  auto label = torch::randint(0, 4, {12, 12}, torch::kInt64);
+  auto image = torch::stack({label.to(torch::kFloat32), torch::randn({12, 12})});
+  for (const char* mode : {"paper", "transunet", "none"})
+    for (uint64_t seed = 0; seed < 64; ++seed) {
+      std::mt19937_64 rng(seed);
+      auto r = augment_slice(image, label, mode, rng, 12, 12);
+      INFO(mode << " seed " << seed);
+      REQUIRE(torch::equal(r.first[0].round().to(torch::kInt64), r.second));
+    }
+}
+
+TEST_CASE("rotation by 90 degrees equals rot90; resizing uses nearest for labels", "[train]") {
+  auto x = torch::arange(49, torch::kFloat32).view({1, 7, 7});
+  auto r = rotate_nearest(x, 90);
+  CHECK((torch::equal(r, torch::rot90(x, 1, {1, 2})) || torch::equal(r, torch::rot90(x, -1, {1, 2}))));
+  CHECK(torch::equal(rotate_nearest(x, 0), x));
+  auto lab = torch::tensor({0, 1, 2, 3}, torch::kInt64).view({2, 2});
+  auto rs = resize_slice(torch::zeros({1, 2, 2}), lab, 4, 4);
+  CHECK(rs.first.sizes() == torch::IntArrayRef({1, 4, 4}));
+  CHECK(torch::equal(rs.second, torch::tensor({0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3}, torch::kInt64).view({4, 4})));
+}
+
+TEST_CASE("slice loader delivers every slice of an epoch, in order, in batches", "[train]") {
+  test::TempDir dir;
+  Geometry g;
+  g.size = {5, 4, 7};
+  auto c = test::make_case("c", 1, g, 2, true, ImageDType::Float32, true, 3);
+  auto shard = std::make_shared<ShardFile>(test::write_case_file(c, dir / "c.dlks"));
+  SliceLoader loader({shard, shard}, 2, false);
+  std::vector<SliceRef> order;
+  for (int s = 0; s < 2; ++s)
+    for (int64_t i = 6; i >= 0; --i) order.push_back({s, i});
+  for (int64_t first : {0, 2}) {
+    loader.start(order, 3, first);
+    std::vector<LoadedSlice> b;
+    size_t k = size_t(first) * 3, batches = 0;
+    while (loader.next(b)) {
+      ++batches;
+      for (auto& s : b) {
+        const int64_t i = order[k++].slice;
+        REQUIRE(std::memcmp(s.image.data_ptr<float>(), c.images[size_t(i)].data(), 4 * c.images[size_t(i)].size()) == 0);
+        REQUIRE(s.label.max().item<int64_t>() <= 2);
+      }
+    }
+    CHECK(k == order.size());
+    CHECK(batches == size_t(5 - first)); // 14 slices in batches of 3
+  }
+}
