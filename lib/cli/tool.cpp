@@ -27,7 +27,7 @@ Row describe(const po::option_description& o) {
   Row r;
   const std::string shortname = o.canonical_display_name(po::command_line_style::allow_dash_for_short);
   const std::string longname = o.long_name();
-  if (!shortname.empty() && shortname != "--" + longname && shortname.size() == 2) r.flags = shortname + ", ";
+  if (shortname.size() == 2 && shortname[0] == '-' && shortname[1] != '-') r.flags = shortname + ", ";
   else r.flags = "    ";
   r.flags += "--" + longname;
   if (o.semantic()->max_tokens() > 0) {

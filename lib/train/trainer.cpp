@@ -24,6 +24,32 @@ namespace fs = std::filesystem;
 
 namespace dlk {
 
+bool GradScaler::step(torch::optim::Optimizer& opt) {
+  if (!enabled_) {
+    opt.step();
+    return true;
+  }
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  for (auto& g : opt.param_groups())
+    for (auto& p : g.params())
+      if (p.grad().defined()) grads.push_back(p.grad());
+  bool finite = true;
+  for (auto& g : grads) finite = finite && torch::isfinite(g).all().item<bool>();
+  if (!finite) {
+    scale_ /= 2;
+    good_ = 0;
+    return false;
+  }
+  for (auto& g : grads) g.mul_(1.0 / scale_);
+  opt.step();
+  if (++good_ >= interval_) {
+    scale_ *= 2;
+    good_ = 0;
+  }
+  return true;
+}
+
 std::atomic<int>& stop_request() {
   static std::atomic<int> flag{0};
   return flag;
@@ -272,9 +298,22 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
     return 0;
   }
 
-  std::ofstream jlog((fs::path(o.run_dir) / "log.jsonl").string(), std::ios::app);
   const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   SliceLoader loader(train_shards, std::max(1, threads / 2), dev.is_cuda());
+  if (o.benchmark_loader) { // the loader alone, one epoch, nothing consuming but the copy to the device
+    loader.start(epoch_order(all, o.seed, 0), o.batch);
+    std::vector<LoadedSlice> b;
+    const auto t0 = Clock::now();
+    int64_t n = 0;
+    while (loader.next(b))
+      for (auto& s : b) n += s.image.to(dev, true).size(0) > 0;
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    log(fmt::format("slice loader: {} slices in {:.2f} s = {:.0f} slices/s ({} decoding threads, {} pinned memory)", n, secs,
+                    double(n) / secs, std::max(1, threads / 2), dev.is_cuda() ? "with" : "without"));
+    return 0;
+  }
+  std::ofstream jlog((fs::path(o.run_dir) / "log.jsonl").string(), std::ios::app);
+  GradScaler scaler(amp && o.precision == "fp16");
   auto last_save = Clock::now();
   double loader_rate = 0;
   model->train();
@@ -312,14 +351,14 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
         l = combined_loss(logits, y, w.alpha, w.beta);
       }
       try {
-        l.total.backward();
+        scaler.scale(l.total).backward();
       } catch (const c10::Error& e) {
         if (std::string(e.what()).find("out of memory") != std::string::npos)
           throw Error(fmt::format("out of GPU memory at batch {} of {}x{}: try --batch {}", o.batch, o.height, o.width,
                                   std::max<int64_t>(1, o.batch / 2)));
         throw;
       }
-      optim->step();
+      scaler.step(*optim);
       sum_loss += l.total.detach();
       sum_ce += l.ce.detach();
       sum_dice += l.dice.detach();

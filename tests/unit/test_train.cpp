@@ -80,3 +80,29 @@ TEST_CASE("slice loader delivers every slice of an epoch, in order, in batches",
     CHECK(batches == size_t(5 - first)); // 14 slices in batches of 3
   }
 }
+
+TEST_CASE("grad scaler: skips non-finite steps, halves, unscales, grows", "[train]") {
+  auto w = torch::ones({2}, torch::requires_grad());
+  torch::optim::SGD opt({w}, torch::optim::SGDOptions(1.0));
+  GradScaler scaler(true, 8.0, 2);
+  // A finite step: gradient of scale * sum(3w) is 24 per element; unscaled to 3; w -> 1 - 3.
+  scaler.scale((3 * w).sum()).backward();
+  CHECK(scaler.step(opt));
+  CHECK(torch::allclose(w.detach(), torch::full({2}, -2.0f)));
+  // An infinite gradient: no step, the scale halves.
+  opt.zero_grad();
+  (w * std::numeric_limits<float>::infinity()).sum().backward();
+  CHECK_FALSE(scaler.step(opt));
+  CHECK(scaler.value() == 4.0);
+  CHECK(torch::allclose(w.detach(), torch::full({2}, -2.0f)));
+  // Two good steps in a row double it.
+  for (int i = 0; i < 2; ++i) {
+    opt.zero_grad();
+    scaler.scale(w.sum()).backward();
+    CHECK(scaler.step(opt));
+  }
+  CHECK(scaler.value() == 8.0);
+  CHECK(torch::allclose(w.detach(), torch::full({2}, -4.0f)));
+  GradScaler off(false);
+  CHECK(off.scale(torch::ones({})).item<float>() == 1.0f);
+}

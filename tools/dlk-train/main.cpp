@@ -54,8 +54,8 @@ cli::ToolSpec spec(Options& o) {
     ("save-minutes", po::value(&o.t.save_minutes)->value_name("M")->default_value(30), "and at least every M minutes");
   s.group("Model")
     ("variant", po::value(&o.t.model.variant)->value_name("V")->default_value("S"), "S, M or L (2, 3 or 4 pooling stages)")
-    ("classes", po::value(&o.classes)->value_name("K")->default_value(0), "output classes, background included [the dataset's; 9 for --summary]")
-    ("in-channels", po::value(&o.in_channels)->value_name("N")->default_value(0), "input channels [the dataset's; 1 for --summary]")
+    ("classes", po::value(&o.classes)->value_name("K")->default_value(0, "the dataset's"), "output classes, background included (9 for --summary)")
+    ("in-channels", po::value(&o.in_channels)->value_name("N")->default_value(0, "the dataset's"), "input channels (1 for --summary)")
     ("base-channels", po::value(&o.t.model.base_channels)->value_name("C")->default_value(96), "channels of the first level (doubled per level)")
     ("dw-kernel", po::value(&o.t.model.dw_kernel)->value_name("K")->default_value(3), "depthwise kernel of the separable convs")
     ("lka-kernel", po::value(&o.t.model.lka_kernel)->value_name("K")->default_value(5), "first depthwise kernel of the LKA")
@@ -87,7 +87,8 @@ cli::ToolSpec spec(Options& o) {
     ("deterministic", po::bool_switch(&o.t.deterministic), "deterministic algorithms (slower on GPU)")
     ("seed", po::value(&o.t.seed)->value_name("N")->default_value(1234), "seed of initialisation, order and augmentation");
   s.group("Actions")
-    ("summary", po::bool_switch(&o.summary), "print the per-stage table and totals, then exit");
+    ("summary", po::bool_switch(&o.summary), "print the per-stage table and totals, then exit")
+    ("benchmark-loader", po::bool_switch(&o.t.benchmark_loader), "time the slice loader alone over one epoch, then exit");
   s.positional.add("dataset", 1);
   s.examples = "  dlk-train synapse/ -o runs/L --variant L --config synapse-paper\n"
                "  dlk-train --resume runs/L\n"

@@ -6,6 +6,7 @@
 #include "dlk/model_config.h"
 #include "dlk/shard.h"
 
+#include <torch/optim/optimizer.h>
 #include <torch/types.h>
 
 #include <atomic>
@@ -70,6 +71,25 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// Dynamic loss scaling for fp16 (what torch.cuda.amp.GradScaler does): the loss is multiplied
+// by `scale` before backward; a step whose gradients hold Inf/NaN is skipped and the scale
+// halved; after `interval` good steps in a row the scale doubles.
+class GradScaler {
+public:
+  explicit GradScaler(bool enabled, double scale = 65536.0, int64_t interval = 2000)
+      : enabled_(enabled), scale_(scale), interval_(interval) {}
+  torch::Tensor scale(const torch::Tensor& loss) const { return enabled_ ? loss * scale_ : loss; }
+  // Unscales the gradients and steps unless they are non-finite; returns whether it stepped.
+  bool step(torch::optim::Optimizer& opt);
+  double value() const { return scale_; }
+  void set(double s) { scale_ = s; }
+
+private:
+  bool enabled_;
+  double scale_;
+  int64_t interval_, good_ = 0;
+};
+
 struct TrainOptions {
   std::string dataset, run_dir, resume;
   ModelConfig model;
@@ -90,6 +110,7 @@ struct TrainOptions {
   double save_minutes = 30;
   int threads = 0;
   bool progress = false;
+  bool benchmark_loader = false; // only time the slice loader over one epoch
   json::Value to_json() const;
 };
 
