@@ -20,8 +20,8 @@ struct SliceLoader::Impl {
   std::mutex mu;
   std::condition_variable ready, room;
   std::vector<std::thread> pool;
-  std::vector<SliceRef> order;
-  int64_t batch = 1, n_batches = 0, next_claim = 0, next_take = 0, generation = 0;
+  std::vector<std::vector<SliceRef>> batches;
+  int64_t n_batches = 0, next_claim = 0, next_take = 0, generation = 0;
   std::map<int64_t, std::vector<LoadedSlice>> done;
   std::string error;
   bool quit = false;
@@ -49,8 +49,7 @@ struct SliceLoader::Impl {
       room.wait(lock, [&] { return quit || (next_claim < n_batches && next_claim < next_take + prefetch); });
       if (quit) return;
       const int64_t b = next_claim++, gen = generation;
-      const int64_t from = b * batch, to = std::min<int64_t>(from + batch, int64_t(order.size()));
-      std::vector<SliceRef> refs(order.begin() + from, order.begin() + to);
+      std::vector<SliceRef> refs = batches[size_t(b)];
       lock.unlock();
       std::vector<LoadedSlice> out;
       std::string err;
@@ -91,10 +90,17 @@ void SliceLoader::stop() {
 }
 
 void SliceLoader::start(std::vector<SliceRef> order, int64_t batch, int64_t first) {
+  std::vector<std::vector<SliceRef>> batches;
+  batch = std::max<int64_t>(1, batch);
+  for (size_t from = 0; from < order.size(); from += size_t(batch))
+    batches.emplace_back(order.begin() + long(from), order.begin() + long(std::min(order.size(), from + size_t(batch))));
+  start_batches(std::move(batches), first);
+}
+
+void SliceLoader::start_batches(std::vector<std::vector<SliceRef>> batches, int64_t first) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->order = std::move(order);
-  impl_->batch = std::max<int64_t>(1, batch);
-  impl_->n_batches = (int64_t(impl_->order.size()) + impl_->batch - 1) / impl_->batch;
+  impl_->batches = std::move(batches);
+  impl_->n_batches = int64_t(impl_->batches.size());
   impl_->next_claim = impl_->next_take = std::min(first, impl_->n_batches);
   impl_->done.clear();
   impl_->error.clear();

@@ -3,6 +3,7 @@
 // state in the checkpoint, a run resumed at any step continues exactly as it would have.
 #include "dlk/checkpoint.h"
 #include "dlk/dataset.h"
+#include "dlk/distributed.h"
 #include "dlk/error.h"
 #include "dlk/io.h"
 #include "dlk/progress.h"
@@ -63,6 +64,7 @@ json::Value TrainOptions::to_json() const {
   v.set("size", std::vector<int64_t>{height, width});
   v.set("epochs", epochs);
   v.set("batch", batch);
+  v.set("accumulate", accumulate);
   v.set("max_steps", max_steps);
   v.set("device", device);
   v.set("precision", precision);
@@ -202,8 +204,16 @@ double nanmean(const std::vector<double>& v) {
 
 } // namespace
 
-int run_training(TrainOptions o, const std::function<void(const std::string&)>& log) {
+int run_training(TrainOptions o, const std::function<void(const std::string&)>& log_all) {
   const auto t_start = Clock::now();
+  // Several processes (Slurm tasks, torchrun): each trains on its part of every batch; rank 0
+  // alone validates, logs and writes checkpoints.
+  auto dist = Distributed::from_environment(o.device.rfind("cuda", 0) == 0);
+  if (dist->active() && o.device.rfind("cuda", 0) == 0) o.device = fmt::format("cuda:{}", dist->local_rank());
+  auto log = [&](const std::string& line) {
+    if (dist->rank() == 0) log_all(line);
+  };
+  if (dist->active()) log(fmt::format("data-parallel over {} processes", dist->world()));
   Dataset ds = Dataset::load(o.dataset);
   if (o.model.in_channels != int64_t(ds.channels.size()) || o.model.classes != int64_t(ds.classes.size()))
     throw UsageError(fmt::format("the model has {} input channels and {} classes, the dataset {} and {}",
@@ -254,6 +264,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
       if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
   }
   auto optim = make_optimizer(o, model->parameters());
+  if (o.accumulate < 1) throw UsageError("--accumulate must be at least 1");
 
   // The run directory: a new run, or the one being resumed.
   fs::create_directories(o.run_dir);
@@ -273,12 +284,19 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
   } else if (fs::exists(latest)) {
     throw UsageError(fmt::format("'{}' holds a run already: --resume {} continues it, or choose another -o", o.run_dir, o.run_dir));
   }
-  write_file_atomic((fs::path(o.run_dir) / "config.json").string(), o.to_json().dump(2) + "\n");
+  {
+    torch::NoGradGuard no_grad; // every process starts from rank 0's state
+    std::vector<torch::Tensor> state;
+    for (auto& [name, t] : model_tensors(model)) state.push_back(t);
+    dist->broadcast(state);
+  }
+  if (dist->rank() == 0) write_file_atomic((fs::path(o.run_dir) / "config.json").string(), o.to_json().dump(2) + "\n");
 
   json::Value extra;
   extra.set("preprocessing", preprocessing_json(ds, o.height, o.width));
   extra.set("training", o.to_json());
   auto save = [&](const std::string& name, const Position& p, bool with_optimizer) {
+    if (dist->rank() != 0) return;
     json::Value e = extra;
     json::Value st;
     st.set("epoch", p.epoch);
@@ -312,7 +330,8 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
                     double(n) / secs, std::max(1, threads / 2), dev.is_cuda() ? "with" : "without"));
     return 0;
   }
-  std::ofstream jlog((fs::path(o.run_dir) / "log.jsonl").string(), std::ios::app);
+  std::ofstream jlog;
+  if (dist->rank() == 0) jlog.open((fs::path(o.run_dir) / "log.jsonl").string(), std::ios::app);
   GradScaler scaler(amp && o.precision == "fp16");
   auto last_save = Clock::now();
   double loader_rate = 0;
@@ -321,56 +340,85 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
   for (int epoch = pos.epoch; epoch < o.epochs; ++epoch) {
     const auto t_epoch = Clock::now();
     const LossWeights w = o.loss.at(epoch);
-    loader.start(epoch_order(all, o.seed, epoch), o.batch, pos.batch);
-    torch::Tensor sum_loss = torch::zeros({}, torch::TensorOptions().device(dev)), sum_ce = sum_loss.clone(),
-                  sum_dice = sum_loss.clone();
+    // This process's part of every global batch: slices [lo, hi) of it.
+    const auto order = epoch_order(all, o.seed, epoch);
+    std::vector<std::vector<SliceRef>> parts;
+    std::vector<int64_t> part_lo, batch_size;
+    for (int64_t from = 0; from < int64_t(order.size()); from += o.batch) {
+      const int64_t n = std::min<int64_t>(o.batch, int64_t(order.size()) - from);
+      const int64_t lo = n * dist->rank() / dist->world(), hi = n * (dist->rank() + 1) / dist->world();
+      parts.emplace_back(order.begin() + from + lo, order.begin() + from + hi);
+      part_lo.push_back(lo);
+      batch_size.push_back(n);
+    }
+    loader.start_batches(parts, pos.batch);
+    torch::Tensor sum_loss = torch::zeros({}, torch::TensorOptions().device(dev).dtype(torch::kFloat64)),
+                  sum_ce = sum_loss.clone(), sum_dice = sum_loss.clone();
     int64_t steps = 0, images = 0;
     double lr = 0;
-    Progress bar(fmt::format("epoch {}/{}", epoch + 1, o.epochs), ipe, o.progress);
+    Progress bar(fmt::format("epoch {}/{}", epoch + 1, o.epochs), ipe, o.progress && dist->rank() == 0);
     bar.add(pos.batch);
     std::vector<LoadedSlice> batch;
     for (int64_t b = pos.batch; loader.next(batch); ++b) {
-      // Augment each slice on the device with its own stream of randomness.
-      std::vector<torch::Tensor> xs, ys;
-      for (size_t i = 0; i < batch.size(); ++i) {
-        std::mt19937_64 rng(mix(mix(o.seed, uint64_t(epoch)), uint64_t(b) * 4096 + i));
-        auto r = augment_slice(batch[i].image.to(dev, /*non_blocking=*/true), batch[i].label.to(dev, true), o.augment, rng,
-                               o.height, o.width);
-        xs.push_back(r.first);
-        ys.push_back(r.second);
-      }
-      auto x = torch::stack(xs), y = torch::stack(ys);
-      if (cl) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
       lr = o.lr.at(pos.iteration);
       set_lr(*optim, lr);
       optim->zero_grad();
-      LossParts l;
-      {
-        compat::CudaAutocast ac(amp, o.precision == "fp16" ? at::kHalf : at::kBFloat16);
-        auto logits = model->forward(x);
-        l = combined_loss(logits, y, w.alpha, w.beta);
+      // Micro-batches of this process's part; each loss weighted by its share of the global
+      // batch, so that the summed gradients are those of the whole batch's mean loss.
+      const int64_t n = int64_t(batch.size()), micro = (n + o.accumulate - 1) / std::max<int64_t>(o.accumulate, 1);
+      for (int64_t m0 = 0; m0 < n; m0 += std::max<int64_t>(micro, 1)) {
+        std::vector<torch::Tensor> xs, ys;
+        for (int64_t i = m0; i < std::min(n, m0 + micro); ++i) {
+          // Each slice's augmentation has its own stream, keyed by its place in the global batch.
+          std::mt19937_64 rng(mix(mix(o.seed, uint64_t(epoch)), uint64_t(b) * 4096 + uint64_t(part_lo[size_t(b)] + i)));
+          auto r = augment_slice(batch[size_t(i)].image.to(dev, /*non_blocking=*/true), batch[size_t(i)].label.to(dev, true),
+                                 o.augment, rng, o.height, o.width);
+          xs.push_back(r.first);
+          ys.push_back(r.second);
+        }
+        auto x = torch::stack(xs), y = torch::stack(ys);
+        if (cl) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+        const double share = double(xs.size()) / double(batch_size[size_t(b)]);
+        LossParts l;
+        {
+          compat::CudaAutocast ac(amp, o.precision == "fp16" ? at::kHalf : at::kBFloat16);
+          auto logits = model->forward(x);
+          l = combined_loss(logits, y, w.alpha, w.beta);
+        }
+        try {
+          scaler.scale(l.total * share).backward();
+        } catch (const c10::Error& e) {
+          if (std::string(e.what()).find("out of memory") != std::string::npos)
+            throw Error(fmt::format("out of GPU memory at {} slices of {}x{}: try --batch {} or --accumulate {}", xs.size(),
+                                    o.height, o.width, std::max<int64_t>(1, o.batch / 2), 2 * o.accumulate));
+          throw;
+        }
+        sum_loss += l.total.detach().to(torch::kFloat64) * share;
+        sum_ce += l.ce.detach().to(torch::kFloat64) * share;
+        sum_dice += l.dice.detach().to(torch::kFloat64) * share;
       }
-      try {
-        scaler.scale(l.total).backward();
-      } catch (const c10::Error& e) {
-        if (std::string(e.what()).find("out of memory") != std::string::npos)
-          throw Error(fmt::format("out of GPU memory at batch {} of {}x{}: try --batch {}", o.batch, o.height, o.width,
-                                  std::max<int64_t>(1, o.batch / 2)));
-        throw;
+      if (dist->active()) { // average over the processes: sum the share-weighted gradients
+        std::vector<torch::Tensor> grads;
+        for (auto& p : model->parameters()) {
+          if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+          grads.push_back(p.grad());
+        }
+        dist->all_reduce_sum(grads);
       }
       scaler.step(*optim);
-      sum_loss += l.total.detach();
-      sum_ce += l.ce.detach();
-      sum_dice += l.dice.detach();
       ++steps;
-      images += int64_t(batch.size());
+      images += n;
       ++pos.iteration;
       pos.batch = b + 1;
       bar.add(1);
-      // Non-finite losses end the run; checked every 20 steps to keep the GPU fed.
-      if (steps % 20 == 0 && !std::isfinite(sum_loss.item<double>()))
-        throw Error(fmt::format("the loss became {} at epoch {}, iteration {}: stopping; {} (try a lower --lr)",
-                                sum_loss.item<double>(), epoch, pos.iteration,
+      // A signal to any process stops them all at the same step; non-finite losses end the run
+      // (checked every 20 steps to keep the GPU fed).
+      const bool check = steps % 20 == 0;
+      const auto flags = dist->sum({double(stop_request().load() > 0), check ? sum_loss.item<double>() : 0.0});
+      if (flags[0] > 0) stop_request() = 1;
+      if (check && !std::isfinite(flags[1]))
+        throw Error(fmt::format("the loss became {} at epoch {}, iteration {}: stopping; {} (try a lower --lr)", flags[1],
+                                epoch, pos.iteration,
                                 fs::exists(latest) ? "the last good checkpoint is '" + latest + "'" : std::string("no checkpoint was written yet")));
       const bool out_of_steps = o.max_steps > 0 && pos.iteration >= o.max_steps;
       if (stop_request() || out_of_steps ||
@@ -394,7 +442,9 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
     }
     bar.finish();
     loader_rate = loader.slices_per_second();
-    const double mean_loss = steps ? sum_loss.item<double>() / double(steps) : std::nan("");
+    const auto sums = dist->sum({sum_loss.item<double>(), sum_ce.item<double>(), sum_dice.item<double>(), double(images)});
+    images = int64_t(sums[3]);
+    const double mean_loss = steps ? sums[0] / double(steps) : std::nan("");
     if (steps && !std::isfinite(mean_loss))
       throw Error(fmt::format("the loss became {} in epoch {}: stopping; {} (try a lower --lr)", mean_loss, epoch,
                               fs::exists(latest) ? "the last good checkpoint is '" + latest + "'" : std::string("no checkpoint was written yet")));
@@ -404,13 +454,13 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
     line.set("epoch", epoch);
     line.set("iterations", pos.iteration);
     line.set("loss", steps ? json::Value(mean_loss) : json::Value());
-    line.set("ce", steps ? json::Value(sum_ce.item<double>() / double(steps)) : json::Value());
-    line.set("dice_loss", steps ? json::Value(sum_dice.item<double>() / double(steps)) : json::Value());
+    line.set("ce", steps ? json::Value(sums[1] / double(steps)) : json::Value());
+    line.set("dice_loss", steps ? json::Value(sums[2] / double(steps)) : json::Value());
     line.set("alpha", w.alpha);
     line.set("beta", w.beta);
     line.set("lr", lr);
     std::string val_text;
-    if (!val_shards.empty() && (epoch + 1) % std::max(1, o.val_every) == 0) {
+    if (dist->rank() == 0 && !val_shards.empty() && (epoch + 1) % std::max(1, o.val_every) == 0) {
       auto dice = validate(model, val_shards, o, dev, o.model.classes);
       const double mean = nanmean(dice);
       json::Array per;
@@ -432,11 +482,13 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
     line.set("loader_slices_per_s", loader_rate);
     line.set("peak_gpu_mem_gib", compat::peak_gpu_memory_gib(dev));
     line.set("wall_s", std::chrono::duration<double>(Clock::now() - t_start).count());
-    jlog << line.dump() << "\n";
-    jlog.flush();
+    if (dist->rank() == 0) {
+      jlog << line.dump() << "\n";
+      jlog.flush();
+    }
     log(fmt::format("epoch {}/{}  loss {:.4f} (CE {:.4f}, Dice {:.4f}; alpha {:.3f} beta {:.3f})  lr {:.3g}  {:.1f} img/s{}",
-                    epoch + 1, o.epochs, mean_loss, steps ? sum_ce.item<double>() / double(steps) : 0.0,
-                    steps ? sum_dice.item<double>() / double(steps) : 0.0, w.alpha, w.beta, lr,
+                    epoch + 1, o.epochs, mean_loss, steps ? sums[1] / double(steps) : 0.0,
+                    steps ? sums[2] / double(steps) : 0.0, w.alpha, w.beta, lr,
                     secs > 0 ? double(images) / secs : 0.0, val_text));
     pos.epoch = epoch + 1;
     pos.batch = 0;

@@ -47,7 +47,8 @@ cli::ToolSpec spec(Options& o) {
     ("val-split", po::value(&o.t.val_split)->value_name("S")->default_value("val"), "split to validate on (if it has cases)")
     ("epochs", po::value(&o.t.epochs)->value_name("N")->default_value(150), "epochs (0: write the initial model as final)")
     ("max-steps", po::value(&o.t.max_steps)->value_name("N")->default_value(0), "stop after N iterations in all (0: no limit)")
-    ("batch,b", po::value(&o.t.batch)->value_name("B")->default_value(24), "slices per batch")
+    ("batch,b", po::value(&o.t.batch)->value_name("B")->default_value(24), "slices per batch, over all processes")
+    ("accumulate", po::value(&o.t.accumulate)->value_name("K")->default_value(1), "split each process's batch into K micro-batches")
     ("augment", po::value(&o.t.augment)->value_name("A")->default_value("paper"), "paper, transunet or none")
     ("val-every", po::value(&o.t.val_every)->value_name("N")->default_value(1), "validate every N epochs")
     ("save-every", po::value(&o.t.save_every)->value_name("N")->default_value(1), "write latest.dlkc every N epochs")
@@ -147,6 +148,7 @@ int run(int argc, char** argv) {
     o.t.width = int64_t(size[1]);
     o.t.epochs = int(c.at("epochs").as_int());
     o.t.batch = c.at("batch").as_int();
+    o.t.accumulate = c.at("accumulate").as_int();
     o.t.max_steps = vm["max-steps"].defaulted() ? c.at("max_steps").as_int() : o.t.max_steps;
     o.t.precision = c.at("precision").as_string();
     o.t.channels_last = c.at("channels_last").as_bool();

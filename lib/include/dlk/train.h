@@ -61,6 +61,8 @@ public:
   ~SliceLoader();
   // Starts an epoch: batches of `batch` slices in `order` (the last may be smaller), from batch `first`.
   void start(std::vector<SliceRef> order, int64_t batch, int64_t first = 0);
+  // Starts an epoch of the given batches (which may be empty), from batch `first`.
+  void start_batches(std::vector<std::vector<SliceRef>> batches, int64_t first = 0);
   // The next batch in order; false at the end of the epoch.
   bool next(std::vector<LoadedSlice>& out);
   void stop();
@@ -95,7 +97,8 @@ struct TrainOptions {
   ModelConfig model;
   int64_t height = 224, width = 224;
   int epochs = 150;
-  int64_t batch = 24;
+  int64_t batch = 24;     // the global batch, over all processes
+  int64_t accumulate = 1; // micro-batches per process and step (gradient accumulation)
   int64_t max_steps = 0; // stop after this many iterations in total (0: no limit); for smoke tests
   std::string device = "cpu", precision = "bf16";
   bool channels_last = true, deterministic = false;

@@ -1,0 +1,41 @@
+# Two data-parallel processes (Gloo over loopback TCP, torchrun's variables) end with the same
+# parameters as one process over the same global batch in two micro-batches (--accumulate 2):
+# batch-norm statistics are per process, as in PyTorch's DDP, so that is the one-process twin.
+. "$(dirname "$0")/lib.inc"
+need_itk
+need_data totalseg-ct-small
+PY=/usr/bin/python3
+"$PY" -c "import numpy" 2>/dev/null || skip "no /usr/bin/python3 with numpy to compare checkpoints"
+READER=$(cd "$(dirname "$0")/../../bench/reference" && pwd)
+D=$DATA/totalseg-ct-small
+"$BIN/dlk-prep" -q --image "$D/ct.nii.gz" --label "$D/seg.nii.gz" --label-map totalseg-synapse --case ct01 \
+  --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach -o "$T/ds" || fail "prep"
+ARGS="$T/ds --base-channels 8 --size 64 --batch 8 --augment transunet --lr 0.003 --deterministic -j 1 --device cpu --epochs 2"
+PORT=$("$PY" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+export MASTER_ADDR=127.0.0.1 MASTER_PORT=$PORT WORLD_SIZE=2 LOCAL_RANK=0
+RANK=0 "$BIN/dlk-train" $ARGS -o "$T/ddp" >"$T/rank0.log" 2>&1 &
+p0=$!
+RANK=1 timeout 300 "$BIN/dlk-train" $ARGS -o "$T/ddp" >"$T/rank1.log" 2>&1
+r1=$?
+wait $p0
+r0=$?
+unset MASTER_ADDR MASTER_PORT WORLD_SIZE LOCAL_RANK
+[ $r0 = 0 ] && [ $r1 = 0 ] && pass "both processes finish" || { fail "exit statuses $r0 and $r1"; cat "$T/rank0.log" "$T/rank1.log"; }
+grep -q "data-parallel over 2 processes" "$T/rank0.log" && pass "rank 0 reports the world" || fail "no data-parallel line"
+[ ! -s "$T/rank1.log" ] && pass "rank 1 is silent" || fail "rank 1 printed: $(head -3 "$T/rank1.log")"
+expect 0 "one process, two micro-batches" "$BIN/dlk-train" $ARGS -o "$T/one" --accumulate 2
+"$PY" - "$T/ddp/final.dlkc" "$T/one/final.dlkc" "$READER" <<'PYEOF' && pass "same parameters (relative difference < 1e-5)" || fail "parameters differ"
+import sys
+sys.path.insert(0, sys.argv[3])
+import numpy as np, dlk_checkpoint
+_, a = dlk_checkpoint.read(sys.argv[1])
+_, b = dlk_checkpoint.read(sys.argv[2])
+params = [k for k in a if "running" not in k and "num_batches" not in k]
+worst = max(float(np.abs(a[k] - b[k]).max() / (np.abs(b[k]).max() + 1e-12)) for k in params)
+print("max relative difference", worst)
+assert worst < 1e-5, worst
+PYEOF
+export WORLD_SIZE=2 RANK=0
+expect 2 "two processes without MASTER_ADDR" "$BIN/dlk-train" $ARGS -o "$T/bad"
+contains "MASTER_ADDR and MASTER_PORT" "missing rendezvous explained"
+finish
