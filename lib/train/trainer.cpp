@@ -154,7 +154,6 @@ std::vector<double> validate(DLKUNet& model, const std::vector<std::shared_ptr<S
   std::vector<int64_t> n(size_t(classes - 1), 0);
   for (auto& sf : shards) {
     const ShardMeta& m = sf->meta();
-    std::vector<torch::Tensor> inter(1), pred(1), ref(1);
     torch::Tensor I = torch::zeros({classes}, torch::kFloat64), P = I.clone(), R = I.clone();
     for (int64_t s0 = 0; s0 < m.n_slices; s0 += o.batch) {
       std::vector<torch::Tensor> imgs, labs;

@@ -1,0 +1,48 @@
+// Segmentation metrics per case and class: Dice, HD95, HD, ASSD, and nnU-Net's counts, with the
+// conventions of TransUNet, medpy, MONAI and nnU-Net (../shared/spec/protocol-and-anchors.md, 2).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+// Exact squared Euclidean distance transform (Felzenszwalb-Huttenlocher, separable): for every
+// voxel of a size[0] x size[1] x size[2] grid (x fastest), the squared distance in physical units
+// to the nearest voxel where `feature` is set (+inf when there is none).
+std::vector<double> squared_edt(const std::vector<uint8_t>& feature, const std::array<int64_t, 3>& size,
+                                const std::array<double, 3>& spacing);
+
+// The surface of a mask as medpy and MONAI define it: the voxels of the mask that erosion with
+// the face-connected (6-neighbourhood) structure removes, the outside of the grid counting as
+// background.
+std::vector<uint8_t> surface(const std::vector<uint8_t>& mask, const std::array<int64_t, 3>& size);
+
+// Distances from every surface voxel of A to the surface of B and from B's to A's, computed on
+// the bounding box of both masks (plus one voxel), which is exact. Both masks must be non-empty.
+struct SurfaceDistances {
+  std::vector<double> a_to_b, b_to_a;
+};
+SurfaceDistances surface_distances(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b,
+                                   const std::array<int64_t, 3>& size, const std::array<double, 3>& spacing);
+
+// numpy.percentile (linear) of a copy of v; q in [0, 100].
+double percentile_linear(std::vector<double> v, double q);
+
+enum class ScoreMode { TransUNet, Medpy, Monai, NnUNet };
+ScoreMode parse_score_mode(const std::string& s);
+const char* score_mode_name(ScoreMode m);
+
+struct ClassScore {
+  double dsc = 0, hd95 = 0, hd = 0, assd = 0, iou = 0;
+  int64_t tp = 0, fp = 0, fn = 0, n_pred = 0, n_ref = 0;
+  std::string rule; // which rule produced the numbers: "both", "pred-only", "ref-only", "both-empty"
+};
+
+// One class of one case: pred and ref are boolean masks on the same grid.
+ClassScore score_class(const std::vector<uint8_t>& pred, const std::vector<uint8_t>& ref,
+                       const std::array<int64_t, 3>& size, const std::array<double, 3>& spacing, ScoreMode mode,
+                       bool distances = true);
+
+} // namespace dlk

@@ -1,0 +1,166 @@
+#include "dlk/label_volumes.h"
+#include "dlk/dataset.h"
+#include "dlk/error.h"
+#include "dlk/shard.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace dlk {
+
+namespace {
+
+bool is_volume_name(const fs::path& p) { return strip_volume_extension(p.string()) != p.filename().string(); }
+
+LabelVolume from_file(const std::string& path, const LabelMap& map) {
+  Volume v = read_volume(path);
+  LabelVolume out;
+  out.case_id = strip_volume_extension(path);
+  out.source = path;
+  out.geometry = v.geometry;
+  out.labels.resize(v.voxels.size());
+  if (!map.empty()) {
+    std::vector<int64_t> counts;
+    auto mapped = apply_label_map(v.voxels, map, 0, path, v.geometry.size.data(), counts);
+    std::copy(mapped.begin(), mapped.end(), out.labels.begin());
+    return out;
+  }
+  for (size_t i = 0; i < v.voxels.size(); ++i) {
+    const float x = v.voxels[i];
+    if (!(x >= 0 && x < 65536) || float(int(x)) != x) {
+      const auto& s = v.geometry.size;
+      fail(path, fmt::format("label value {} at voxel ({}, {}, {}) is not a class id (0..65535)", x, int64_t(i) % s[0],
+                             (int64_t(i) / s[0]) % s[1], int64_t(i) / (s[0] * s[1])));
+    }
+    out.labels[i] = uint16_t(x);
+  }
+  return out;
+}
+
+// Puts a shard's label slices back on the case's grid (the inverse of extract_slice).
+void insert_slice(const uint8_t* slice, const Geometry& g, int axis, int64_t s, uint16_t* vol) {
+  const int64_t nx = g.size[0], ny = g.size[1], nz = g.size[2];
+  if (axis == 2) {
+    for (int64_t i = 0; i < nx * ny; ++i) vol[s * nx * ny + i] = slice[i];
+  } else if (axis == 1) {
+    for (int64_t z = 0; z < nz; ++z)
+      for (int64_t x = 0; x < nx; ++x) vol[(z * ny + s) * nx + x] = slice[z * nx + x];
+  } else {
+    for (int64_t z = 0; z < nz; ++z)
+      for (int64_t y = 0; y < ny; ++y) vol[(z * ny + y) * nx + s] = slice[z * ny + y];
+  }
+}
+
+LabelVolume prepare(const ShardMeta& m, const std::string& source) {
+  if (!m.has_label) fail(source, fmt::format("case {} has no labels", m.case_id));
+  LabelVolume out;
+  out.case_id = m.case_id;
+  out.source = source;
+  out.geometry = m.geometry;
+  out.classes = m.classes;
+  out.labels.assign(size_t(m.geometry.voxels()), 0);
+  return out;
+}
+
+class FileSet : public LabelVolumes {
+public:
+  FileSet(std::map<std::string, std::string> files, LabelMap map) : files_(std::move(files)), map_(std::move(map)) {}
+  bool random_access() const override { return true; }
+  std::vector<std::string> case_ids() const override {
+    std::vector<std::string> ids;
+    for (auto& kv : files_) ids.push_back(kv.first);
+    return ids;
+  }
+  LabelVolume load(const std::string& id) override { return from_file(files_.at(id), map_); }
+  bool next(LabelVolume& out) override {
+    if (it_ == files_.size()) return false;
+    auto p = std::next(files_.begin(), long(it_++));
+    out = from_file(p->second, map_);
+    return true;
+  }
+
+private:
+  std::map<std::string, std::string> files_;
+  LabelMap map_;
+  size_t it_ = 0;
+};
+
+class DatasetSet : public LabelVolumes {
+public:
+  DatasetSet(const std::string& dir, const std::string& split) : dir_(dir), ds_(Dataset::load(dir)) {
+    for (auto* c : ds_.split(split)) cases_.push_back(c->id);
+    if (cases_.empty()) fail(dir, fmt::format("no case in the '{}' split", split));
+  }
+  bool random_access() const override { return true; }
+  std::vector<std::string> case_ids() const override { return cases_; }
+  LabelVolume load(const std::string& id) override {
+    const DatasetCase* c = ds_.find(id);
+    if (!c) fail(dir_, fmt::format("no case {}", id));
+    const std::string path = (fs::path(dir_) / c->shard).string();
+    ShardFile f(path);
+    LabelVolume out = prepare(f.meta(), path);
+    for (int64_t s = 0; s < f.meta().n_slices; ++s) {
+      Slice sl = f.read_slice(s, false, true);
+      insert_slice(sl.label.data(), out.geometry, f.meta().axis, s, out.labels.data());
+    }
+    return out;
+  }
+  bool next(LabelVolume& out) override {
+    if (it_ == cases_.size()) return false;
+    out = load(cases_[it_++]);
+    return true;
+  }
+
+private:
+  std::string dir_;
+  Dataset ds_;
+  std::vector<std::string> cases_;
+  size_t it_ = 0;
+};
+
+class StreamSet : public LabelVolumes {
+public:
+  explicit StreamSet(const std::string& path) : in_(path), reader_(in_) {}
+  bool random_access() const override { return false; }
+  std::vector<std::string> case_ids() const override { return {}; }
+  LabelVolume load(const std::string&) override { throw Error("a stream is read in order"); }
+  bool next(LabelVolume& out) override {
+    if (!reader_.next_shard()) return false;
+    const ShardMeta& m = reader_.meta();
+    out = prepare(m, in_.path());
+    Slice sl;
+    while (reader_.next_slice(sl, false, true)) insert_slice(sl.label.data(), out.geometry, m.axis, sl.index, out.labels.data());
+    return true;
+  }
+
+private:
+  InputStream in_;
+  ShardStreamReader reader_;
+};
+
+} // namespace
+
+std::unique_ptr<LabelVolumes> LabelVolumes::open(const std::string& path, const std::string& split, const LabelMap& map) {
+  if (path == "-") return std::make_unique<StreamSet>(path);
+  if (fs::is_directory(path)) {
+    if (Dataset::exists(path)) return std::make_unique<DatasetSet>(path, split);
+    std::map<std::string, std::string> files;
+    for (auto& e : fs::directory_iterator(path)) {
+      if (!e.is_regular_file() || !is_volume_name(e.path())) continue;
+      const std::string id = strip_volume_extension(e.path().string());
+      if (!files.emplace(id, e.path().string()).second)
+        fail(e.path().string(), fmt::format("case {} appears twice in the directory", id));
+    }
+    if (files.empty()) fail(path, "no label volumes (.nii.gz, .nii, .nrrd, .mha...) and no dataset.json");
+    return std::make_unique<FileSet>(std::move(files), map);
+  }
+  if (!fs::exists(path)) fail(path, "no such file or directory");
+  if (is_shard_file(path)) return std::make_unique<StreamSet>(path);
+  return std::make_unique<FileSet>(std::map<std::string, std::string>{{strip_volume_extension(path), path}}, map);
+}
+
+} // namespace dlk

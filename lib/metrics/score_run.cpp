@@ -1,0 +1,253 @@
+#include "dlk/error.h"
+#include "dlk/label_volumes.h"
+#include "dlk/score.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace dlk {
+
+namespace {
+
+void check_same_grid(const LabelVolume& p, const LabelVolume& r) {
+  const std::string d = geometry_mismatch(r.geometry, p.geometry);
+  if (!d.empty())
+    throw Error(fmt::format("case {}: the prediction '{}' and the reference '{}' lie on different grids: {}", p.case_id,
+                            p.source, r.source, d));
+}
+
+CaseScores score_case(const LabelVolume& p, const LabelVolume& r, const ScoreOptions& o, int n_classes) {
+  CaseScores cs;
+  cs.case_id = r.case_id;
+  if (o.image_spacing) cs.spacing = r.geometry.spacing;
+  for (int c = o.include_background ? 0 : 1; c < n_classes; ++c) cs.class_ids.push_back(c);
+  cs.scores.resize(cs.class_ids.size());
+  std::atomic<size_t> next{0};
+  std::string err;
+  std::mutex mu;
+  auto work = [&] {
+    for (size_t k; (k = next++) < cs.class_ids.size();) {
+      try {
+        const uint16_t c = uint16_t(cs.class_ids[k]);
+        std::vector<uint8_t> pm(p.labels.size()), rm(r.labels.size());
+        for (size_t i = 0; i < pm.size(); ++i) {
+          pm[i] = p.labels[i] == c;
+          rm[i] = r.labels[i] == c;
+        }
+        cs.scores[k] = score_class(pm, rm, r.geometry.size, cs.spacing, o.mode, o.distances);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        err = e.what();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, std::min<int>(o.threads, int(cs.class_ids.size()))); ++t) pool.emplace_back(work);
+  for (auto& t : pool) t.join();
+  if (!err.empty()) throw Error(fmt::format("case {}: {}", r.case_id, err));
+  return cs;
+}
+
+int max_label(const LabelVolume& v) {
+  int m = 0;
+  for (uint16_t x : v.labels) m = std::max<int>(m, x);
+  return m;
+}
+
+double mean_of(const std::vector<double>& v, bool skip_nan) {
+  double s = 0;
+  int n = 0;
+  for (double x : v) {
+    if (skip_nan && std::isnan(x)) continue;
+    s += x;
+    ++n;
+  }
+  return n ? s / n : std::nan("");
+}
+
+std::string num(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return fmt::format("{}", v);
+}
+
+json::Value jnum(double v) { // JSON has no NaN/inf: null, with the CSV spelling them out
+  if (!std::isfinite(v)) return std::isnan(v) ? json::Value() : json::Value(v > 0 ? "inf" : "-inf");
+  return v;
+}
+
+} // namespace
+
+ScoreReport run_score(const std::string& pred, const std::string& truth, const ScoreOptions& o,
+                      const std::function<void(const CaseScores&)>& on_case) {
+  ScoreReport rep;
+  rep.options = o;
+  auto refs = LabelVolumes::open(truth, o.split, o.truth_map);
+  auto preds = LabelVolumes::open(pred, o.split, LabelMap{});
+  if (!refs->random_access()) throw UsageError("--truth must be a file, a directory or a dataset (not a stream)");
+  std::vector<std::string> ref_ids = refs->case_ids();
+  std::set<std::string> pending(ref_ids.begin(), ref_ids.end()), seen;
+  int n_classes = int(o.classes.size());
+  auto classes_from = [&](const LabelVolume& v) {
+    if (rep.class_names.empty() && !v.classes.empty()) rep.class_names = v.classes;
+  };
+  auto handle = [&](const LabelVolume& p) {
+    if (!seen.insert(p.case_id).second) throw Error(fmt::format("case {} appears twice among the predictions", p.case_id));
+    if (!pending.count(p.case_id)) {
+      if (o.allow_missing) {
+        rep.warnings.push_back(fmt::format("case {}: prediction without reference, skipped", p.case_id));
+        return;
+      }
+      throw Error(fmt::format("case {} is predicted ('{}') but has no reference in '{}'", p.case_id, p.source, truth));
+    }
+    pending.erase(p.case_id);
+    LabelVolume r = refs->load(p.case_id);
+    check_same_grid(p, r);
+    classes_from(p);
+    classes_from(r);
+    const int k = std::max({n_classes, int(rep.class_names.size()), max_label(p) + 1, max_label(r) + 1});
+    CaseScores cs = score_case(p, r, o, k);
+    if (on_case) on_case(cs);
+    rep.cases.push_back(std::move(cs));
+  };
+  LabelVolume p;
+  if (preds->random_access()) {
+    for (auto& id : preds->case_ids()) handle(preds->load(id));
+  } else {
+    while (preds->next(p)) handle(p);
+  }
+  for (auto& id : pending) { // references nobody predicted
+    if (!o.allow_missing)
+      throw Error(fmt::format("case {} has a reference in '{}' but no prediction in '{}' (--allow-missing scores it as an "
+                              "empty prediction)", id, truth, pred));
+    LabelVolume r = refs->load(id);
+    LabelVolume empty = r;
+    std::fill(empty.labels.begin(), empty.labels.end(), 0);
+    classes_from(r);
+    rep.warnings.push_back(fmt::format("case {}: no prediction, scored as an empty one", id));
+    rep.cases.push_back(score_case(empty, r, o, std::max({n_classes, int(rep.class_names.size()), max_label(r) + 1})));
+  }
+  if (rep.cases.empty()) throw Error("no case to score");
+  if (!o.classes.empty()) rep.class_names = o.classes;
+  std::sort(rep.cases.begin(), rep.cases.end(), [](auto& a, auto& b) { return a.case_id < b.case_id; });
+  int top = 0;
+  for (auto& c : rep.cases)
+    for (int id : c.class_ids) top = std::max(top, id + 1);
+  for (int c = int(rep.class_names.size()); c < top; ++c) rep.class_names.push_back(c == 0 ? "background" : fmt::format("class{}", c));
+  return rep;
+}
+
+std::vector<double> ScoreReport::class_mean(double ClassScore::*field) const {
+  std::map<int, std::vector<double>> by;
+  for (auto& c : cases)
+    for (size_t k = 0; k < c.class_ids.size(); ++k) by[c.class_ids[k]].push_back(c.scores[k].*field);
+  std::vector<double> out(class_names.size(), std::nan(""));
+  for (auto& [id, v] : by) out[size_t(id)] = mean_of(v, options.mode != ScoreMode::TransUNet);
+  return out;
+}
+
+double ScoreReport::overall(double ClassScore::*field) const {
+  if (options.mode == ScoreMode::Monai) {
+    std::vector<double> per_case;
+    for (auto& c : cases) {
+      std::vector<double> v;
+      for (auto& s : c.scores) v.push_back(s.*field);
+      per_case.push_back(mean_of(v, true));
+    }
+    return mean_of(per_case, true);
+  }
+  std::vector<double> m;
+  const auto cm = class_mean(field);
+  for (int c = options.include_background ? 0 : 1; c < int(cm.size()); ++c) m.push_back(cm[size_t(c)]);
+  return mean_of(m, options.mode != ScoreMode::TransUNet);
+}
+
+json::Value ScoreReport::to_json() const {
+  json::Value settings;
+  settings.set("mode", score_mode_name(options.mode));
+  settings.set("spacing", options.image_spacing ? "image (mm)" : "unit (voxels)");
+  settings.set("connectivity", "6-neighbourhood (face), outside the volume = background");
+  settings.set("percentile", options.mode == ScoreMode::Monai ? "max of the two directed 95th percentiles, linear"
+                                                              : "95th percentile of both directions pooled, linear (numpy)");
+  settings.set("include_background", options.include_background);
+  settings.set("tool", "dlk-score " DLK_VERSION);
+  json::Value v;
+  v.set("settings", settings);
+  v.set("classes", class_names);
+  json::Value means;
+  const auto d = class_mean(&ClassScore::dsc), h = class_mean(&ClassScore::hd95);
+  for (size_t c = options.include_background ? 0 : 1; c < class_names.size(); ++c) {
+    json::Value e;
+    e.set("dsc", jnum(d[c]));
+    e.set("hd95", jnum(h[c]));
+    means.set(class_names[c], e);
+  }
+  v.set("class_mean", means);
+  v.set("mean_dsc", jnum(overall(&ClassScore::dsc)));
+  v.set("mean_hd95", jnum(overall(&ClassScore::hd95)));
+  json::Array per;
+  for (auto& c : cases) {
+    json::Value e;
+    e.set("case", c.case_id);
+    e.set("spacing", std::vector<double>(c.spacing.begin(), c.spacing.end()));
+    json::Value cls;
+    for (size_t k = 0; k < c.class_ids.size(); ++k) {
+      const ClassScore& s = c.scores[k];
+      json::Value x;
+      x.set("dsc", jnum(s.dsc));
+      x.set("hd95", jnum(s.hd95));
+      x.set("hd", jnum(s.hd));
+      x.set("assd", jnum(s.assd));
+      x.set("iou", jnum(s.iou));
+      x.set("tp", s.tp);
+      x.set("fp", s.fp);
+      x.set("fn", s.fn);
+      x.set("n_pred", s.n_pred);
+      x.set("n_ref", s.n_ref);
+      x.set("rule", s.rule);
+      cls.set(class_names[size_t(c.class_ids[k])], x);
+    }
+    e.set("classes", cls);
+    per.push_back(e);
+  }
+  v.set("cases", json::Value(per));
+  json::Array warn;
+  for (auto& w : warnings) warn.push_back(w);
+  v.set("warnings", json::Value(warn));
+  return v;
+}
+
+std::string ScoreReport::to_csv() const {
+  std::string out = "case,class_id,class,dsc,hd95,hd,assd,iou,tp,fp,fn,n_pred,n_ref,rule\n";
+  for (auto& c : cases)
+    for (size_t k = 0; k < c.class_ids.size(); ++k) {
+      const ClassScore& s = c.scores[k];
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", c.case_id, c.class_ids[k], class_names[size_t(c.class_ids[k])],
+                         num(s.dsc), num(s.hd95), num(s.hd), num(s.assd), num(s.iou), s.tp, s.fp, s.fn, s.n_pred, s.n_ref, s.rule);
+    }
+  return out;
+}
+
+std::string ScoreReport::table() const {
+  const auto d = class_mean(&ClassScore::dsc), h = class_mean(&ClassScore::hd95);
+  std::string out = fmt::format("{:<20} {:>8} {:>9}\n", "class", "DSC", "HD95");
+  for (size_t c = options.include_background ? 0 : 1; c < class_names.size(); ++c)
+    out += fmt::format("{:<20} {:>8.4f} {:>9.4f}\n", class_names[c], d[c], h[c]);
+  out += fmt::format("{:<20} {:>8.4f} {:>9.4f}\n", "mean", overall(&ClassScore::dsc), overall(&ClassScore::hd95));
+  std::map<std::string, int> rules;
+  for (auto& c : cases)
+    for (auto& s : c.scores) ++rules[s.rule];
+  std::string r;
+  for (auto& [k, n] : rules) r += fmt::format("{}{} {}", r.empty() ? "" : ", ", n, k);
+  out += fmt::format("{} case(s), mode {}, spacing {}; cells by rule: {}\n", cases.size(), score_mode_name(options.mode),
+                     options.image_spacing ? "image" : "unit", r);
+  return out;
+}
+
+} // namespace dlk
