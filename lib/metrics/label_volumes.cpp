@@ -41,20 +41,6 @@ LabelVolume from_file(const std::string& path, const LabelMap& map) {
   return out;
 }
 
-// Puts a shard's label slices back on the case's grid (the inverse of extract_slice).
-void insert_slice(const uint8_t* slice, const Geometry& g, int axis, int64_t s, uint16_t* vol) {
-  const int64_t nx = g.size[0], ny = g.size[1], nz = g.size[2];
-  if (axis == 2) {
-    for (int64_t i = 0; i < nx * ny; ++i) vol[s * nx * ny + i] = slice[i];
-  } else if (axis == 1) {
-    for (int64_t z = 0; z < nz; ++z)
-      for (int64_t x = 0; x < nx; ++x) vol[(z * ny + s) * nx + x] = slice[z * nx + x];
-  } else {
-    for (int64_t z = 0; z < nz; ++z)
-      for (int64_t y = 0; y < ny; ++y) vol[(z * ny + y) * nx + s] = slice[z * ny + y];
-  }
-}
-
 LabelVolume prepare(const ShardMeta& m, const std::string& source) {
   if (!m.has_label) fail(source, fmt::format("case {} has no labels", m.case_id));
   LabelVolume out;

@@ -98,7 +98,9 @@ RecordHeader parse_record_header(const unsigned char* p, const ShardMeta& m, int
   if (m.has_label != (rh.label_bytes > 0))
     slice_raise(path, expected, m.has_label ? "label missing" : "unexpected label in an unlabelled shard");
   const uint64_t raw = uint64_t(m.channel_count()) * m.slice_pixels() * (m.dtype == ImageDType::Float16 ? 2 : 4);
-  if (rh.image_bytes == 0 || rh.image_bytes > ZSTD_compressBound(raw) ||
+  if ((rh.image_bytes == 0) != (m.channel_count() == 0)) // label-only shards have no image frame
+    slice_raise(path, expected, m.channel_count() ? "image missing" : "unexpected image in a label-only shard");
+  if (rh.image_bytes > ZSTD_compressBound(raw) ||
       rh.label_bytes > ZSTD_compressBound(m.slice_pixels()))
     slice_raise(path, expected, "record sizes out of range");
   return rh;
@@ -110,7 +112,7 @@ void decode_record(const ShardMeta& m, const RecordHeader& rh, const unsigned ch
   if (kVerifyCrc && crc32(payload, rh.payload()) != rh.payload_crc) slice_raise(path, s, "payload checksum mismatch");
   out.index = s;
   thread_local std::vector<unsigned char> buf;
-  if (want_image) {
+  if (want_image && m.channel_count() > 0) {
     const size_t n = size_t(m.channel_count()) * m.slice_pixels();
     const size_t width = m.dtype == ImageDType::Float16 ? 2 : 4;
     unzstd(payload, rh.image_bytes, buf, n * width, "image", path, s);

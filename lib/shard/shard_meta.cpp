@@ -63,8 +63,7 @@ ShardMeta ShardMeta::from_json(const json::Value& v) {
     need(!m.case_id.empty(), "empty case id");
     m.split = v.at("split").as_string("split");
     m.channels = v.at("channels").as_strings("channels");
-    need(!m.channels.empty() && int64_t(m.channels.size()) <= kMaxChannels,
-         fmt::format("{} channels (1..{} allowed)", m.channels.size(), kMaxChannels));
+    need(int64_t(m.channels.size()) <= kMaxChannels, fmt::format("{} channels (0..{} allowed)", m.channels.size(), kMaxChannels));
     const auto& src = v.at("sources");
     m.image_sources = src.at("images").as_strings("sources.images");
     if (!src.at("label").is_null()) m.label_source = src.at("label").as_string("sources.label");
@@ -104,6 +103,7 @@ ShardMeta ShardMeta::from_json(const json::Value& v) {
     need(uint64_t(m.channel_count()) * m.slice_pixels() * 4 <= kMaxSliceBytes, "slice too large");
     m.byte_shuffle = v.at("byte_shuffle").as_bool("byte_shuffle");
     m.has_label = v.at("has_label").as_bool("has_label");
+    need(!m.channels.empty() || m.has_label, "a shard without image channels must hold labels");
     m.normalization = v.at("normalization");
     need(m.normalization.is_array() && m.normalization.as_array().size() == m.channels.size(),
          "normalization needs one entry per channel");

@@ -61,6 +61,7 @@ void ShardWriter::add(const float* image, const uint8_t* label) {
 
   Impl& im = *impl_;
   const size_t n = size_t(meta_.channel_count()) * meta_.slice_pixels();
+  if ((image != nullptr) != (n > 0)) fail(out_.path(), fmt::format("slice {}: image {}", s, n ? "missing" : "given for a label-only shard"));
   const size_t width = meta_.dtype == ImageDType::Float16 ? 2 : 4;
   im.raw.resize(n * width);
   if (width == 2) {
@@ -79,7 +80,8 @@ void ShardWriter::add(const float* image, const uint8_t* label) {
       for (size_t b = 0; b < width; ++b) im.shuffled[b * n + i] = im.raw[i * width + b];
     bytes = im.shuffled.data();
   }
-  im.compress(bytes, n * width, im.image_frame, out_.path());
+  im.image_frame.clear();
+  if (n > 0) im.compress(bytes, n * width, im.image_frame, out_.path());
   im.label_frame.clear();
   if (label) im.compress(label, meta_.slice_pixels(), im.label_frame, out_.path());
 

@@ -59,6 +59,21 @@ void extract_slice(const T* vol, const Geometry& g, int axis, int64_t s, T* out)
   }
 }
 
+// The inverse: puts slice s (height x width, rows as above) back into `vol`.
+template <class T, class U>
+void insert_slice(const T* slice, const Geometry& g, int axis, int64_t s, U* vol) {
+  const int64_t nx = g.size[0], ny = g.size[1], nz = g.size[2];
+  if (axis == 2) {
+    for (int64_t i = 0; i < nx * ny; ++i) vol[s * nx * ny + i] = U(slice[i]);
+  } else if (axis == 1) {
+    for (int64_t z = 0; z < nz; ++z)
+      for (int64_t x = 0; x < nx; ++x) vol[(z * ny + s) * nx + x] = U(slice[z * nx + x]);
+  } else {
+    for (int64_t z = 0; z < nz; ++z)
+      for (int64_t y = 0; y < ny; ++y) vol[(z * ny + y) * nx + s] = U(slice[z * ny + y]);
+  }
+}
+
 struct Slice {
   int64_t index = -1;
   std::vector<float> image;   // channels x height x width, float32 after decoding

@@ -1,0 +1,81 @@
+// dlk-infer's library side: a checkpoint segments cases slice by slice, with the preprocessing
+// dlk-prep applied for its training data, and the labels go back on each case's own grid.
+#pragma once
+#include "dlk/checkpoint.h"
+#include "dlk/normalize.h"
+#include "dlk/volume.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+// One case to segment: its channels on one grid, already normalized.
+struct InferCase {
+  std::string id, source, extension = ".nii.gz"; // extension of the label volume to write
+  Geometry geometry;
+  std::vector<std::vector<float>> channels; // x fastest
+};
+
+struct InferOptions {
+  std::string device = "cpu", precision = "bf16";
+  int64_t batch = 16;
+  std::string resize = "labels"; // labels | logits
+  bool tta = false, probabilities = false;
+};
+
+struct Segmentation {
+  std::vector<uint16_t> labels;      // on the case's grid, x fastest
+  std::vector<std::vector<float>> probabilities; // per class, when asked for
+};
+
+class Segmenter {
+public:
+  Segmenter(const std::string& checkpoint, const InferOptions& opt);
+  const Checkpoint& checkpoint() const { return ckpt_; }
+  const ModelConfig& model_config() const { return model_->config; }
+  std::vector<std::string> classes() const;
+  int axis() const { return axis_; }
+  NormalizeSpec normalization() const;
+  int64_t channels() const { return model_->config.in_channels; }
+  Segmentation segment(const InferCase& c);
+  int64_t slices_done() const { return slices_; }
+
+private:
+  InferOptions opt_;
+  Checkpoint ckpt_;
+  DLKUNet model_{nullptr};
+  int axis_ = 2;
+  int64_t height_ = 224, width_ = 224, slices_ = 0;
+};
+
+// Reads a case's image volumes (one per channel), checks them like dlk-prep and normalizes them
+// with the checkpoint's recipe.
+InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm);
+
+} // namespace dlk
+
+namespace dlk {
+
+struct InferRun {
+  std::string checkpoint;
+  std::vector<std::string> images; // one case from these volumes (one per channel)
+  std::string case_id;             // its id [the first image's name]
+  std::string input;               // or: a volume, a directory of volumes, a dataset, a shard file, "-"
+  std::string split = "test";      // of a dataset
+  std::string output;              // directory, or "-" for a label shard stream
+  int part = 1, parts = 1;         // process the part-th of `parts` equal parts of the case list
+  InferOptions options;
+};
+
+struct InferStats {
+  int64_t cases = 0, slices = 0;
+  double seconds = 0, segment_seconds = 0;
+  json::Value to_json(const InferRun& run) const;
+};
+
+// Segments every case; reading case i+1 and writing case i-1 overlap segmenting case i.
+InferStats run_infer(const InferRun& run, const std::function<void(const std::string&)>& log);
+
+} // namespace dlk

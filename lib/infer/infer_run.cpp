@@ -1,0 +1,260 @@
+#include "dlk/dataset.h"
+#include "dlk/error.h"
+#include "dlk/infer.h"
+#include "dlk/io.h"
+#include "dlk/shard.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <optional>
+#include <regex>
+
+namespace fs = std::filesystem;
+
+namespace dlk {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A case a source can produce: volumes to read, or a shard already prepared by dlk-prep.
+struct Job {
+  std::string id;
+  std::vector<std::string> images;
+  std::string shard; // path of a dataset's shard
+};
+
+InferCase from_shard_meta(const ShardMeta& m, const std::string& source, const Segmenter& seg) {
+  if (m.channel_count() != seg.channels())
+    fail(source, fmt::format("case {} has {} channels, the model wants {}", m.case_id, m.channel_count(), seg.channels()));
+  if (m.axis != seg.axis()) fail(source, fmt::format("case {} was sliced along axis {}, the model along {}", m.case_id, m.axis, seg.axis()));
+  const NormalizeSpec want = seg.normalization();
+  for (auto& n : m.normalization.as_array())
+    if (n.at("method").as_string() != want.method)
+      fail(source, fmt::format("case {} was normalized with '{}', the model's training data with '{}'", m.case_id,
+                               n.at("method").as_string(), want.method));
+  InferCase c;
+  c.id = m.case_id;
+  c.source = source;
+  c.geometry = m.geometry;
+  c.channels.assign(size_t(m.channel_count()), std::vector<float>(size_t(m.geometry.voxels())));
+  return c;
+}
+
+void put_slice(InferCase& c, const ShardMeta& m, const Slice& s) {
+  for (int64_t ch = 0; ch < m.channel_count(); ++ch)
+    insert_slice(s.image.data() + size_t(ch) * m.slice_pixels(), c.geometry, m.axis, s.index, c.channels[size_t(ch)].data());
+}
+
+InferCase load_shard_case(const std::string& path, const Segmenter& seg) {
+  ShardFile f(path);
+  InferCase c = from_shard_meta(f.meta(), path, seg);
+  for (int64_t s = 0; s < f.meta().n_slices; ++s) put_slice(c, f.meta(), f.read_slice(s, true, false));
+  return c;
+}
+
+std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
+  std::vector<Job> jobs;
+  if (!r.images.empty()) {
+    jobs.push_back({r.case_id.empty() ? strip_volume_extension(r.images[0]) : r.case_id, r.images, {}});
+    return jobs;
+  }
+  if (fs::is_directory(r.input)) {
+    if (Dataset::exists(r.input)) {
+      Dataset d = Dataset::load(r.input);
+      for (auto* c : d.split(r.split)) jobs.push_back({c->id, {}, (fs::path(r.input) / c->shard).string()});
+      if (jobs.empty()) fail(r.input, fmt::format("no case in the '{}' split", r.split));
+      return jobs;
+    }
+    // Volumes: CASE_0000.ext, CASE_0001.ext... (nnU-Net) group into channels; other names are cases.
+    std::map<std::string, std::map<int, std::string>> by_case;
+    static const std::regex channel(R"((.+)_(\d{4}))");
+    for (auto& e : fs::directory_iterator(r.input)) {
+      if (!e.is_regular_file()) continue;
+      const std::string stem = strip_volume_extension(e.path().string());
+      if (stem == e.path().filename().string()) continue; // not a volume
+      std::smatch m;
+      if (std::regex_match(stem, m, channel)) by_case[m[1].str()][std::stoi(m[2].str())] = e.path().string();
+      else by_case[stem][0] = e.path().string();
+    }
+    for (auto& [id, chans] : by_case) {
+      Job j{id, {}, {}};
+      for (auto& [k, path] : chans) {
+        if (k != int(j.images.size())) fail(path, fmt::format("case {}: channel {} missing", id, j.images.size()));
+        j.images.push_back(path);
+      }
+      if (int64_t(j.images.size()) != seg.channels())
+        fail(j.images[0], fmt::format("case {} has {} channel file(s), the model wants {}", id, j.images.size(), seg.channels()));
+      jobs.push_back(j);
+    }
+    if (jobs.empty()) fail(r.input, "no volumes and no dataset.json");
+    return jobs;
+  }
+  if (!fs::exists(r.input)) fail(r.input, "no such file or directory");
+  jobs.push_back({strip_volume_extension(r.input), {r.input}, {}});
+  return jobs;
+}
+
+class Writer {
+public:
+  Writer(const InferRun& r, std::vector<std::string> classes, int axis) : run_(r), classes_(std::move(classes)), axis_(axis) {
+    if (r.output == "-") stream_ = std::make_unique<OutputFile>("-");
+    else {
+      std::error_code ec;
+      fs::create_directories(r.output, ec);
+      if (ec) fail(r.output, "cannot create directory: " + ec.message());
+    }
+  }
+  void write(const InferCase& c, const Segmentation& s) {
+    if (stream_) {
+      write_shard(*stream_, c, s, true);
+      return;
+    }
+    std::vector<float> v(s.labels.begin(), s.labels.end());
+    write_volume((fs::path(run_.output) / (c.id + c.extension)).string(), c.geometry, v.data(),
+                 classes_.size() > 256 ? VoxelType::UInt16 : VoxelType::UInt8);
+    if (run_.options.probabilities) {
+      OutputFile out((fs::path(run_.output) / (c.id + ".probs.dlks")).string());
+      write_shard(out, c, s, false);
+      out.commit();
+    }
+  }
+  void finish() {
+    if (stream_) stream_->commit();
+  }
+
+private:
+  // A shard of the labels (and/or the probabilities as float16 channels) on the case's grid.
+  void write_shard(OutputFile& out, const InferCase& c, const Segmentation& s, bool labels) {
+    ShardMeta m;
+    m.case_id = c.id;
+    m.split = "test";
+    m.image_sources = {c.source};
+    m.geometry = c.geometry;
+    m.source_pixel_type = labels ? "uint8" : "float32";
+    m.axis = axis_;
+    slice_shape(c.geometry, axis_, m.n_slices, m.height, m.width);
+    m.has_label = labels;
+    m.classes = classes_;
+    json::Array norms;
+    if (!s.probabilities.empty())
+      for (auto& name : classes_) {
+        m.channels.push_back("p_" + name);
+        json::Value n;
+        n.set("method", "none");
+        norms.push_back(n);
+      }
+    m.normalization = json::Value(norms);
+    m.tool = "dlk-infer " DLK_VERSION;
+    std::vector<uint8_t> lab(s.labels.size());
+    if (labels) {
+      m.label_counts.assign(classes_.size(), 0);
+      for (size_t i = 0; i < lab.size(); ++i) {
+        lab[i] = uint8_t(s.labels[i]);
+        ++m.label_counts[s.labels[i]];
+      }
+    }
+    ShardWriter w(out, m);
+    const size_t plane = m.slice_pixels();
+    std::vector<float> image(plane * s.probabilities.size());
+    std::vector<uint8_t> label(plane);
+    for (int64_t z = 0; z < m.n_slices; ++z) {
+      for (size_t k = 0; k < s.probabilities.size(); ++k)
+        extract_slice(s.probabilities[k].data(), c.geometry, axis_, z, &image[k * plane]);
+      if (labels) extract_slice(lab.data(), c.geometry, axis_, z, label.data());
+      w.add(image.empty() ? nullptr : image.data(), labels ? label.data() : nullptr);
+    }
+    w.finish();
+  }
+
+  const InferRun& run_;
+  std::vector<std::string> classes_;
+  int axis_;
+  std::unique_ptr<OutputFile> stream_;
+};
+
+} // namespace
+
+json::Value InferStats::to_json(const InferRun& r) const {
+  json::Value v;
+  v.set("cases", cases);
+  v.set("slices", slices);
+  v.set("seconds", seconds);
+  v.set("slices_per_s", seconds > 0 ? double(slices) / seconds : 0.0);
+  v.set("segment_seconds", segment_seconds);
+  v.set("device", r.options.device);
+  v.set("precision", r.options.precision);
+  v.set("batch", r.options.batch);
+  v.set("resize", r.options.resize);
+  v.set("tta", r.options.tta);
+  v.set("checkpoint", r.checkpoint);
+  return v;
+}
+
+InferStats run_infer(const InferRun& r, const std::function<void(const std::string&)>& log) {
+  const auto t0 = Clock::now();
+  if (r.output.empty()) throw UsageError("no output: give -o DIR (or -o - for a shard stream)");
+  if (r.parts < 1 || r.part < 1 || r.part > r.parts) throw UsageError(fmt::format("--part {}/{}: K must be within 1..N", r.part, r.parts));
+  if (r.images.empty() == r.input.empty()) throw UsageError("give either --image (one case) or an input (volumes, a dataset or -)");
+  Segmenter seg(r.checkpoint, r.options);
+  Writer writer(r, seg.classes(), seg.axis());
+  InferStats st;
+  const NormalizeSpec norm = seg.normalization();
+
+  // The cases, as a function that yields the next one (read ahead on another thread).
+  std::function<std::optional<InferCase>()> next;
+  std::vector<Job> jobs;
+  size_t at = 0;
+  std::unique_ptr<InputStream> in;
+  std::unique_ptr<ShardStreamReader> reader;
+  const bool stream = r.input == "-" || (!r.input.empty() && fs::is_regular_file(r.input) && is_shard_file(r.input));
+  if (stream) {
+    if (r.parts > 1) throw UsageError("--part splits a list of cases, not a stream");
+    in = std::make_unique<InputStream>(r.input);
+    reader = std::make_unique<ShardStreamReader>(*in);
+    next = [&]() -> std::optional<InferCase> {
+      if (!reader->next_shard()) return std::nullopt;
+      InferCase c = from_shard_meta(reader->meta(), in->path(), seg);
+      Slice s;
+      while (reader->next_slice(s, true, false)) put_slice(c, reader->meta(), s);
+      return c;
+    };
+  } else {
+    jobs = list_jobs(r, seg);
+    const size_t n = jobs.size(), lo = n * size_t(r.part - 1) / size_t(r.parts), hi = n * size_t(r.part) / size_t(r.parts);
+    jobs = std::vector<Job>(jobs.begin() + long(lo), jobs.begin() + long(hi));
+    if (r.parts > 1) log(fmt::format("part {}/{}: cases {}..{} of {}", r.part, r.parts, lo + 1, hi, n));
+    next = [&]() -> std::optional<InferCase> {
+      if (at == jobs.size()) return std::nullopt;
+      const Job& j = jobs[at++];
+      return j.shard.empty() ? read_case(j.id, j.images, norm) : load_shard_case(j.shard, seg);
+    };
+  }
+  auto loading = std::async(std::launch::async, next);
+  std::future<void> writing;
+  while (true) {
+    std::optional<InferCase> c = loading.get();
+    if (!c) break;
+    loading = std::async(std::launch::async, next);
+    const auto ts = Clock::now();
+    Segmentation s = seg.segment(*c);
+    st.segment_seconds += std::chrono::duration<double>(Clock::now() - ts).count();
+    if (writing.valid()) writing.get();
+    writing = std::async(std::launch::async, [&writer, c = std::move(*c), s = std::move(s), &log]() {
+      writer.write(c, s);
+      log(fmt::format("{}: {} voxels segmented", c.id, c.geometry.voxels()));
+    });
+    ++st.cases;
+  }
+  if (writing.valid()) writing.get();
+  writer.finish();
+  st.slices = seg.slices_done();
+  st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return st;
+}
+
+} // namespace dlk

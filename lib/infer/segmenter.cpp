@@ -1,0 +1,132 @@
+#include "dlk/error.h"
+#include "dlk/infer.h"
+#include "dlk/shard.h"
+#include "dlk/torch_compat.h"
+
+#include <fmt/format.h>
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+
+namespace dlk {
+
+namespace F = torch::nn::functional;
+
+Segmenter::Segmenter(const std::string& path, const InferOptions& opt) : opt_(opt) {
+  model_ = load_model(path, nullptr, &ckpt_);
+  const json::Value* p = ckpt_.meta.find("preprocessing");
+  if (!p) fail(path, "checkpoint has no preprocessing record (was it written by dlk-train?)");
+  axis_ = int(p->at("axis").as_int("preprocessing.axis"));
+  auto size = p->at("input_size").as_numbers("preprocessing.input_size");
+  if (size.size() != 2) fail(path, "preprocessing.input_size needs two numbers");
+  height_ = int64_t(size[0]);
+  width_ = int64_t(size[1]);
+  const torch::Device dev(opt_.device);
+  if (dev.is_cuda() && !compat::cuda_available()) throw UsageError("--device cuda: no CUDA device");
+  if (opt_.resize != "labels" && opt_.resize != "logits") throw UsageError(fmt::format("--resize: '{}' (labels or logits)", opt_.resize));
+  model_->to(dev);
+  model_->eval();
+}
+
+std::vector<std::string> Segmenter::classes() const { return ckpt_.meta.at("classes").as_strings("classes"); }
+
+NormalizeSpec Segmenter::normalization() const {
+  return NormalizeSpec::from_json(ckpt_.meta.at("preprocessing").at("normalization"));
+}
+
+Segmentation Segmenter::segment(const InferCase& c) {
+  torch::NoGradGuard no_grad;
+  const torch::Device dev(opt_.device);
+  const int64_t k = model_->config.classes, nc = int64_t(c.channels.size());
+  if (nc != model_->config.in_channels)
+    throw Error(fmt::format("case {}: {} channels, the model wants {}", c.id, nc, model_->config.in_channels));
+  int64_t n, h, w;
+  slice_shape(c.geometry, axis_, n, h, w);
+  Segmentation out;
+  out.labels.assign(size_t(c.geometry.voxels()), 0);
+  if (opt_.probabilities) out.probabilities.assign(size_t(k), std::vector<float>(size_t(c.geometry.voxels())));
+  const bool amp = dev.is_cuda() && opt_.precision != "fp32";
+  const bool model_size = h == height_ && w == width_;
+  std::vector<float> plane(size_t(h * w));
+  for (int64_t s0 = 0; s0 < n; s0 += opt_.batch) {
+    const int64_t b = std::min(opt_.batch, n - s0);
+    auto x = torch::empty({b, nc, h, w}, torch::kFloat32);
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t ch = 0; ch < nc; ++ch)
+        extract_slice(c.channels[size_t(ch)].data(), c.geometry, axis_, s0 + i, x[i][ch].data_ptr<float>());
+    auto xd = x.to(dev);
+    if (!model_size)
+      xd = F::interpolate(xd, F::InterpolateFuncOptions().size(std::vector<int64_t>{height_, width_}).mode(torch::kBicubic).align_corners(false));
+    if (dev.is_cuda()) xd = xd.contiguous(torch::MemoryFormat::ChannelsLast);
+    auto forward = [&](const torch::Tensor& in) {
+      compat::CudaAutocast ac(amp, opt_.precision == "fp16" ? at::kHalf : at::kBFloat16);
+      return model_->forward(in).to(torch::kFloat32);
+    };
+    torch::Tensor logits; // [b, k, H, W] at the model size
+    if (opt_.tta) { // mean of the softmax over flips, returned as log-probabilities
+      auto p = torch::softmax(forward(xd), 1);
+      p += torch::softmax(forward(xd.flip({3})), 1).flip({3});
+      p += torch::softmax(forward(xd.flip({2})), 1).flip({2});
+      p += torch::softmax(forward(xd.flip({2, 3})), 1).flip({2, 3});
+      logits = (p / 4).clamp_min(1e-12).log();
+    } else {
+      logits = forward(xd);
+    }
+    torch::Tensor labels, probs;
+    if (opt_.resize == "logits" || opt_.probabilities) {
+      auto back = model_size ? logits
+                             : F::interpolate(logits, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+      if (opt_.resize == "logits") labels = back.argmax(1);
+      if (opt_.probabilities) probs = torch::softmax(back, 1).cpu();
+    }
+    if (opt_.resize == "labels") { // argmax at the model size, nearest neighbour back (TransUNet)
+      labels = logits.argmax(1);
+      if (!model_size)
+        labels = F::interpolate(labels.unsqueeze(1).to(torch::kFloat32), F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kNearest))
+                     .squeeze(1)
+                     .to(torch::kInt64);
+    }
+    auto lab = labels.to(torch::kCPU, torch::kInt32).contiguous();
+    std::vector<uint16_t> one(size_t(h * w));
+    for (int64_t i = 0; i < b; ++i) {
+      const int32_t* src = lab[i].data_ptr<int32_t>();
+      for (int64_t j = 0; j < h * w; ++j) one[size_t(j)] = uint16_t(src[j]);
+      insert_slice(one.data(), c.geometry, axis_, s0 + i, out.labels.data());
+      if (opt_.probabilities)
+        for (int64_t cl = 0; cl < k; ++cl) {
+          auto pc = probs[i][cl].contiguous();
+          insert_slice(pc.data_ptr<float>(), c.geometry, axis_, s0 + i, out.probabilities[size_t(cl)].data());
+        }
+    }
+    slices_ += b;
+  }
+  return out;
+}
+
+InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm) {
+  InferCase c;
+  c.id = id;
+  c.source = images.at(0);
+  const std::string file = std::filesystem::path(images[0]).filename().string();
+  c.extension = file.substr(strip_volume_extension(file).size());
+  if (c.extension == ".mhd") c.extension = ".mha"; // written as single files
+  if (c.extension == ".nhdr") c.extension = ".nrrd";
+  for (auto& path : images) {
+    Volume v = read_volume(path);
+    if (c.channels.empty()) c.geometry = v.geometry;
+    else if (std::string d = geometry_mismatch(c.geometry, v.geometry); !d.empty())
+      fail(path, fmt::format("geometry differs from the first channel '{}': {}", images[0], d));
+    for (size_t i = 0; i < v.voxels.size(); ++i)
+      if (!std::isfinite(v.voxels[i])) {
+        const auto& s = v.geometry.size;
+        fail(path, fmt::format("voxel ({}, {}, {}) is not finite", int64_t(i) % s[0], (int64_t(i) / s[0]) % s[1], int64_t(i) / (s[0] * s[1])));
+      }
+    normalize(v.voxels, norm);
+    c.channels.push_back(std::move(v.voxels));
+  }
+  return c;
+}
+
+} // namespace dlk

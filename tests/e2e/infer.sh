@@ -1,0 +1,63 @@
+# dlk-infer: label maps on the input's exact grid (oblique and anisotropic too), the pipe into
+# dlk-score equals scoring the written files, parts, options and errors.
+. "$(dirname "$0")/lib.inc"
+need_itk
+need_data totalseg-ct-small
+PY=/usr/bin/python3
+"$PY" -c "import numpy, nibabel" 2>/dev/null || skip "no /usr/bin/python3 with numpy and nibabel"
+D=$DATA/totalseg-ct-small
+CLASSES=background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach
+for c in "ct01 train" "ct02 test" "ct03 test"; do set -- $c
+  "$BIN/dlk-prep" -q --image "$D/ct.nii.gz" --label "$D/seg.nii.gz" --label-map totalseg-synapse --classes $CLASSES \
+    --case $1 --split-name $2 -o "$T/ds" || fail "prep $1"
+done
+"$BIN/dlk-train" -q "$T/ds" -o "$T/run" --base-channels 8 --size 64 --batch 4 --epochs 2 --device cpu -j 2 || fail "train"
+M=$T/run/final.dlkc
+
+# Geometry: the CT as it is, and resampled onto an oblique, anisotropic grid (same voxels).
+"$PY" - "$D/ct.nii.gz" "$T/oblique.nii.gz" <<'PYEOF'
+import sys, numpy as np, nibabel as nib
+img = nib.load(sys.argv[1])
+c, s = np.cos(0.3), np.sin(0.3)
+rot = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ np.diag([0.7, 1.3, 2.9])
+aff = np.eye(4); aff[:3, :3] = rot; aff[:3, 3] = [12.5, -40.25, 101.0]
+nib.save(nib.Nifti1Image(np.asarray(img.dataobj), aff, img.header), sys.argv[2])
+PYEOF
+for f in "$D/ct.nii.gz" "$T/oblique.nii.gz"; do
+  expect 0 "segment $(basename "$f")" "$BIN/dlk-infer" -m "$M" --image "$f" --case g -o "$T/geo" --device cpu
+  "$PY" - "$f" "$T/geo/g.nii.gz" <<'PYEOF' && pass "$(basename "$f"): the labels' header has the input's size, spacing, origin and direction" || fail "geometry of $(basename "$f")"
+import sys, numpy as np, nibabel as nib
+a, b = nib.load(sys.argv[1]), nib.load(sys.argv[2])
+assert a.shape == b.shape, (a.shape, b.shape)
+assert np.allclose(a.affine, b.affine, atol=1e-4), (a.affine, b.affine)
+assert np.allclose(a.header.get_zooms()[:3], b.header.get_zooms()[:3], atol=1e-5)
+assert b.get_data_dtype() == np.uint8
+assert set(np.unique(np.asarray(b.dataobj))) <= set(range(9))
+PYEOF
+done
+
+# The pipe gives the numbers of the written files.
+expect 0 "segment the dataset's test split" "$BIN/dlk-infer" -m "$M" "$T/ds" -o "$T/pred" --device cpu --stats "$T/stats.json"
+[ -s "$T/pred/ct02.nii.gz" ] && [ -s "$T/pred/ct03.nii.gz" ] && [ ! -e "$T/pred/ct01.nii.gz" ] && pass "the test split, only" || fail "cases written: $(ls "$T/pred")"
+grep -q '"slices_per_s"' "$T/stats.json" && pass "--stats writes timings" || fail "no stats"
+"$BIN/dlk-score" --pred "$T/pred" --truth "$T/ds" --csv "$T/files.csv" >/dev/null || fail "score files"
+"$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu 2>/dev/null | "$BIN/dlk-score" --pred - --truth "$T/ds" --csv "$T/pipe.csv" >/dev/null
+cmp -s "$T/files.csv" "$T/pipe.csv" && pass "dlk-infer -o - | dlk-score equals scoring the files" || fail "pipe and files differ"
+"$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu 2>/dev/null >"$T/labels.dlks"
+expect 0 "the label stream passes dlk-prep --check" "$BIN/dlk-prep" --check "$T/labels.dlks"
+contains "0x101x122" "label-only shards have no image channels"
+
+# Options: parts, test-time augmentation, logits resizing, probabilities.
+mkdir "$T/vols" && cp "$D/ct.nii.gz" "$T/vols/a.nii.gz" && cp "$D/ct.nii.gz" "$T/vols/b.nii.gz"
+expect 0 "--part 2/2" "$BIN/dlk-infer" -m "$M" "$T/vols" -o "$T/part" --part 2/2 --device cpu
+[ "$(ls "$T/part")" = "b.nii.gz" ] && pass "the second half of the cases only" || fail "part wrote: $(ls "$T/part")"
+expect 0 "--tta --resize logits --probabilities" "$BIN/dlk-infer" -m "$M" "$T/vols/a.nii.gz" -o "$T/opt" --tta --resize logits --probabilities --device cpu
+expect 0 "the probabilities are a valid shard" "$BIN/dlk-prep" --check "$T/opt/a.probs.dlks"
+contains "9x101x122" "one channel per class"
+expect 2 "--part 3/2" "$BIN/dlk-infer" -m "$M" "$T/vols" -o "$T/x" --part 3/2
+expect 1 "two channels for a one-channel model" "$BIN/dlk-infer" -m "$M" --image "$D/ct.nii.gz" --image "$D/ct.nii.gz" -o "$T/x" --device cpu
+contains "2 channels, the model wants 1" "channel mismatch explained"
+printf 'junk' >"$T/bad.dlkc"
+expect 1 "a damaged checkpoint" "$BIN/dlk-infer" -m "$T/bad.dlkc" "$T/vols" -o "$T/x"
+contains "bad.dlkc" "the checkpoint is named"
+finish

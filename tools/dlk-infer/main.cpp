@@ -1,0 +1,86 @@
+// dlk-infer: segments volumes with a dlk-train checkpoint, writes or streams the label maps.
+#include "dlk/cli.h"
+#include "dlk/error.h"
+#include "dlk/infer.h"
+#include "dlk/io.h"
+
+#include <fmt/format.h>
+
+#include <torch/torch.h>
+
+#include <iostream>
+
+namespace po = boost::program_options;
+using namespace dlk;
+
+namespace {
+
+struct Options {
+  InferRun r;
+  std::string part, device, stats;
+};
+
+cli::ToolSpec spec(Options& o) {
+  cli::ToolSpec s;
+  s.name = "dlk-infer";
+  s.synopsis = "dlk-infer -m CHECKPOINT INPUT -o OUTDIR|-\n"
+               "dlk-infer -m CHECKPOINT --image FILE [--image FILE...] [--case NAME] -o OUTDIR|-";
+  s.description =
+      "Segments volumes slice by slice along the training axis with the preprocessing the checkpoint\n"
+      "records (as dlk-prep applied it to the training data) and writes each label map on its input's\n"
+      "exact grid: OUTDIR/CASE.nii.gz (the input's format; uint8, uint16 beyond 255 classes), or with\n"
+      "-o - a stream of label shards for dlk-score. INPUT: a volume, a directory of volumes (nnU-Net's\n"
+      "CASE_0000 naming for channels), a dlk-prep dataset (its --split), or shards (- for stdin).";
+  s.group("Input")
+    ("checkpoint,m", po::value(&o.r.checkpoint)->value_name("FILE"), "checkpoint written by dlk-train")
+    ("input", po::value(&o.r.input)->value_name("INPUT"), "volume, directory, dataset or shards (also the operand)")
+    ("image,i", po::value(&o.r.images)->value_name("FILE")->composing(), "one case's image; repeat for more channels")
+    ("case,c", po::value(&o.r.case_id)->value_name("NAME"), "that case's id [the image's name]")
+    ("split", po::value(&o.r.split)->value_name("S")->default_value("test"), "cases of a dataset: train, val, test or all")
+    ("part", po::value(&o.part)->value_name("K/N")->default_value("1/1"), "only the K-th of N equal parts of the cases (job arrays)");
+  s.group("Segmentation")
+    ("device", po::value(&o.device)->value_name("D")->default_value("auto"), "cpu, cuda or cuda:N (auto: cuda if present)")
+    ("precision", po::value(&o.r.options.precision)->value_name("P")->default_value("bf16"), "on GPU: bf16, fp16 or fp32")
+    ("batch,b", po::value(&o.r.options.batch)->value_name("B")->default_value(16), "slices per forward pass")
+    ("resize", po::value(&o.r.options.resize)->value_name("R")->default_value("labels"),
+     "labels: argmax at the model size, nearest back (TransUNet's protocol); logits: interpolate, then argmax")
+    ("tta", po::bool_switch(&o.r.options.tta), "average the softmax over horizontal and vertical flips")
+    ("probabilities", po::bool_switch(&o.r.options.probabilities), "also write class probabilities (CASE.probs.dlks; in the stream)");
+  s.group("Output")
+    ("output,o", po::value(&o.r.output)->value_name("DIR"), "directory of label volumes, or - for label shards on stdout")
+    ("stats", po::value(&o.stats)->value_name("FILE"), "write timings as JSON (- for stdout)");
+  s.positional.add("input", 1);
+  s.examples = "  dlk-infer -m runs/L/final.dlkc synapse/ -o pred/\n"
+               "  dlk-infer -m runs/L/final.dlkc synapse/ -o - | dlk-score --pred - --truth synapse/\n"
+               "  dlk-infer -m best.dlkc --image ct.nii.gz -o out/ --device cpu\n"
+               "  dlk-infer -m best.dlkc imagesTs/ -o pred/ --part $SLURM_ARRAY_TASK_ID/8\n";
+  return s;
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  cli::Common common;
+  cli::parse(spec(o), argc, argv, common);
+  if (o.r.checkpoint.empty()) throw UsageError("no checkpoint: give -m CHECKPOINT");
+  if (std::sscanf(o.part.c_str(), "%d/%d", &o.r.part, &o.r.parts) != 2) throw UsageError(fmt::format("--part: '{}' is not K/N", o.part));
+  o.r.options.device = o.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : o.device;
+  if (o.r.options.batch < 1) throw UsageError("--batch must be at least 1");
+  if (o.r.output == "-") cli::refuse_binary_to_terminal("label shards");
+  if (common.threads > 0) torch::set_num_threads(common.threads);
+  InferStats st = run_infer(o.r, [](const std::string& line) { cli::verbose(line); });
+  cli::info(fmt::format("{} case(s), {} slices in {:.2f} s: {:.1f} slices/s ({:.1f} slices/s segmenting) on {}", st.cases,
+                        st.slices, st.seconds, st.seconds > 0 ? double(st.slices) / st.seconds : 0.0,
+                        st.segment_seconds > 0 ? double(st.slices) / st.segment_seconds : 0.0, o.r.options.device));
+  if (!o.stats.empty()) {
+    const std::string text = st.to_json(o.r).dump(2) + "\n";
+    if (o.stats == "-") std::cout << text;
+    else write_file_atomic(o.stats, text);
+  }
+  return cli::kOk;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  return cli::run("dlk-infer", [&] { return run(argc, argv); });
+}
