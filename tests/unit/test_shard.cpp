@@ -260,3 +260,31 @@ TEST_CASE("shard: an uncommitted output leaves no file behind", "[io]") {
   }
   CHECK(std::filesystem::is_empty(dir.path));
 }
+
+TEST_CASE("shard: label-only shards (no image channels) round trip", "[shard]") {
+  TempDir dir;
+  auto c = test::make_case("pred", 1, geometry(5, 4, 3), 2, true, ImageDType::Float16, true, 11);
+  c.meta.channels.clear();
+  c.meta.image_sources.clear();
+  c.meta.normalization = json::Value(json::Array{});
+  {
+    OutputFile out(dir / "p.dlks");
+    ShardWriter w(out, c.meta);
+    CHECK_THROWS_WITH(w.add(c.images[0].data(), c.labels[0].data()), Catch::Contains("label-only"));
+    for (size_t s = 0; s < c.labels.size(); ++s) w.add(nullptr, c.labels[s].data());
+    w.finish();
+    out.commit();
+  }
+  ShardFile f(dir / "p.dlks");
+  CHECK(f.meta().channel_count() == 0);
+  for (int64_t i = 0; i < 3; ++i) {
+    Slice s = f.read_slice(i);
+    CHECK(s.image.empty());
+    CHECK(s.label == c.labels[size_t(i)]);
+  }
+  // Without labels as well as without channels, a shard would hold nothing: refused.
+  c.meta.has_label = false;
+  c.meta.label_counts.clear();
+  OutputFile out(dir / "q.dlks");
+  CHECK_THROWS_WITH(ShardWriter(out, c.meta), Catch::Contains("without image channels must hold labels"));
+}

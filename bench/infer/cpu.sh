@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# dlk-infer on this machine's CPU next to the Python reference (Debian's python3-torch) with the
+# same weights: DLKUNet-S (C=96, 9 classes, 224x224 input) on the 30 slices of the shared CT.
+# usage: bash bench/infer/cpu.sh [DATA_DIR=../shared/data]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DATA=${1:-../shared/data}
+B=build/tools
+T=$(mktemp -d /tmp/dlk-bench-infer.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+CT=$DATA/totalseg-ct-small/ct.nii.gz
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; date: $(date -u)"
+"$B/dlk-prep" -q --image "$CT" --label "$DATA/totalseg-ct-small/seg.nii.gz" --label-map totalseg-synapse \
+  --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach --case ct -o "$T/ds"
+"$B/dlk-train" -q "$T/ds" -o "$T/run" --variant S --epochs 0 --device cpu
+"$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out" --device cpu --batch 8 --stats "$T/stats.json" -q
+dlk=$(/usr/bin/python3 -c "import json; print(round(json.load(open('$T/stats.json'))['slices_per_s'], 3))")
+py=$(/usr/bin/python3 - "$T/run/final.dlkc" <<'PY'
+import sys, time, os, torch
+sys.path.insert(0, "bench/reference")
+import dlk_checkpoint
+from dlkunet import from_config
+meta, w = dlk_checkpoint.read(sys.argv[1])
+m = from_config(meta["model"]); m.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()}); m.eval()
+torch.set_num_threads(os.cpu_count())
+x = torch.randn(8, 1, 224, 224)
+with torch.no_grad():
+    t = time.perf_counter(); m(x); s = time.perf_counter() - t
+print(round(8 / s, 3))
+PY
+)
+echo "| DLKUNet-S, 224x224, CPU | slices/s |"
+echo "|---|---|"
+echo "| Python reference, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), forward of 8 slices | $py |"
+echo "| dlk-infer (LibTorch 1.13), 30 slices end to end: read, normalize, resize, segment, write | $dlk |"
