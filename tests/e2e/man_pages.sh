@@ -1,7 +1,7 @@
 # Every option of every tool's --help is in its man page, and the other way round.
 . "$(dirname "$0")/lib.inc"
 MAN=$(cd "$(dirname "$0")/../../man" && pwd)
-for tool in dlk-prep dlk-train dlk-score dlk-infer; do
+for tool in dlk-prep dlk-train dlk-score dlk-infer dlk-report; do
   "$BIN/$tool" --help | grep -E '^ +(-[a-zA-Z], )?--[a-z]' | sed -E 's/^ +(-[a-zA-Z], )?(--[a-z0-9-]+).*/\2/' | sort -u >"$T/help"
   grep -E '^\.(B|BR) ' "$MAN/man1/$tool.1" | grep -oE '\\-\\-[a-z][a-z0-9\\-]*' | sed 's/\\//g' | sort -u >"$T/man"
   missing=$(comm -23 "$T/help" "$T/man" | tr '\n' ' ')

@@ -1,0 +1,57 @@
+// dlk-report's library side: result tables like the paper's, SVG training curves and PNG overlays.
+#pragma once
+#include "dlk/json.h"
+
+#include <cmath>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+// One row of a results table: a method with its numbers (NaN where unknown).
+struct ResultRow {
+  std::string method;
+  double params_m = NAN, flops_g = NAN, dsc = NAN, hd95 = NAN;
+  std::vector<double> class_dsc; // in the table's class order, percent
+  bool published = false;
+};
+
+struct ResultTable {
+  std::vector<std::string> class_keys;   // class names as dlk-prep names them
+  std::vector<std::string> class_titles; // as the paper prints them ("Kid(L)")
+  bool with_hd95 = true, with_cost = true;
+  std::vector<ResultRow> rows;
+
+  // A row from dlk-score's JSON (values x100 for DSC).
+  void add_scores(const std::string& method, const json::Value& scores, double params_m, double flops_g);
+  // Rows from a published CSV (share/dlk/published/*.csv).
+  void add_published(const std::string& csv_text, const std::string& origin);
+  // markdown | csv | latex. Best value per metric column bold, second best underlined
+  // (the paper's red and blue); DSC higher is better, HD95 lower.
+  std::string render(const std::string& format) const;
+};
+
+// The paper's abbreviation of a class name ("kidney_left" -> "Kid(L)"); the name itself otherwise.
+std::string paper_class_title(const std::string& name);
+
+// An SVG line plot: one polyline per series over shared axes, with a legend.
+struct Series {
+  std::string name;
+  std::vector<double> x, y;
+};
+std::string line_plot_svg(const std::vector<Series>& series, const std::string& x_label, const std::string& y_label,
+                          const std::string& title);
+
+// RGB image -> PNG (8-bit truecolour, stored deflate blocks: no compression library needed).
+std::string encode_png(const std::vector<uint8_t>& rgb, int64_t width, int64_t height);
+
+} // namespace dlk
+
+namespace dlk {
+// A PNG of one slice: the image in grey with the reference's class contours on the left and the
+// prediction's on the right, one colour per class. image/truth/pred share one grid (x fastest).
+std::string overlay_png(const std::vector<float>& image, const std::vector<uint16_t>& truth, const std::vector<uint16_t>& pred,
+                        const std::array<int64_t, 3>& size, int axis, int64_t slice);
+} // namespace dlk

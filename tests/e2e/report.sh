@@ -1,0 +1,68 @@
+# dlk-report: tables against Markdown and LaTeX written by hand, a well-formed SVG, a PNG that
+# decodes to the right size, and Table 1's exact parameter counts.
+. "$(dirname "$0")/lib.inc"
+PY=/usr/bin/python3
+mkdir -p "$T/A" "$T/B"
+cat >"$T/A/scores.json" <<'J'
+{"class_mean": {"aorta": {"dsc": 0.9, "hd95": 4}, "liver": {"dsc": 0.7, "hd95": 17}}, "mean_dsc": 0.8, "mean_hd95": 10.5}
+J
+cat >"$T/B/scores.json" <<'J'
+{"class_mean": {"aorta": {"dsc": 0.85, "hd95": 3}, "liver": {"dsc": 0.65, "hd95": 13.5}}, "mean_dsc": 0.75, "mean_hd95": 8.25}
+J
+cat >"$T/want.md" <<'M'
+| Method | DSC | HD95 | Aorta | Liver |
+|---|---|---|---|---|
+| A | **80.00** | <u>10.50</u> | **90.00** | **70.00** |
+| B | <u>75.00</u> | **8.25** | <u>85.00</u> | <u>65.00</u> |
+M
+cat >"$T/want.tex" <<'M'
+\begin{tabular}{lrrrr}
+\hline
+Method & DSC & HD95 & Aorta & Liver \\
+\hline
+A & \textbf{80.00} & \underline{10.50} & \textbf{90.00} & \textbf{70.00} \\
+B & \underline{75.00} & \textbf{8.25} & \underline{85.00} & \underline{65.00} \\
+\hline
+\end{tabular}
+M
+expect 0 "Markdown table" "$BIN/dlk-report" table "$T/A/scores.json" "$T/B/scores.json" -o "$T/got.md"
+diff "$T/want.md" "$T/got.md" >"$T/d" && pass "Markdown as written by hand (best bold, second underlined)" || { fail "Markdown differs"; cat "$T/d"; }
+expect 0 "LaTeX table" "$BIN/dlk-report" table "$T/A/scores.json" "$T/B/scores.json" --format latex -o "$T/got.tex"
+diff "$T/want.tex" "$T/got.tex" >"$T/d" && pass "LaTeX as written by hand" || { fail "LaTeX differs"; cat "$T/d"; }
+expect 0 "published rows" "$BIN/dlk-report" table "$T/A/scores.json" --name ours --published synapse
+contains "| Swin-Unet |" "published rows beside ours"
+contains "| ours |" "--name names the run"
+expect 0 "Table 1" "$BIN/dlk-report" table1
+for n in 1131379 4494451 17708659 "15.95" "22.84" "29.64"; do contains "$n" "Table 1 has $n"; done
+printf '{"epoch": 0, "val_mean_dice": 0.5}\n{"epoch": 1, "val_mean_dice": 0.625}\n{"epoch": 2}\n' >"$T/A/log.jsonl"
+expect 0 "curves" "$BIN/dlk-report" curves "$T/A/log.jsonl" -o "$T/c.svg"
+if [ -x "$PY" ]; then
+  "$PY" -c "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); assert r.tag.endswith('svg'); assert len(r.findall('{http://www.w3.org/2000/svg}polyline')) == 1" "$T/c.svg" \
+    && pass "the SVG is well-formed XML with one curve" || fail "SVG"
+fi
+expect 1 "curves of a metric no line has" "$BIN/dlk-report" curves "$T/A/log.jsonl" --metric nosuch -o "$T/x.svg"
+expect 2 "unknown command" "$BIN/dlk-report" tables
+if [ "${DLK_WITH_ITK:-1}" = 1 ] && [ -d "$DATA/totalseg-ct-small" ] && [ -x "$PY" ]; then
+  D=$DATA/totalseg-ct-small
+  expect 0 "overlay" "$BIN/dlk-report" overlay --image "$D/ct.nii.gz" --truth "$D/seg.nii.gz" --pred "$D/seg.nii.gz" -o "$T/o.png"
+  "$PY" - "$T/o.png" <<'PYEOF' && pass "the PNG decodes: 2 x 122 + 4 by 101 pixels, contours in colour" || fail "PNG"
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+pos, idat, ihdr = 8, b"", None
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]
+    if kind == b"IHDR": ihdr = struct.unpack(">IIBBBBB", body)
+    if kind == b"IDAT": idat += body
+    pos += 12 + n
+w, h = ihdr[0], ihdr[1]
+assert (w, h) == (248, 101), (w, h)
+raw = zlib.decompress(idat)
+assert len(raw) == h * (1 + 3 * w)
+pixels = [raw[y * (1 + 3 * w) + 1:(y + 1) * (1 + 3 * w)] for y in range(h)]
+assert any(p[i] != p[i + 1] for p in pixels for i in range(0, len(p) - 3, 3)), "no colour"
+PYEOF
+fi
+finish

@@ -1,0 +1,227 @@
+// dlk-report: the paper's tables from dlk-score summaries, training curves as SVG, overlays as PNG.
+#include "dlk/checkpoint.h"
+#include "dlk/cli.h"
+#include "dlk/error.h"
+#include "dlk/io.h"
+#include "dlk/label_volumes.h"
+#include "dlk/model.h"
+#include "dlk/report.h"
+#include "dlk/share_dir.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using namespace dlk;
+
+namespace {
+
+struct Options {
+  std::string command, format, output, published, metric, image, truth, pred;
+  std::vector<std::string> inputs, names, checkpoints;
+  int64_t slice = -1;
+  int axis = 2;
+};
+
+cli::ToolSpec spec(Options& o) {
+  cli::ToolSpec s;
+  s.name = "dlk-report";
+  s.synopsis = "dlk-report table SCORES.json... [--name N...] [--checkpoint FILE...] [--published synapse|acdc|FILE]\n"
+               "dlk-report table1 [--format F]\n"
+               "dlk-report curves LOG.jsonl... [--metric val_mean_dice|loss|...] -o FILE.svg\n"
+               "dlk-report overlay --image VOL --truth LABELS --pred LABELS [--slice N] -o FILE.png";
+  s.description =
+      "table: the paper's results table (Table 2 for Synapse, Table 3 for ACDC: the classes decide) from\n"
+      "dlk-score --json files, one row per run (named after its directory, or --name), Params and FLOPs\n"
+      "from the runs' checkpoints, published rows beside them; the best value of each metric column in\n"
+      "bold, the second underlined. table1: the model configurations (Table 1). curves: validation Dice or\n"
+      "a loss against the epoch from dlk-train's log.jsonl files (Fig. 5, 6). overlay: a slice with the\n"
+      "reference's and the prediction's contours (Fig. 7).";
+  s.group("Input")
+    ("command", po::value(&o.command)->value_name("C"), "table, table1, curves or overlay (the first operand)")
+    ("inputs", po::value(&o.inputs)->value_name("FILE")->composing(), "score JSON or log.jsonl files (the other operands)")
+    ("name,n", po::value(&o.names)->value_name("N")->composing(), "a run's name, in the order of the files")
+    ("checkpoint", po::value(&o.checkpoints)->value_name("FILE")->composing(), "a run's checkpoint (Params, FLOPs), in order")
+    ("published", po::value(&o.published)->value_name("P"), "add published rows: synapse, acdc or a CSV file")
+    ("metric", po::value(&o.metric)->value_name("M")->default_value("val_mean_dice"), "curves: a log.jsonl field")
+    ("image", po::value(&o.image)->value_name("VOL"), "overlay: the image volume")
+    ("truth", po::value(&o.truth)->value_name("LABELS"), "overlay: the reference labels")
+    ("pred", po::value(&o.pred)->value_name("LABELS"), "overlay: the predicted labels")
+    ("slice", po::value(&o.slice)->value_name("N")->default_value(-1), "overlay: slice index (-1: the one with most reference)")
+    ("axis", po::value(&o.axis)->value_name("A")->default_value(2), "overlay: slicing axis 0, 1 or 2");
+  s.group("Output")
+    ("format,f", po::value(&o.format)->value_name("F")->default_value("markdown"), "tables: markdown, csv or latex")
+    ("output,o", po::value(&o.output)->value_name("FILE")->default_value("-"), "output file (- for stdout; not for PNG)");
+  s.positional.add("command", 1).add("inputs", -1);
+  s.with_threads = false;
+  s.examples = "  dlk-report table runs/S/scores.json runs/M/scores.json --checkpoint runs/S/final.dlkc \\\n"
+               "             --checkpoint runs/M/final.dlkc --published synapse --format latex\n"
+               "  dlk-report table1\n"
+               "  dlk-report curves runs/*/log.jsonl --metric val_mean_dice -o dice.svg\n"
+               "  dlk-report overlay --image ct.nii.gz --truth seg.nii.gz --pred pred/ct.nii.gz -o fig7.png\n";
+  return s;
+}
+
+void emit(const std::string& path, const std::string& text) {
+  if (path == "-") std::cout << text;
+  else write_file_atomic(path, text);
+}
+
+// Params (M) and the paper's FLOPs (G) of a checkpoint's model at its input size.
+std::pair<double, double> cost(const std::string& path) {
+  Checkpoint ck;
+  DLKUNet m = load_model(path, nullptr, &ck);
+  int64_t h = 224, w = 224;
+  if (auto p = ck.meta.find("preprocessing")) {
+    auto s = p->at("input_size").as_numbers();
+    h = int64_t(s[0]);
+    w = int64_t(s[1]);
+  }
+  int64_t params = 0, paper = 0;
+  for (auto& st : summarize(m, h, w)) {
+    params += st.params;
+    paper += st.paper_macs;
+  }
+  return {double(params) / 1e6, double(paper) / 1e9};
+}
+
+int table(const Options& o) {
+  if (o.inputs.empty()) throw UsageError("table: give dlk-score --json files");
+  if (!o.names.empty() && o.names.size() != o.inputs.size()) throw UsageError("--name: one per score file");
+  if (!o.checkpoints.empty() && o.checkpoints.size() != o.inputs.size()) throw UsageError("--checkpoint: one per score file");
+  ResultTable t;
+  bool acdc = false;
+  for (size_t i = 0; i < o.inputs.size(); ++i) {
+    json::Value s;
+    const std::string text = read_text_file(o.inputs[i]); // names the file if unreadable
+    try {
+      s = json::Value::parse(text);
+      if (!s.has("class_mean")) throw Error("not a dlk-score --json file (no class_mean)");
+    } catch (const Error& e) {
+      fail(o.inputs[i], e.what());
+    }
+    for (auto& kv : s.at("class_mean").as_object()) acdc = acdc || kv.first == "RV" || kv.first == "Myo";
+    std::string name = !o.names.empty() ? o.names[i] : fs::absolute(o.inputs[i]).parent_path().filename().string();
+    auto c = o.checkpoints.empty() ? std::pair<double, double>{NAN, NAN} : cost(o.checkpoints[i]);
+    t.add_scores(name, s, c.first, c.second);
+  }
+  if (!o.published.empty()) {
+    const std::string path = find_share_file(o.published, "published", ".csv", "published");
+    t.add_published(read_text_file(path), path);
+  }
+  t.with_hd95 = !acdc; // Table 3 reports DSC only
+  t.with_cost = !o.checkpoints.empty();
+  emit(o.output, t.render(o.format));
+  return cli::kOk;
+}
+
+int table1(const Options& o) {
+  std::string out;
+  const bool md = o.format == "markdown", tex = o.format == "latex";
+  if (!md && !tex && o.format != "csv") throw UsageError(fmt::format("--format: '{}' (markdown, csv, latex)", o.format));
+  out += md ? "| Model | Channels Num | Params (M) | Params | FLOPs (G) | true MACs (G) |\n|---|---|---|---|---|---|\n"
+            : tex ? "\\begin{tabular}{llrrrr}\n\\hline\nModel & Channels Num & Params (M) & Params & FLOPs (G) & true MACs (G) \\\\\n\\hline\n"
+                  : "model,channels,params_m,params,flops_g,true_macs_g\n";
+  for (const char* v : {"S", "M", "L"}) {
+    ModelConfig cfg;
+    cfg.variant = v;
+    DLKUNet m(cfg);
+    int64_t params = 0, paper = 0, macs = 0;
+    for (auto& st : summarize(m, 224, 224)) {
+      params += st.params;
+      paper += st.paper_macs;
+      macs += st.true_macs;
+    }
+    std::string ch;
+    for (int i = 0; i < cfg.depth(); ++i) ch += (i ? "," : "") + std::to_string(cfg.channels(i));
+    ch = "{" + ch + "}";
+    const std::string name = std::string("DLKUNet-") + v;
+    out += md ? fmt::format("| {} | {} | {:.2f} | {} | {:.2f} | {:.2f} |\n", name, ch, params / 1e6, params, paper / 1e9, macs / 1e9)
+          : tex ? fmt::format("{} & \\{{{}\\}} & {:.2f} & {} & {:.2f} & {:.2f} \\\\\n", name, ch.substr(1, ch.size() - 2), params / 1e6,
+                              params, paper / 1e9, macs / 1e9)
+                : fmt::format("{},\"{}\",{:.2f},{},{:.3f},{:.3f}\n", name, ch, params / 1e6, params, paper / 1e9, macs / 1e9);
+  }
+  if (tex) out += "\\hline\n\\end{tabular}\n";
+  emit(o.output, out);
+  return cli::kOk;
+}
+
+int curves(const Options& o) {
+  if (o.inputs.empty()) throw UsageError("curves: give log.jsonl files");
+  std::vector<Series> series;
+  for (size_t i = 0; i < o.inputs.size(); ++i) {
+    Series s;
+    s.name = !o.names.empty() && i < o.names.size() ? o.names[i] : fs::absolute(o.inputs[i]).parent_path().filename().string();
+    std::stringstream ss(read_text_file(o.inputs[i]));
+    std::string line;
+    int n = 0;
+    while (std::getline(ss, line)) {
+      ++n;
+      if (line.empty()) continue;
+      json::Value v;
+      try {
+        v = json::Value::parse(line);
+      } catch (const Error& e) {
+        fail(o.inputs[i], fmt::format("line {}: {}", n, e.what()));
+      }
+      const json::Value* y = v.find(o.metric);
+      if (!y) continue;
+      s.x.push_back(double(v.at("epoch").as_int()) + 1);
+      s.y.push_back(y->is_number() ? y->as_number() : NAN);
+    }
+    if (s.x.empty()) fail(o.inputs[i], fmt::format("no line has '{}'", o.metric));
+    series.push_back(s);
+  }
+  emit(o.output, line_plot_svg(series, "epoch", o.metric, o.metric + " per epoch"));
+  return cli::kOk;
+}
+
+int overlay(const Options& o) {
+  if (o.image.empty() || o.truth.empty() || o.pred.empty()) throw UsageError("overlay: give --image, --truth and --pred");
+  if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
+  Volume img = read_volume(o.image);
+  auto t = LabelVolumes::open(o.truth, "all", {})->load(strip_volume_extension(o.truth));
+  auto p = LabelVolumes::open(o.pred, "all", {})->load(strip_volume_extension(o.pred));
+  for (auto* v : {&t, &p})
+    if (std::string d = geometry_mismatch(img.geometry, v->geometry); !d.empty())
+      fail(v->source, fmt::format("not on the image's grid: {}", d));
+  if (o.axis < 0 || o.axis > 2) throw UsageError("--axis: 0, 1 or 2");
+  int64_t slice = o.slice;
+  if (slice < 0) { // the slice with the most labelled reference voxels
+    Geometry g = img.geometry;
+    int64_t n, h, w;
+    slice_shape(g, o.axis, n, h, w);
+    std::vector<uint16_t> buf(size_t(h * w));
+    int64_t best = -1;
+    for (int64_t s = 0; s < n; ++s) {
+      extract_slice(t.labels.data(), g, o.axis, s, buf.data());
+      const int64_t k = std::count_if(buf.begin(), buf.end(), [](uint16_t v) { return v > 0; });
+      if (k > best) best = k, slice = s;
+    }
+  }
+  emit(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry.size, o.axis, slice));
+  cli::info(fmt::format("slice {} along axis {}: reference left, prediction right -> {}", slice, o.axis, o.output));
+  return cli::kOk;
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  cli::Common common;
+  cli::parse(spec(o), argc, argv, common);
+  if (o.command == "table") return table(o);
+  if (o.command == "table1") return table1(o);
+  if (o.command == "curves") return curves(o);
+  if (o.command == "overlay") return overlay(o);
+  throw UsageError(o.command.empty() ? "give a command: table, table1, curves or overlay"
+                                     : fmt::format("unknown command '{}' (table, table1, curves, overlay)", o.command));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  return cli::run("dlk-report", [&] { return run(argc, argv); });
+}
