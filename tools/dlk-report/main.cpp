@@ -184,8 +184,18 @@ int overlay(const Options& o) {
   if (o.image.empty() || o.truth.empty() || o.pred.empty()) throw UsageError("overlay: give --image, --truth and --pred");
   if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
   Volume img = read_volume(o.image);
-  auto t = LabelVolumes::open(o.truth, "all", {})->load(strip_volume_extension(o.truth));
-  auto p = LabelVolumes::open(o.pred, "all", {})->load(strip_volume_extension(o.pred));
+  auto one = [](const std::string& path) { // a single case: a volume, a shard, a one-case dataset
+    auto src = LabelVolumes::open(path, "all", {});
+    LabelVolume v;
+    if (!src->random_access()) {
+      if (!src->next(v)) fail(path, "no case");
+      return v;
+    }
+    const auto ids = src->case_ids();
+    if (ids.size() != 1) fail(path, fmt::format("holds {} cases; give one volume or shard", ids.size()));
+    return src->load(ids[0]);
+  };
+  LabelVolume t = one(o.truth), p = one(o.pred);
   for (auto* v : {&t, &p})
     if (std::string d = geometry_mismatch(img.geometry, v->geometry); !d.empty())
       fail(v->source, fmt::format("not on the image's grid: {}", d));
