@@ -229,6 +229,17 @@ void warn(const std::string& msg) {
 }
 void error(const std::string& msg) { emit("error: ", msg); }
 
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t end = std::min(s.find(',', start), s.size());
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 void refuse_binary_to_terminal(const std::string& what) {
   if (isatty(1)) throw UsageError("refusing to write " + what + " to a terminal (redirect stdout or use -o FILE)");
 }

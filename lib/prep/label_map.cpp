@@ -1,6 +1,7 @@
 #include "dlk/label_map.h"
 #include "dlk/error.h"
 #include "dlk/io.h"
+#include "dlk/share_dir.h"
 
 #include <fmt/format.h>
 
@@ -73,6 +74,10 @@ LabelMap LabelMap::parse(const std::string& arg) {
   }
   if (m.empty()) bad_map(origin, "empty label map");
   return m;
+}
+
+LabelMap LabelMap::from_option(const std::string& value, const char* option) {
+  return parse(value.find(':') != std::string::npos ? value : find_share_file(value, "label-maps", ".txt", option));
 }
 
 json::Value LabelMap::to_json() const {

@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <sstream>
 
 namespace po = boost::program_options;
 using namespace dlk;
@@ -69,14 +68,6 @@ cli::ToolSpec spec(Options& o) {
   return s;
 }
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 int check(const std::vector<std::string>& paths) {
   bool ok = true;
@@ -119,13 +110,10 @@ int run(int argc, char** argv) {
 
   PrepRun run;
   PrepOptions& p = run.options;
-  p.channel_names = split_list(o.channels);
+  p.channel_names = cli::split_commas(o.channels);
   p.normalize = NormalizeSpec::parse(o.normalize, o.window, o.percentiles);
-  if (!o.label_map.empty()) // inline pairs, a file, or a name in share/dlk/label-maps
-    p.label_map = LabelMap::parse(o.label_map.find(':') != std::string::npos
-                                      ? o.label_map
-                                      : find_share_file(o.label_map, "label-maps", ".txt", "label-map"));
-  p.classes = split_list(o.classes);
+  if (!o.label_map.empty()) p.label_map = LabelMap::from_option(o.label_map, "label-map");
+  p.classes = cli::split_commas(o.classes);
   if (o.axis == "x" || o.axis == "0") p.axis = 0;
   else if (o.axis == "y" || o.axis == "1") p.axis = 1;
   else if (o.axis == "z" || o.axis == "2") p.axis = 2;

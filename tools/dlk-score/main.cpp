@@ -4,12 +4,10 @@
 #include "dlk/error.h"
 #include "dlk/io.h"
 #include "dlk/score.h"
-#include "dlk/share_dir.h"
 
 #include <fmt/format.h>
 
 #include <iostream>
-#include <sstream>
 
 namespace po = boost::program_options;
 using namespace dlk;
@@ -52,14 +50,6 @@ cli::ToolSpec spec(Options& o) {
   return s;
 }
 
-std::vector<std::string> split_names(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 void write(const std::string& path, const std::string& text) {
   if (path == "-") {
@@ -85,11 +75,8 @@ int run(int argc, char** argv) {
   so.allow_missing = o.allow_missing;
   so.distances = !o.no_distances;
   so.split = o.split;
-  so.classes = split_names(o.classes);
-  if (!o.truth_map.empty())
-    so.truth_map = LabelMap::parse(o.truth_map.find(':') != std::string::npos
-                                       ? o.truth_map
-                                       : find_share_file(o.truth_map, "label-maps", ".txt", "truth-label-map"));
+  so.classes = cli::split_commas(o.classes);
+  if (!o.truth_map.empty()) so.truth_map = LabelMap::from_option(o.truth_map, "truth-label-map");
   so.threads = common.resolved_threads();
   ScoreReport rep = run_score(o.pred, o.truth, so, [](const CaseScores& c) {
     double sum = 0;

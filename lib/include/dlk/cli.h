@@ -69,6 +69,9 @@ void verbose(const std::string& msg); // level >= 2
 void warn(const std::string& msg);    // level >= 1, "TOOL: warning: ..."
 void error(const std::string& msg);   // always, "TOOL: error: ..."
 
+// "a,b,,c" -> {"a", "b", "c"}: the value of list options such as --classes and --channels.
+std::vector<std::string> split_commas(const std::string& s);
+
 // Refuses to write binary data to a terminal (exit 2), as zstd and bgzip do.
 void refuse_binary_to_terminal(const std::string& what);
 
