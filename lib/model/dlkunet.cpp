@@ -31,9 +31,19 @@ EBlockImpl::EBlockImpl(int64_t cin, int64_t cout, const ModelConfig& cfg) {
   bn2 = register_module("bn2", nn::BatchNorm2d(cout));
   lka = register_module("lka", LKA(cout, cfg.lka_kernel, cfg.lka_dilated_kernel, cfg.lka_dilation));
 }
+// Separable conv then BN. Out of training BN is an affine map per channel, folded into the
+// pointwise conv's weights and bias: one conv instead of conv + BN.
+static torch::Tensor sep_bn(SepConv& s, torch::nn::BatchNorm2d& bn, const torch::Tensor& x, bool training) {
+  if (training) return bn(s(x));
+  auto scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
+  auto w = s->pw->weight * scale.view({-1, 1, 1, 1});
+  auto b = (s->pw->bias - bn->running_mean) * scale + bn->bias;
+  return torch::conv2d(s->dw(x), w, b);
+}
+
 torch::Tensor EBlockImpl::forward(const torch::Tensor& x) {
-  auto t = torch::relu(bn1(sep1(x)));
-  t = torch::relu(bn2(sep2(t))); // the code's ReLU after the second BN (spec 5.3)
+  auto t = torch::relu(sep_bn(sep1, bn1, x, is_training()));
+  t = torch::relu(sep_bn(sep2, bn2, t, is_training())); // the code's ReLU after the second BN (spec 5.3)
   return lka(t);
 }
 
@@ -42,7 +52,13 @@ DFBImpl::DFBImpl(int64_t cin, int64_t cout, const ModelConfig& cfg) {
   block = register_module("block", EBlock(2 * cout, cout, cfg));
 }
 torch::Tensor DFBImpl::forward(const torch::Tensor& deep, const torch::Tensor& skip) {
-  auto u = up(deep);
+  // ConvTranspose(k2, s2) computed as what it is: a 1x1 conv to 4 x cout channels, then a pixel
+  // shuffle (out[o, 2i+a, 2j+b] = sum_c x[c, i, j] W[c, o, a, b] + bias[o]). One GEMM instead of
+  // LibTorch's slow_conv_transpose2d on CPUs; the parameters (and checkpoints) stay ConvTranspose's.
+  const auto& w = up->weight; // [cin, cout, 2, 2]
+  auto w1 = w.permute({1, 2, 3, 0}).reshape({w.size(1) * 4, w.size(0), 1, 1});
+  auto b1 = up->bias.repeat_interleave(4);
+  auto u = torch::pixel_shuffle(torch::conv2d(deep, w1, b1), 2);
   const int64_t dy = skip.size(2) - u.size(2), dx = skip.size(3) - u.size(3);
   if (dx != 0 || dy != 0) // centred zero padding; the extra pixel goes right/bottom
     u = torch::nn::functional::pad(u, torch::nn::functional::PadFuncOptions({dx / 2, dx - dx / 2, dy / 2, dy - dy / 2}));

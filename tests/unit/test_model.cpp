@@ -219,3 +219,24 @@ TEST_CASE("checkpoint: corruption, truncation and mismatches are clear errors", 
   want = config("M", 9, 8);
   CHECK_THROWS_WITH(load_model(dir / "s.dlkc", &want), Catch::Contains("variant M vs S"));
 }
+
+TEST_CASE("model: evaluation folds BN into the conv and the transposed conv is a 1x1 conv + shuffle", "[model]") {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(3);
+  EBlock b(3, 6, config("S"));
+  for (auto* bn : {&b->bn1, &b->bn2}) { // statistics away from the identity
+    (*bn)->running_mean.uniform_(-0.5, 0.5);
+    (*bn)->running_var.uniform_(0.5, 2.0);
+    (*bn)->weight.uniform_(0.5, 1.5);
+    (*bn)->bias.uniform_(-0.2, 0.2);
+  }
+  b->eval();
+  auto x = torch::randn({2, 3, 10, 9});
+  auto t = torch::relu(b->bn1(b->sep1(x))); // the unfolded path, module by module
+  t = torch::relu(b->bn2(b->sep2(t)));
+  CHECK(torch::allclose(b->forward(x), b->lka(t), 1e-5, 1e-6));
+  DFB d(4, 2, config("S"));
+  d->eval();
+  auto deep = torch::randn({1, 4, 3, 5}), skip = torch::randn({1, 2, 6, 10});
+  CHECK(torch::allclose(d->forward(deep, skip), d->block(torch::cat({skip, d->up(deep)}, 1)), 1e-5, 1e-6));
+}
