@@ -15,7 +15,7 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; date: $(
 "$B/dlk-train" -q "$T/ds" -o "$T/run" --variant S --epochs 0 --device cpu
 "$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out" --device cpu --batch 8 --stats "$T/stats.json" -q
 dlk=$(/usr/bin/python3 -c "import json; print(round(json.load(open('$T/stats.json'))['slices_per_s'], 3))")
-py=$(/usr/bin/python3 - "$T/run/final.dlkc" <<'PY'
+pyref() { /usr/bin/python3 - "$T/run/final.dlkc" <<'PY'
 import sys, time, os, torch
 sys.path.insert(0, "bench/reference")
 import dlk_checkpoint
@@ -28,8 +28,12 @@ with torch.no_grad():
     t = time.perf_counter(); m(x); s = time.perf_counter() - t
 print(round(8 / s, 3))
 PY
-)
+}
+py=$(pyref)
+# The same glibc setting dlk's tools make (keep freed memory, no mmap for large blocks), for Python.
+py_tuned=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 pyref)
 echo "| DLKUNet-S, 224x224, CPU | slices/s |"
 echo "|---|---|"
 echo "| Python reference, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), forward of 8 slices | $py |"
+echo "| the same with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 | $py_tuned |"
 echo "| dlk-infer (LibTorch 1.13), 30 slices end to end: read, normalize, resize, segment, write | $dlk |"

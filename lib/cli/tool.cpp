@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <climits>
+#include <malloc.h>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -238,6 +240,13 @@ std::vector<std::string> split_commas(const std::string& s) {
     start = end + 1;
   }
   return out;
+}
+
+void keep_freed_memory() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_MAX, 0);               // no mmap: large blocks come from the heap and are reused
+  mallopt(M_TRIM_THRESHOLD, INT32_MAX); // and freed ones stay there
+#endif
 }
 
 void refuse_binary_to_terminal(const std::string& what) {

@@ -67,6 +67,7 @@ int run(int argc, char** argv) {
   if (o.r.options.batch < 1) throw UsageError("--batch must be at least 1");
   if (o.r.output == "-") cli::refuse_binary_to_terminal("label shards");
   torch::set_num_threads(common.resolved_threads()); // 0 = all cores (LibTorch alone may use one)
+  cli::keep_freed_memory();
   InferStats st = run_infer(o.r, [](const std::string& line) { cli::verbose(line); });
   cli::info(fmt::format("{} case(s), {} slices in {:.2f} s: {:.1f} slices/s ({:.1f} slices/s segmenting) on {}", st.cases,
                         st.slices, st.seconds, st.seconds > 0 ? double(st.slices) / st.seconds : 0.0,

@@ -207,6 +207,7 @@ int run(int argc, char** argv) {
   o.t.device = o.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : o.device;
   if (o.t.device != "cpu" && o.t.device.rfind("cuda", 0) != 0) throw UsageError(fmt::format("--device: '{}' (cpu, cuda, cuda:N)", o.device));
   torch::set_num_threads(common.resolved_threads()); // 0 = all cores (LibTorch alone may use one)
+  cli::keep_freed_memory();
 
   for (int sig : {SIGTERM, SIGINT, SIGUSR1}) std::signal(sig, on_stop_signal);
   return run_training(o.t, [](const std::string& line) { cli::info(line); });

@@ -72,6 +72,11 @@ void error(const std::string& msg);   // always, "TOOL: error: ..."
 // "a,b,,c" -> {"a", "b", "c"}: the value of list options such as --classes and --channels.
 std::vector<std::string> split_commas(const std::string& s);
 
+// Keeps freed memory in the process instead of returning it to the system: glibc serves blocks
+// over 32 MiB (every activation of a batch) with mmap, and the page faults of re-mapping them took
+// half of dlk-infer's time on a CPU. For the tools that run LibTorch on the CPU.
+void keep_freed_memory();
+
 // Refuses to write binary data to a terminal (exit 2), as zstd and bgzip do.
 void refuse_binary_to_terminal(const std::string& what);
 
