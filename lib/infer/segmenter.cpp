@@ -1,5 +1,6 @@
 #include "dlk/error.h"
 #include "dlk/infer.h"
+#include "dlk/prep.h"
 #include "dlk/shard.h"
 #include "dlk/torch_compat.h"
 
@@ -113,16 +114,8 @@ InferCase read_case(const std::string& id, const std::vector<std::string>& image
   c.extension = file.substr(strip_volume_extension(file).size());
   if (c.extension == ".mhd") c.extension = ".mha"; // written as single files
   if (c.extension == ".nhdr") c.extension = ".nrrd";
-  for (auto& path : images) {
-    Volume v = read_volume(path);
-    if (c.channels.empty()) c.geometry = v.geometry;
-    else if (std::string d = geometry_mismatch(c.geometry, v.geometry); !d.empty())
-      fail(path, fmt::format("geometry differs from the first channel '{}': {}", images[0], d));
-    for (size_t i = 0; i < v.voxels.size(); ++i)
-      if (!std::isfinite(v.voxels[i])) {
-        const auto& s = v.geometry.size;
-        fail(path, fmt::format("voxel ({}, {}, {}) is not finite", int64_t(i) % s[0], (int64_t(i) / s[0]) % s[1], int64_t(i) / (s[0] * s[1])));
-      }
+  for (Volume& v : read_channels(images)) { // checked as dlk-prep checks its inputs
+    c.geometry = v.geometry;
     normalize(v.voxels, norm);
     c.channels.push_back(std::move(v.voxels));
   }

@@ -17,13 +17,9 @@ static void check_finite(const Volume& v) {
     }
 }
 
-ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out) {
-  if (c.images.empty()) throw UsageError(fmt::format("case {}: no image given", c.id));
-  if (!opt.channel_names.empty() && opt.channel_names.size() != c.images.size())
-    throw UsageError(fmt::format("case {}: {} images but {} channel names", c.id, c.images.size(),
-                                 opt.channel_names.size()));
+std::vector<Volume> read_channels(const std::vector<std::string>& paths) {
   std::vector<Volume> images;
-  for (auto& path : c.images) {
+  for (auto& path : paths) {
     images.push_back(read_volume(path));
     const Volume& v = images.back();
     if (images.size() > 1) {
@@ -33,6 +29,15 @@ ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out)
     }
     check_finite(v);
   }
+  return images;
+}
+
+ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out) {
+  if (c.images.empty()) throw UsageError(fmt::format("case {}: no image given", c.id));
+  if (!opt.channel_names.empty() && opt.channel_names.size() != c.images.size())
+    throw UsageError(fmt::format("case {}: {} images but {} channel names", c.id, c.images.size(),
+                                 opt.channel_names.size()));
+  std::vector<Volume> images = read_channels(c.images);
   const Geometry& g = images[0].geometry;
 
   ShardMeta m;

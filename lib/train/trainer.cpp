@@ -85,6 +85,59 @@ json::Value TrainOptions::to_json() const {
   return v;
 }
 
+TrainOptions TrainOptions::from_json(const json::Value& c) {
+  TrainOptions t;
+  t.dataset = c.at("dataset").as_string("dataset");
+  t.run_dir = c.at("run_dir").as_string("run_dir");
+  t.model = ModelConfig::from_json(c.at("model"));
+  const auto size = c.at("size").as_numbers("size");
+  if (size.size() != 2) throw Error("size needs two numbers");
+  t.height = int64_t(size[0]);
+  t.width = int64_t(size[1]);
+  t.epochs = int(c.at("epochs").as_int("epochs"));
+  t.batch = c.at("batch").as_int("batch");
+  t.accumulate = c.at("accumulate").as_int("accumulate");
+  t.max_steps = c.at("max_steps").as_int("max_steps");
+  t.device = c.at("device").as_string("device");
+  t.precision = c.at("precision").as_string("precision");
+  t.channels_last = c.at("channels_last").as_bool("channels_last");
+  t.deterministic = c.at("deterministic").as_bool("deterministic");
+  t.seed = uint64_t(c.at("seed").as_int("seed"));
+  t.augment = c.at("augment").as_string("augment");
+  const json::Value& l = c.at("loss");
+  t.loss.strategy = l.at("strategy").as_string("loss.strategy");
+  if (t.loss.strategy == "ordinary") t.loss.fixed = {l.at("alpha").as_number(), l.at("beta").as_number()};
+  if (t.loss.strategy == "dynamic") {
+    t.loss.A = l.at("A").as_number("loss.A");
+    t.loss.B = l.at("B").as_number("loss.B");
+    t.loss.k = l.at("k").as_number("loss.k");
+  }
+  if (t.loss.strategy == "phase") {
+    t.loss.phases.clear();
+    for (auto& p : l.at("phases").as_array("loss.phases"))
+      t.loss.phases.push_back({p.at("until").is_string() ? 1e300 : p.at("until").as_number(),
+                               {p.at("alpha").as_number(), p.at("beta").as_number()}});
+  }
+  t.loss.epochs = t.epochs;
+  const json::Value& r = c.at("lr");
+  t.lr.kind = r.at("kind").as_string("lr.kind");
+  t.lr.base = r.at("base").as_number("lr.base");
+  if (auto v = r.find("step_epochs")) t.lr.step_epochs = v->as_int();
+  if (auto v = r.find("gamma")) t.lr.gamma = v->as_number();
+  if (auto v = r.find("power")) t.lr.power = v->as_number();
+  if (auto v = r.find("min_lr")) t.lr.min_lr = v->as_number();
+  t.lr.warmup = r.at("warmup").as_int("lr.warmup");
+  t.optimizer = c.at("optimizer").as_string("optimizer");
+  t.weight_decay = c.at("weight_decay").as_number("weight_decay");
+  t.momentum = c.at("momentum").as_number("momentum");
+  t.train_split = c.at("train_split").as_string("train_split");
+  t.val_split = c.at("val_split").as_string("val_split");
+  t.val_every = int(c.at("val_every").as_int("val_every"));
+  t.save_every = int(c.at("save_every").as_int("save_every"));
+  t.save_minutes = c.at("save_minutes").as_number("save_minutes");
+  return t;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -329,6 +382,9 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
                     double(n) / secs, std::max(1, threads / 2), dev.is_cuda() ? "with" : "without"));
     return 0;
   }
+  auto last_good = [&] {
+    return fs::exists(latest) ? "the last good checkpoint is '" + latest + "'" : std::string("no checkpoint was written yet");
+  };
   std::ofstream jlog;
   if (dist->rank() == 0) jlog.open((fs::path(o.run_dir) / "log.jsonl").string(), std::ios::app);
   GradScaler scaler(amp && o.precision == "fp16");
@@ -418,7 +474,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
       if (check && !std::isfinite(flags[1]))
         throw Error(fmt::format("the loss became {} at epoch {}, iteration {}: stopping; {} (try a lower --lr)", flags[1],
                                 epoch, pos.iteration,
-                                fs::exists(latest) ? "the last good checkpoint is '" + latest + "'" : std::string("no checkpoint was written yet")));
+                                last_good()));
       const bool out_of_steps = o.max_steps > 0 && pos.iteration >= o.max_steps;
       if (stop_request() || out_of_steps ||
           std::chrono::duration<double>(Clock::now() - last_save).count() > o.save_minutes * 60) {
@@ -446,7 +502,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
     const double mean_loss = steps ? sums[0] / double(steps) : std::nan("");
     if (steps && !std::isfinite(mean_loss))
       throw Error(fmt::format("the loss became {} in epoch {}: stopping; {} (try a lower --lr)", mean_loss, epoch,
-                              fs::exists(latest) ? "the last good checkpoint is '" + latest + "'" : std::string("no checkpoint was written yet")));
+                              last_good()));
     const double secs = std::chrono::duration<double>(Clock::now() - t_epoch).count();
 
     json::Value line;

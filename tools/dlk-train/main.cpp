@@ -139,52 +139,22 @@ int run(int argc, char** argv) {
   }
   if (!o.t.resume.empty()) { // the run's own configuration, with this device and these threads
     const std::string cfg = (std::filesystem::path(o.t.resume) / "config.json").string();
-    json::Value c = json::Value::parse(read_text_file(cfg));
-    if (!vm["epochs"].defaulted()) c.set("epochs", o.t.epochs);
-    o.t.dataset = c.at("dataset").as_string();
-    o.t.model = ModelConfig::from_json(c.at("model"));
-    auto size = c.at("size").as_numbers();
-    o.t.height = int64_t(size[0]);
-    o.t.width = int64_t(size[1]);
-    o.t.epochs = int(c.at("epochs").as_int());
-    o.t.batch = c.at("batch").as_int();
-    o.t.accumulate = c.at("accumulate").as_int();
-    o.t.max_steps = vm["max-steps"].defaulted() ? c.at("max_steps").as_int() : o.t.max_steps;
-    o.t.precision = c.at("precision").as_string();
-    o.t.channels_last = c.at("channels_last").as_bool();
-    o.t.deterministic = c.at("deterministic").as_bool();
-    o.t.seed = uint64_t(c.at("seed").as_int());
-    o.t.augment = c.at("augment").as_string();
-    const json::Value& l = c.at("loss");
-    o.t.loss.strategy = l.at("strategy").as_string();
-    if (o.t.loss.strategy == "ordinary") o.t.loss.fixed = {l.at("alpha").as_number(), l.at("beta").as_number()};
-    if (o.t.loss.strategy == "dynamic") {
-      o.t.loss.A = l.at("A").as_number();
-      o.t.loss.B = l.at("B").as_number();
-      o.t.loss.k = l.at("k").as_number();
+    TrainOptions t;
+    try {
+      t = TrainOptions::from_json(json::Value::parse(read_text_file(cfg)));
+    } catch (const Error& e) {
+      std::string msg = e.what();
+      if (msg.rfind(quoted_path(cfg), 0) == 0) throw;
+      fail(cfg, msg);
     }
-    if (o.t.loss.strategy == "phase") {
-      o.t.loss.phases.clear();
-      for (auto& p : l.at("phases").as_array())
-        o.t.loss.phases.push_back({p.at("until").is_string() ? 1e300 : p.at("until").as_number(),
-                                   {p.at("alpha").as_number(), p.at("beta").as_number()}});
-    }
-    const json::Value& r = c.at("lr");
-    o.t.lr.kind = r.at("kind").as_string();
-    o.t.lr.base = r.at("base").as_number();
-    if (auto v = r.find("step_epochs")) o.t.lr.step_epochs = v->as_int();
-    if (auto v = r.find("gamma")) o.t.lr.gamma = v->as_number();
-    if (auto v = r.find("power")) o.t.lr.power = v->as_number();
-    if (auto v = r.find("min_lr")) o.t.lr.min_lr = v->as_number();
-    o.t.lr.warmup = r.at("warmup").as_int();
-    o.t.optimizer = c.at("optimizer").as_string();
-    o.t.weight_decay = c.at("weight_decay").as_number();
-    o.t.momentum = c.at("momentum").as_number();
-    o.t.train_split = c.at("train_split").as_string();
-    o.t.val_split = c.at("val_split").as_string();
-    o.t.val_every = int(c.at("val_every").as_int());
-    o.t.save_every = int(c.at("save_every").as_int());
-    o.t.save_minutes = c.at("save_minutes").as_number();
+    t.resume = o.t.resume;
+    t.threads = o.t.threads;
+    t.progress = o.t.progress;
+    t.benchmark_loader = o.t.benchmark_loader;
+    if (!vm["epochs"].defaulted()) t.epochs = o.t.epochs;
+    if (!vm["max-steps"].defaulted()) t.max_steps = o.t.max_steps;
+    t.run_dir = o.t.run_dir; // the command line's -o, checked below
+    o.t = std::move(t);
     if (!o.t.run_dir.empty() && std::filesystem::path(o.t.run_dir) != std::filesystem::path(o.t.resume))
       throw UsageError("--resume continues in its own run directory: give no -o, or the same");
     o.t.run_dir = o.t.resume;

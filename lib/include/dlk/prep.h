@@ -53,6 +53,10 @@ struct PrepOptions {
   std::string tool = "dlk-prep";
 };
 
+// Reads a case's image channels, one volume each, on one grid and with finite voxels; throws
+// naming the file, the differing geometry field or the first non-finite voxel.
+std::vector<Volume> read_channels(const std::vector<std::string>& images);
+
 // Reads, validates and normalizes one case and writes its shard to `out`.
 // Throws dlk::Error naming the file and the fault.
 ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out);

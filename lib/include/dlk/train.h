@@ -115,6 +115,7 @@ struct TrainOptions {
   bool progress = false;
   bool benchmark_loader = false; // only time the slice loader over one epoch
   json::Value to_json() const;
+  static TrainOptions from_json(const json::Value& v); // what to_json wrote (a run's config.json)
 };
 
 // Exit statuses of run_training.
