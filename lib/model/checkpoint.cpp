@@ -142,9 +142,7 @@ Checkpoint load_checkpoint(const std::string& path) {
       ck.tensors.emplace_back(name, x);
     }
   } catch (const Error& e) {
-    std::string msg = e.what();
-    if (msg.rfind(quoted_path(path), 0) == 0) throw;
-    fail(path, "checkpoint metadata: " + msg);
+    fail_naming(path, e, "checkpoint metadata: ");
   }
   return ck;
 }

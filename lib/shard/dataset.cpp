@@ -77,9 +77,7 @@ Dataset Dataset::load(const std::string& dir) {
   try {
     return from_json(json::Value::parse(read_text_file(path)));
   } catch (const Error& e) {
-    std::string msg = e.what();
-    if (msg.rfind(quoted_path(path), 0) == 0) throw;
-    fail(path, msg);
+    fail_naming(path, e);
   }
 }
 

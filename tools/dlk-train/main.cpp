@@ -143,9 +143,7 @@ int run(int argc, char** argv) {
     try {
       t = TrainOptions::from_json(json::Value::parse(read_text_file(cfg)));
     } catch (const Error& e) {
-      std::string msg = e.what();
-      if (msg.rfind(quoted_path(cfg), 0) == 0) throw;
-      fail(cfg, msg);
+      fail_naming(cfg, e);
     }
     t.resume = o.t.resume;
     t.threads = o.t.threads;

@@ -21,5 +21,8 @@ public:
 // "'path': what" — the one way errors name the file they are about.
 std::string quoted_path(const std::string& path);
 [[noreturn]] void fail(const std::string& path, const std::string& what);
+// Rethrows an error about reading `path`, naming the file unless the message already does;
+// `context` goes before the message ("checkpoint metadata: ...").
+[[noreturn]] void fail_naming(const std::string& path, const Error& e, const std::string& context = {});
 
 } // namespace dlk
