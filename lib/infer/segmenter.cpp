@@ -1,3 +1,4 @@
+#include "dlk/depthwise_conv.h"
 #include "dlk/error.h"
 #include "dlk/infer.h"
 #include "dlk/prep.h"
@@ -60,7 +61,7 @@ Segmentation Segmenter::segment(const InferCase& c) {
     auto xd = x.to(dev);
     if (!model_size)
       xd = F::interpolate(xd, F::InterpolateFuncOptions().size(std::vector<int64_t>{height_, width_}).mode(torch::kBicubic).align_corners(false));
-    if (dev.is_cuda()) xd = xd.contiguous(torch::MemoryFormat::ChannelsLast);
+    if (dev.is_cuda() && depthwise_uses_torch(dev, false)) xd = xd.contiguous(torch::MemoryFormat::ChannelsLast);
     auto forward = [&](const torch::Tensor& in) {
       compat::CudaAutocast ac(amp, opt_.precision == "fp16" ? at::kHalf : at::kBFloat16);
       return model_->forward(in).to(torch::kFloat32);

@@ -3,6 +3,7 @@
 // state in the checkpoint, a run resumed at any step continues exactly as it would have.
 #include "dlk/checkpoint.h"
 #include "dlk/dataset.h"
+#include "dlk/depthwise_conv.h"
 #include "dlk/distributed.h"
 #include "dlk/error.h"
 #include "dlk/io.h"
@@ -219,7 +220,8 @@ std::vector<double> validate(DLKUNet& model, const std::vector<std::shared_ptr<S
         labs.push_back(r.second);
       }
       auto x = torch::stack(imgs);
-      if (o.channels_last && dev.is_cuda()) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      if (o.channels_last && dev.is_cuda() && depthwise_uses_torch(dev, false))
+        x = x.contiguous(torch::MemoryFormat::ChannelsLast);
       compat::CudaAutocast ac(dev.is_cuda() && o.precision != "fp32", o.precision == "fp16" ? at::kHalf : at::kBFloat16);
       auto p = model->forward(x).argmax(1);
       auto t = torch::stack(labs);
@@ -300,6 +302,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
   // Determinism and speed settings.
   torch::manual_seed(o.seed);
   if (o.deterministic) {
+    use_depthwise_kernels(false); // their weight gradient sums with atomics, in no fixed order
     at::globalContext().setDeterministicCuDNN(true);
     at::globalContext().setBenchmarkCuDNN(false);
     at::globalContext().setDeterministicAlgorithms(true, false);
@@ -309,7 +312,9 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
 
   DLKUNet model(o.model);
   model->to(dev);
-  const bool cl = o.channels_last && dev.is_cuda();
+  // Channels-last helps cuDNN's convs; dlk's depthwise kernels work on NCHW planes, and the
+  // pointwise convs are GEMMs either way.
+  const bool cl = o.channels_last && dev.is_cuda() && depthwise_uses_torch(dev, true);
   if (cl) {
     torch::NoGradGuard no_grad;
     for (auto& p : model->parameters())

@@ -69,6 +69,22 @@ private:
   at::ScalarType prev_dtype_ = at::kHalf;
 };
 
+// Whether CUDA autocast is on here, and the type it computes in (for ops autocast does not see).
+inline bool cuda_autocast_enabled() {
+#if DLK_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(at::kCUDA);
+#else
+  return at::autocast::is_enabled();
+#endif
+}
+inline at::ScalarType cuda_autocast_dtype() {
+#if DLK_TORCH_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(at::kCUDA);
+#else
+  return at::autocast::get_autocast_gpu_dtype();
+#endif
+}
+
 // Peak GPU memory allocated since the last call (GiB), 0 on a CPU device or a CPU-only LibTorch.
 inline double peak_gpu_memory_gib(const torch::Device& dev) {
 #ifdef DLK_HAVE_CUDA

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The whole GPU comparison of issue 7 in one command, side by side in one run on one card:
+#   1. build dlk with the machine's CUDA LibTorch (../shared/gpu/device-build.sh, no ITK there);
+#   2. the CUDA kernel tests (forward and gradients against LibTorch's conv2d) and the kernel
+#      micro-benchmark (bench/kernels/depthwise_bench.cpp);
+#   3. DLKUNet S, M, L: the Python reference (bench/reference/train_bench.py: bf16 autocast +
+#      channels-last, random batches of 24 at 224x224, Adam, median of 20 steps; forward of 64
+#      slices), then dlk-train end to end on a real dataset (loader, augmentation on the GPU, bf16,
+#      batch 24, 224x224, Adam; the median img/s of epochs 2..N) and dlk-infer end to end from
+#      shards to label shards (batch 64), each with dlk's kernels and with LibTorch's
+#      (DLK_KERNELS=torch);
+#   4. a kernel profile of dlk-train (nsys, where installed), the test suite, and a checkpoint
+#      written on CUDA for the LibTorch 1.13 check on the CPU machine.
+# Prints one table last; $OUT (default /tmp/dlk-gpu-bench) gets summary.md, the logs in logs.tar.gz
+# and a few files beside it (at most 8 in all).
+# usage (GPU machine, repository root, .gpu/ prepared as device-build.sh says):
+#   bash bench/gpu/run.sh [DATASET]   DATASET: a dlk-prep dataset with a train split
+#   [.gpu/bench-ds: the four BraTS FLAIR volumes of ../shared/data, 620 slices of 240x240, made on
+#   the CPU machine by bench/gpu/make-dataset.sh]
+# Environment: EPOCHS (3), VARIANTS ("S M L"), BATCH (24), DEVICE (cuda; cpu for a dry run of the
+# script), SKIP_BUILD=1, CTEST_TIMEOUT (100 s).
+set -uo pipefail
+DS=${1:-.gpu/bench-ds}
+OUT=${OUT:-/tmp/dlk-gpu-bench}
+EPOCHS=${EPOCHS:-3}
+VARIANTS=${VARIANTS:-S M L}
+BATCH=${BATCH:-24}
+DEVICE=${DEVICE:-cuda}
+W=$(mktemp -d /tmp/dlk-gpu-work.XXXXXX)
+mkdir -p "$OUT"
+B=build-gpu/tools
+rows=()
+row() { rows+=("- $1"); echo "- $1"; }
+t0=$(date +%s)
+# summary.md is rewritten after every phase, so that a run cut short still leaves its results.
+finish() {
+  {
+    echo "== dlk vs Python PyTorch: $(tr '\n' ' ' <"$W/device.txt" 2>/dev/null); $(date -u +%FT%RZ); dataset $DS; $EPOCHS epochs =="
+    printf '%s\n' "${rows[@]}"
+    echo
+    cat "$W/table.md" 2>/dev/null
+    echo
+    cat "$W/kernel-bench.md" 2>/dev/null
+    for f in build-errors ctest-failures; do
+      [ -s "$W/$f.txt" ] && { echo; echo "$f:"; cat "$W/$f.txt"; }
+    done
+  } >"$OUT/summary.md"
+  tar -C "$W" --exclude='*.dlkc' --exclude='*.nsys-rep' --exclude='*.sqlite' -czf "$OUT/logs.tar.gz" . 2>/dev/null
+}
+trap 'finish; echo; cat "$OUT/summary.md"' EXIT
+DEADLINE=${DEADLINE:-520} # seconds: the optional phases at the end are skipped after it
+in_time() { [ $(( $(date +%s) - t0 )) -lt "$DEADLINE" ] || { row "$1: skipped (past ${DEADLINE} s)"; false; }; }
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  if ! bash .gpu/device-build.sh -DDLK_WITH_ITK=OFF >"$W/build.log" 2>&1; then
+    # Build what builds (a failing test program must not cost the measurements) and go on.
+    ninja -C build-gpu -k 0 >>"$W/build.log" 2>&1
+    grep -E "error|FAILED" "$W/build.log" | head -30 | tee "$W/build-errors.txt"
+    [ -x "$B/dlk-train" ] || { row "build FAILED"; exit 1; }
+    row "build: PARTIAL (errors below)"
+  fi
+fi
+row "build: $(grep -o 'own CUDA kernels: [A-Z]*' "$W/build.log" 2>/dev/null | tail -1) ($(( $(date +%s) - t0 )) s)"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >"$W/device.txt" 2>&1
+python3 -c "import torch; print('PyTorch', torch.__version__, 'cuDNN', torch.backends.cudnn.version())" >>"$W/device.txt" 2>&1
+
+timeout 300 build-gpu/tests/dlk-torch-tests "[kernels]" >"$OUT/kernels.log" 2>&1
+row "kernel tests (dlk-torch-tests [kernels]): exit $? - $(grep -E 'All tests passed|test cases' "$OUT/kernels.log" | tail -1)"
+grep -B3 -A14 "FAILED" "$OUT/kernels.log" | head -80
+timeout 120 build-gpu/dlk-depthwise-bench "$DEVICE" >"$W/kernel-bench.md" 2>&1; cat "$W/kernel-bench.md"
+finish
+
+for v in $VARIANTS; do
+  timeout 240 python3 bench/reference/train_bench.py --variants "$v" --modes bf16+cl >>"$OUT/python.jsonl" 2>>"$W/python.err"
+  tail -1 "$OUT/python.jsonl"
+  for k in dlk torch; do
+    DLK_KERNELS=$k timeout 300 "$B/dlk-train" "$DS" -o "$W/run-$v-$k" --variant "$v" --batch "$BATCH" --size 224 \
+      --epochs "$EPOCHS" --device "$DEVICE" --precision bf16 --val-every 1000 --save-every 1000 -q 2>"$W/train-$v-$k.err"
+    echo "train $v $k: exit $? $(tail -c 300 "$W/train-$v-$k.err")"
+    [ -f "$W/run-$v-$k/final.dlkc" ] || continue
+    for r in 1 2; do # the second run is the one kept: the first warms up cuDNN's algorithm search
+      DLK_KERNELS=$k timeout 120 "$B/dlk-infer" -m "$W/run-$v-$k/final.dlkc" "$DS" --split all -o - --batch 64 \
+        --device "$DEVICE" --precision bf16 --stats "$W/infer-$v-$k.json" -q >/dev/null 2>"$W/infer-$v-$k.err"
+    done
+    echo "infer $v $k: $(grep -o '"slices_per_s": [0-9.]*' "$W/infer-$v-$k.json" 2>/dev/null) $(tail -c 300 "$W/infer-$v-$k.err")"
+  done
+  finish
+done
+cp "$OUT/python.jsonl" "$W/" 2>/dev/null
+
+python3 - "$W" "$VARIANTS" >"$W/table.md" <<'PY'
+import json, os, statistics, sys
+w, variants = sys.argv[1], sys.argv[2].split()
+py = {}
+p = os.path.join(w, "python.jsonl")
+for l in open(p) if os.path.exists(p) else []:
+    r = json.loads(l); py[r["variant"]] = r
+def train(v, k):
+    p = os.path.join(w, f"run-{v}-{k}", "log.jsonl")
+    if not os.path.exists(p): return None, None
+    L = [json.loads(l) for l in open(p)]
+    if not L: return None, None
+    rest = L[1:] or L
+    return statistics.median(l["img_per_s"] for l in rest), max(l["peak_gpu_mem_gib"] for l in L)
+def infer(v, k):
+    try: return json.load(open(os.path.join(w, f"infer-{v}-{k}.json")))["slices_per_s"]
+    except Exception: return None
+f = lambda x, d=1: "-" if x is None else f"{x:.{d}f}"
+print("| variant | train img/s: Python bf16+cl | dlk, dlk kernels | dlk, LibTorch ops | dlk / Python | peak GiB: Python | dlk | infer slices/s: Python bf16+cl (forward only) | dlk-infer end to end, dlk kernels | LibTorch ops | dlk / Python |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for v in variants:
+    p = py.get(v, {})
+    td, md = train(v, "dlk"); tt, mt = train(v, "torch")
+    idl, it = infer(v, "dlk"), infer(v, "torch")
+    pt, pi = p.get("train_img_per_s"), p.get("infer_slices_per_s")
+    print(f"| {v} | {f(pt)} | {f(td)} | {f(tt)} | {f(td / pt if td and pt else None, 2)}x | {f(p.get('peak_gib'))} | {f(md)} | "
+          f"{f(pi)} | {f(idl)} | {f(it)} | {f(idl / pi if idl and pi else None, 2)}x |")
+PY
+cat "$W/table.md"
+finish
+
+# Experiment: the 1x1 convs as batched GEMMs (cuBLAS) instead of cuDNN's NCHW kernels.
+for v in L S; do
+  in_time "pointwise-as-GEMM experiment, $v" || break
+  DLK_POINTWISE=gemm timeout 200 "$B/dlk-train" "$DS" -o "$W/run-$v-gemm" --variant "$v" --batch "$BATCH" --size 224 \
+    --epochs "$EPOCHS" --device "$DEVICE" --precision bf16 --val-every 1000 --save-every 1000 -q 2>"$W/train-$v-gemm.err"
+  row "dlk-train $v with DLK_POINTWISE=gemm: $(python3 -c "import json,statistics,sys; L=[json.loads(l) for l in open(sys.argv[1])]; print(round(statistics.median(l['img_per_s'] for l in (L[1:] or L)),1), 'img/s, peak', max(l['peak_gpu_mem_gib'] for l in L), 'GiB')" "$W/run-$v-gemm/log.jsonl" 2>&1 | tail -1)"
+done
+finish
+
+if [ "$DEVICE" = cuda ]; then
+  build-gpu/tests/dlk-parity-export S "$OUT/ckpt2x" cuda >"$W/export.log" 2>&1 &&
+    row "checkpoint written by LibTorch 2.x on CUDA: ckpt2x/ (check it on the CPU machine)"
+fi
+
+NSYS=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
+if [ -n "$NSYS" ] && [ "$DEVICE" = cuda ] && in_time "nsys profile"; then
+  timeout 150 "$NSYS" profile -o "$W/train-L" --force-overwrite true -t cuda "$B/dlk-train" "$DS" -o "$W/prof-run" \
+    --variant L --batch 24 --size 224 --max-steps 30 --epochs 1 --device cuda -q >"$W/nsys.log" 2>&1 &&
+    timeout 90 "$NSYS" stats -r cuda_gpu_kern_sum -f csv -o "$W/kern" "$W/train-L.nsys-rep" >>"$W/nsys.log" 2>&1
+  python3 - "$W" >"$OUT/profile.md" <<'PY'
+import csv, glob, sys
+f = (glob.glob(sys.argv[1] + "/kern*.csv") or [None])[0]
+if f:
+    rows = list(csv.DictReader(open(f)))
+    print("| share of GPU time | total ms | calls | kernel |\n|---|---|---|---|")
+    for r in rows[:20]:
+        print(f"| {r['Time (%)']}% | {float(r['Total Time (ns)']) / 1e6:.1f} | {r['Instances']} | {r['Name'][:110]} |")
+PY
+  row "nsys kernel profile of 30 dlk-train steps, DLKUNet-L: profile.md ($(wc -l <"$OUT/profile.md") lines)"
+elif [ -z "$NSYS" ]; then
+  row "nsys: not found, no kernel profile"
+fi
+finish
+
+if in_time "ctest"; then
+  t=$(date +%s)
+  timeout "${CTEST_TIMEOUT:-100}" ctest --test-dir build-gpu -j 16 --output-on-failure >"$W/ctest.log" 2>&1
+  row "ctest: $(grep -E 'tests passed' "$W/ctest.log" | head -1) ($(( $(date +%s) - t )) s)"
+  grep -E "\(Failed\)|\(SEGFAULT\)|\(Timeout\)|Exception|\*\*\*" "$W/ctest.log" | head -10 | tee "$W/ctest-failures.txt"
+fi
+row "total $(( $(date +%s) - t0 )) s"

@@ -1,0 +1,36 @@
+// Depthwise 2-D convolution kernels on raw memory, without LibTorch: stride 1, odd square kernel
+// k x k, dilation d, zero "same" padding d*(k-1)/2, so an output plane has its input's size.
+// dlk/depthwise_conv.h wraps them as a LibTorch op (autograd on CUDA, inference on CPU).
+#pragma once
+#include <cstdint>
+
+namespace dlk::kernels {
+
+// One plane on the CPU: y[i][j] = b + sum_{u,v} w[u][v] * x[i + u*d - p][j + v*d - p].
+// AVX2/FMA when the CPU has them (checked once at run time), portable code otherwise.
+void depthwise_plane_cpu(const float* x, const float* w, float b, float* y, int height, int width, int k,
+                         int dilation);
+bool cpu_has_avx2_fma();
+// The portable path alone, so tests can check both paths on an AVX2 machine.
+void depthwise_plane_cpu_portable(const float* x, const float* w, float b, float* y, int height, int width,
+                                  int k, int dilation);
+
+#ifdef DLK_HAVE_CUDA_KERNELS
+// CUDA, NCHW contiguous activations of type `dtype`, fp32 weights [C, k, k] and bias [C];
+// accumulation in fp32. `stream` is a cudaStream_t. Each returns false when (k, dilation) has no
+// kernel (the caller then uses LibTorch's op); the k/dilation pairs DLKUNet uses all have one.
+enum class DType { f32, bf16, f16 };
+struct DepthwiseShape {
+  int64_t n, c, h, w;
+  int k, dilation;
+};
+bool depthwise_cuda_supported(int k, int dilation);
+// y = conv(x, w) + b. With w flipped in both axes and b = null, this is also the input gradient.
+void depthwise_forward_cuda(DType t, const void* x, const float* w, const float* b, void* y,
+                            const DepthwiseShape& s, void* stream);
+// dw[c][u][v] += sum_{n,i,j} dy * x(shifted); db[c] += sum dy. dw and db are fp32 and zeroed by the caller.
+void depthwise_weight_grad_cuda(DType t, const void* x, const void* dy, float* dw, float* db,
+                                const DepthwiseShape& s, void* stream);
+#endif
+
+} // namespace dlk::kernels

@@ -1,0 +1,218 @@
+// Depthwise convolution on CUDA: forward (also the input gradient, with the kernel flipped) and the
+// weight/bias gradient. cuDNN and LibTorch spend most of a DLKUNet training step in these convs
+// (../shared/anchors/README.md); each is a stencil over one plane that needs its bytes once.
+// A block computes an output tile of one plane from a shared-memory copy of the input tile and its
+// halo, in fp32 whatever the storage type. The weight gradient keeps one fp32 sum per
+// tap in registers over the whole batch, then one atomic add per tap and block.
+#include "dlk/depthwise_kernels.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace dlk::kernels {
+namespace {
+
+// A block computes a TW x TH output tile; each thread R outputs of one column, D rows apart, so
+// that for dilation D they share K-1 of their K input rows: (R+K-1)*K shared-memory loads feed
+// R*K*K FMAs instead of one load per FMA. Rows of threads: G groups of D residues.
+constexpr int TW = 32, R = 4;
+template <int D> __host__ __device__ constexpr int rows_of_threads() { return D * ((8 + D - 1) / D); } // 8, 8, 9, ...
+
+__device__ __forceinline__ float to_f(float v) { return v; }
+__device__ __forceinline__ float to_f(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
+template <typename T> __device__ __forceinline__ T from_f(float v);
+template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
+template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
+template <> __device__ __forceinline__ __half from_f<__half>(float v) { return __float2half(v); }
+
+// The input tile of plane `xp` whose outputs start at (y0, x0), with its halo of P, as floats.
+template <typename T, int SH, int SW, int P>
+__device__ __forceinline__ void load_tile(float (*tile)[SW], const T* __restrict__ xp, int y0, int x0, int H, int W) {
+  const int tid = threadIdx.y * blockDim.x + threadIdx.x, n = blockDim.x * blockDim.y;
+  for (int t = tid; t < SH * SW; t += n) {
+    const int r = t / SW, q = t - r * SW;
+    const int gy = y0 + r - P, gx = x0 + q - P;
+    tile[r][q] = (gy >= 0 && gy < H && gx >= 0 && gx < W) ? to_f(xp[int64_t(gy) * W + gx]) : 0.f;
+  }
+}
+
+// The first of this thread's R output rows in the tile (the others follow D apart).
+template <int D> __device__ __forceinline__ int first_row() { return (threadIdx.y / D) * D * R + threadIdx.y % D; }
+
+template <typename T, int K, int D>
+__global__ void __launch_bounds__(TW * rows_of_threads<D>())
+    depthwise_forward(const T* __restrict__ x, const float* __restrict__ w, const float* __restrict__ b,
+                      T* __restrict__ y, int64_t planes, int C, int H, int W) {
+  constexpr int P = D * (K - 1) / 2, TH = R * rows_of_threads<D>(), SH = TH + 2 * P, SW = TW + 2 * P;
+  __shared__ float tile[SH][SW];
+  __shared__ float wk[K * K];
+  const int x0 = blockIdx.x * TW, y0 = blockIdx.y * TH, base = first_row<D>(), ox = x0 + threadIdx.x;
+  const int tid = threadIdx.y * TW + threadIdx.x;
+  for (int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z) {
+    const int c = int(plane % C);
+    const int64_t off = plane * H * W;
+    __syncthreads(); // the previous plane's reads of tile and wk are done
+    if (tid < K * K) wk[tid] = w[c * K * K + tid];
+    load_tile<T, SH, SW, P>(tile, x + off, y0, x0, H, W);
+    __syncthreads();
+    const float bias = b ? b[c] : 0.f;
+    float acc[R];
+#pragma unroll
+    for (int j = 0; j < R; ++j) acc[j] = bias;
+#pragma unroll
+    for (int v = 0; v < K; ++v) {
+      float col[R + K - 1];
+#pragma unroll
+      for (int m = 0; m < R + K - 1; ++m) col[m] = tile[base + D * m][threadIdx.x + v * D];
+#pragma unroll
+      for (int u = 0; u < K; ++u) {
+        const float wv = wk[u * K + v];
+#pragma unroll
+        for (int j = 0; j < R; ++j) acc[j] = fmaf(wv, col[j + u], acc[j]);
+      }
+    }
+    if (ox < W)
+#pragma unroll
+      for (int j = 0; j < R; ++j) {
+        const int oy = y0 + base + D * j;
+        if (oy < H) y[off + int64_t(oy) * W + ox] = from_f<T>(acc[j]);
+      }
+  }
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  return v;
+}
+
+template <typename T, int K, int D>
+__global__ void __launch_bounds__(TW * rows_of_threads<D>())
+    depthwise_weight_grad(const T* __restrict__ x, const T* __restrict__ dy, float* __restrict__ dw,
+                          float* __restrict__ db, int N, int C, int H, int W) {
+  constexpr int P = D * (K - 1) / 2, BY = rows_of_threads<D>(), TH = R * BY, SH = TH + 2 * P, SW = TW + 2 * P;
+  constexpr int KK = K * K;
+  __shared__ float tile[SH][SW];
+  __shared__ float part[BY][KK + 1]; // one partial sum per warp (a warp is one row of threads)
+  const int x0 = blockIdx.x * TW, y0 = blockIdx.y * TH, base = first_row<D>(), ox = x0 + threadIdx.x;
+  for (int c = blockIdx.z; c < C; c += gridDim.z) {
+    float acc[KK + 1];
+#pragma unroll
+    for (int t = 0; t <= KK; ++t) acc[t] = 0.f;
+    for (int n = 0; n < N; ++n) {
+      const int64_t off = (int64_t(n) * C + c) * H * W;
+      __syncthreads();
+      load_tile<T, SH, SW, P>(tile, x + off, y0, x0, H, W);
+      float g[R];
+#pragma unroll
+      for (int j = 0; j < R; ++j) {
+        const int oy = y0 + base + D * j;
+        g[j] = (oy < H && ox < W) ? to_f(dy[off + int64_t(oy) * W + ox]) : 0.f;
+        acc[KK] += g[j];
+      }
+      __syncthreads();
+#pragma unroll
+      for (int v = 0; v < K; ++v) {
+        float col[R + K - 1];
+#pragma unroll
+        for (int m = 0; m < R + K - 1; ++m) col[m] = tile[base + D * m][threadIdx.x + v * D];
+#pragma unroll
+        for (int u = 0; u < K; ++u)
+#pragma unroll
+          for (int j = 0; j < R; ++j) acc[u * K + v] = fmaf(g[j], col[j + u], acc[u * K + v]);
+      }
+    }
+#pragma unroll
+    for (int t = 0; t <= KK; ++t) {
+      const float s = warp_sum(acc[t]);
+      if (threadIdx.x == 0) part[threadIdx.y][t] = s;
+    }
+    __syncthreads();
+    const int tid = threadIdx.y * TW + threadIdx.x;
+    if (tid <= KK) {
+      float s = 0.f;
+#pragma unroll
+      for (int r = 0; r < BY; ++r) s += part[r][tid];
+      if (tid < KK)
+        atomicAdd(dw + c * KK + tid, s);
+      else if (db)
+        atomicAdd(db + c, s);
+    }
+  }
+}
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw std::runtime_error(std::string("CUDA depthwise ") + what + ": " + cudaGetErrorString(e));
+}
+
+template <int D> dim3 tiles(const DepthwiseShape& s, int64_t z) {
+  constexpr int TH = R * rows_of_threads<D>();
+  return dim3(unsigned((s.w + TW - 1) / TW), unsigned((s.h + TH - 1) / TH), unsigned(std::min<int64_t>(z, 65535)));
+}
+
+template <typename T, int K, int D>
+void forward_t(const void* x, const float* w, const float* b, void* y, const DepthwiseShape& s, cudaStream_t st) {
+  depthwise_forward<T, K, D><<<tiles<D>(s, s.n * s.c), dim3(TW, rows_of_threads<D>()), 0, st>>>(
+      static_cast<const T*>(x), w, b, static_cast<T*>(y), s.n * s.c, int(s.c), int(s.h), int(s.w));
+  check(cudaGetLastError(), "forward");
+}
+
+template <typename T, int K, int D>
+void weight_grad_t(const void* x, const void* dy, float* dw, float* db, const DepthwiseShape& s, cudaStream_t st) {
+  depthwise_weight_grad<T, K, D><<<tiles<D>(s, s.c), dim3(TW, rows_of_threads<D>()), 0, st>>>(
+      static_cast<const T*>(x), static_cast<const T*>(dy), dw, db, int(s.n), int(s.c), int(s.h), int(s.w));
+  check(cudaGetLastError(), "weight gradient");
+}
+
+struct Forward {
+  const void* x; const float* w; const float* b; void* y; const DepthwiseShape& s; cudaStream_t st;
+  template <typename T, int K, int D> void run() const { forward_t<T, K, D>(x, w, b, y, s, st); }
+};
+struct WeightGrad {
+  const void* x; const void* dy; float* dw; float* db; const DepthwiseShape& s; cudaStream_t st;
+  template <typename T, int K, int D> void run() const { weight_grad_t<T, K, D>(x, dy, dw, db, s, st); }
+};
+
+// Calls f.run<T, K, D>() for the storage type and one of the supported (k, d).
+template <typename F>
+void dispatch(DType t, const DepthwiseShape& s, const F& f) {
+  auto by_shape = [&](auto tag) {
+    using T = decltype(tag);
+    if (s.k == 3 && s.dilation == 1) return f.template run<T, 3, 1>();
+    if (s.k == 5 && s.dilation == 1) return f.template run<T, 5, 1>();
+    if (s.k == 7 && s.dilation == 1) return f.template run<T, 7, 1>();
+    if (s.k == 7 && s.dilation == 3) return f.template run<T, 7, 3>();
+    if (s.k == 5 && s.dilation == 2) return f.template run<T, 5, 2>();
+    throw std::invalid_argument("no CUDA depthwise kernel for k=" + std::to_string(s.k) +
+                                " dilation=" + std::to_string(s.dilation));
+  };
+  switch (t) {
+  case DType::f32: return by_shape(float{});
+  case DType::bf16: return by_shape(__nv_bfloat16{});
+  case DType::f16: return by_shape(__half{});
+  }
+}
+
+} // namespace
+
+bool depthwise_cuda_supported(int k, int d) {
+  return (d == 1 && (k == 3 || k == 5 || k == 7)) || (k == 7 && d == 3) || (k == 5 && d == 2);
+}
+
+void depthwise_forward_cuda(DType t, const void* x, const float* w, const float* b, void* y,
+                            const DepthwiseShape& s, void* stream) {
+  dispatch(t, s, Forward{x, w, b, y, s, cudaStream_t(stream)});
+}
+
+void depthwise_weight_grad_cuda(DType t, const void* x, const void* dy, float* dw, float* db,
+                                const DepthwiseShape& s, void* stream) {
+  dispatch(t, s, WeightGrad{x, dy, dw, db, s, cudaStream_t(stream)});
+}
+
+} // namespace dlk::kernels

@@ -1,0 +1,147 @@
+#include "dlk/depthwise_conv.h"
+
+#include "dlk/depthwise_kernels.h"
+#include "dlk/torch_compat.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#ifdef DLK_HAVE_CUDA_KERNELS
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace dlk {
+namespace {
+
+std::atomic<bool>& kernels_flag() {
+  static std::atomic<bool> on{[] {
+    const char* e = std::getenv("DLK_KERNELS");
+    return !(e && std::strcmp(e, "torch") == 0);
+  }()};
+  return on;
+}
+bool kernels_enabled() { return kernels_flag().load(std::memory_order_relaxed); }
+
+torch::Tensor torch_op(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
+  const int64_t k = w.size(-1);
+  return torch::conv2d(x, w, b, 1, d * (k - 1) / 2, d, x.size(1));
+}
+
+bool shape_ok(const torch::Tensor& x, const torch::Tensor& w) {
+  return x.dim() == 4 && w.dim() == 4 && w.size(0) == x.size(1) && w.size(1) == 1 && w.size(2) == w.size(3) &&
+         w.size(2) % 2 == 1 && x.size(2) > 0 && x.size(3) > 0;
+}
+
+torch::Tensor cpu_forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
+  auto xc = x.contiguous();
+  auto wc = w.contiguous();
+  auto bc = b.defined() ? b.contiguous() : torch::Tensor();
+  auto y = torch::empty(xc.sizes(), xc.options());
+  const int64_t C = xc.size(1), H = xc.size(2), W = xc.size(3), k = wc.size(2);
+  const float* xp = xc.data_ptr<float>();
+  const float* wp = wc.data_ptr<float>();
+  const float* bp = bc.defined() ? bc.data_ptr<float>() : nullptr;
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, xc.size(0) * C, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t c = p % C;
+      kernels::depthwise_plane_cpu(xp + p * H * W, wp + c * k * k, bp ? bp[c] : 0.f, yp + p * H * W, int(H), int(W),
+                                   int(k), int(d));
+    }
+  });
+  return y;
+}
+
+#ifdef DLK_HAVE_CUDA_KERNELS
+kernels::DType dtype_of(const torch::Tensor& t) {
+  switch (t.scalar_type()) {
+  case at::kFloat: return kernels::DType::f32;
+  case at::kBFloat16: return kernels::DType::bf16;
+  case at::kHalf: return kernels::DType::f16;
+  default: TORCH_CHECK(false, "depthwise_conv2d: no CUDA kernel for ", t.scalar_type());
+  }
+}
+kernels::DepthwiseShape shape_of(const torch::Tensor& x, int64_t k, int64_t d) {
+  return {x.size(0), x.size(1), x.size(2), x.size(3), int(k), int(d)};
+}
+void* stream_of(const torch::Tensor& t) { return c10::cuda::getCurrentCUDAStream(t.device().index()).stream(); }
+
+// y = conv(x, w) + b on the GPU; x NCHW contiguous, w [C,1,k,k] and b [C] fp32 contiguous.
+torch::Tensor cuda_conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
+  auto y = torch::empty(x.sizes(), x.options());
+  kernels::depthwise_forward_cuda(dtype_of(x), x.data_ptr(), w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
+                                  y.data_ptr(), shape_of(x, w.size(2), d), stream_of(x));
+  return y;
+}
+
+struct DepthwiseCuda : torch::autograd::Function<DepthwiseCuda> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor w,
+                               torch::Tensor b, int64_t d) {
+    const c10::cuda::CUDAGuard guard(x.device());
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["dilation"] = d;
+    return cuda_conv(x, w, b, d);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& w = saved[1];
+    const int64_t d = ctx->saved_data["dilation"].toInt();
+    const c10::cuda::CUDAGuard guard(x.device());
+    auto dy = grads[0].to(x.scalar_type()).contiguous();
+    // Stride 1 and symmetric padding: the input gradient is the same conv of dy with the kernel
+    // turned by 180 degrees.
+    auto dx = cuda_conv(dy, w.flip({2, 3}).contiguous(), torch::Tensor(), d);
+    auto dw = torch::zeros(w.sizes(), w.options());
+    auto db = torch::zeros({w.size(0)}, w.options());
+    kernels::depthwise_weight_grad_cuda(dtype_of(x), x.data_ptr(), dy.data_ptr(), dw.data_ptr<float>(),
+                                        db.data_ptr<float>(), shape_of(x, w.size(2), d), stream_of(x));
+    return {dx, dw, db, torch::Tensor()};
+  }
+};
+#endif
+
+} // namespace
+
+void use_depthwise_kernels(bool on) { kernels_flag() = on; }
+
+std::string depthwise_backend(const torch::Device& device, bool needs_grad) {
+  if (!kernels_enabled()) return "torch";
+#ifdef DLK_HAVE_CUDA_KERNELS
+  if (device.is_cuda()) return "dlk-cuda";
+#endif
+  if (device.is_cpu() && !needs_grad) return kernels::cpu_has_avx2_fma() ? "dlk-cpu-avx2" : "dlk-cpu";
+  return "torch";
+}
+
+torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
+                               int64_t d) {
+  const bool needs_grad =
+      torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b.defined() && b.requires_grad()));
+  const auto backend = kernels_enabled() && shape_ok(x, w) ? depthwise_backend(x.device(), needs_grad) : "torch";
+#ifdef DLK_HAVE_CUDA_KERNELS
+  if (backend == "dlk-cuda" && kernels::depthwise_cuda_supported(int(w.size(-1)), int(d))) {
+    auto dtype = x.scalar_type();
+    if (compat::cuda_autocast_enabled()) dtype = compat::cuda_autocast_dtype(); // as conv2d would run
+    if (dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kHalf) {
+      auto bias = b.defined() ? b.to(at::kFloat) : torch::zeros({w.size(0)}, w.options().dtype(at::kFloat));
+      return DepthwiseCuda::apply(x.to(dtype).contiguous(), w.to(at::kFloat).contiguous(), bias.contiguous(), d);
+    }
+  }
+#endif
+  // On the CPU only the dilated convs: LibTorch runs those through a scalar reference loop
+  // (6x slower than dlk's kernel at DLKUNet's 7x7, dilation 3), the others through oneDNN's
+  // vectorised kernels, which are as fast as dlk's (bench/kernels/depthwise_bench.cpp).
+  if (backend.rfind("dlk-cpu", 0) == 0 && d > 1 && x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat &&
+      (!b.defined() || b.scalar_type() == at::kFloat))
+    return cpu_forward(x, w, b, d);
+  return torch_op(x, w, b, d);
+}
+
+} // namespace dlk

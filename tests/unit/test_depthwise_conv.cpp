@@ -1,0 +1,121 @@
+// dlk's depthwise convolution against LibTorch's conv2d (groups = channels): on the CPU always,
+// on CUDA where a GPU is present (forward and the gradients of input, weight and bias, in fp32,
+// bf16 and fp16 and under autocast), and the whole network with dlk's kernels against the same
+// network with LibTorch's.
+#include "dlk/depthwise_conv.h"
+#include "dlk/model.h"
+#include "dlk/torch_compat.h"
+
+#include <catch2/catch.hpp>
+
+#include <torch/torch.h>
+
+using namespace dlk;
+
+namespace {
+torch::Tensor reference(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
+  return torch::conv2d(x, w, b, 1, d * (w.size(2) - 1) / 2, d, x.size(1));
+}
+double rel_error(const torch::Tensor& a, const torch::Tensor& b) {
+  return ((a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max() / b.to(torch::kDouble).abs().max().clamp_min(1e-30))
+      .item<double>();
+}
+struct Shape { int64_t n, c, h, w, k, d; };
+// DLKUNet's three kernels at its sizes, and odd sizes that cross tile edges.
+const Shape shapes[] = {{2, 96, 224, 224, 3, 1}, {2, 96, 224, 224, 7, 3}, {3, 192, 56, 56, 5, 1},
+                        {2, 5, 37, 45, 7, 3},    {1, 3, 7, 9, 5, 1},      {4, 384, 14, 14, 7, 3}};
+} // namespace
+
+TEST_CASE("depthwise conv: CPU inference equals LibTorch's conv2d", "[kernels]") {
+  torch::manual_seed(3);
+  torch::NoGradGuard no_grad;
+  REQUIRE(depthwise_backend(torch::kCPU, false).rfind("dlk-cpu", 0) == 0);
+  for (auto s : shapes) {
+    if (s.d == 1) s.d = 2; // the CPU kernel serves the dilated convs (the others are LibTorch's)
+    auto x = torch::randn({s.n, s.c, s.h, s.w});
+    auto w = torch::randn({s.c, 1, s.k, s.k});
+    auto b = torch::randn({s.c});
+    INFO("shape " << x.sizes() << " k=" << s.k << " d=" << s.d);
+    CHECK(rel_error(depthwise_conv2d(x, w, b, s.d), reference(x, w, b, s.d)) < 1e-5);
+  }
+  // A channels-last input gives the same numbers.
+  auto x = torch::randn({2, 8, 20, 20}).contiguous(torch::MemoryFormat::ChannelsLast);
+  auto w = torch::randn({8, 1, 3, 3}), b = torch::randn({8});
+  CHECK(rel_error(depthwise_conv2d(x, w, b, 3), reference(x, w, b, 3)) < 1e-5);
+}
+
+TEST_CASE("depthwise conv: with a gradient needed the CPU path is LibTorch's, and its gradients are right", "[kernels]") {
+  CHECK(depthwise_backend(torch::kCPU, true) == "torch");
+  auto x = torch::randn({2, 4, 10, 11}, torch::requires_grad());
+  auto w = torch::randn({4, 1, 5, 5}, torch::requires_grad());
+  auto b = torch::randn({4}, torch::requires_grad());
+  depthwise_conv2d(x, w, b, 1).square().sum().backward();
+  auto x2 = x.detach().clone().requires_grad_(), w2 = w.detach().clone().requires_grad_(), b2 = b.detach().clone().requires_grad_();
+  reference(x2, w2, b2, 1).square().sum().backward();
+  CHECK(rel_error(x.grad(), x2.grad()) < 1e-6);
+  CHECK(rel_error(w.grad(), w2.grad()) < 1e-6);
+}
+
+TEST_CASE("depthwise conv: DLKUNet in evaluation with dlk's kernels equals it with LibTorch's", "[kernels][model]") {
+  torch::manual_seed(5);
+  ModelConfig c;
+  c.variant = "S";
+  c.base_channels = 16;
+  DLKUNet m(c);
+  m->eval();
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({2, 1, 64, 72});
+  auto ours = m->forward(x);
+  use_depthwise_kernels(false);
+  auto theirs = m->forward(x);
+  use_depthwise_kernels(true);
+  CHECK(rel_error(ours, theirs) < 1e-5);
+}
+
+TEST_CASE("depthwise conv: CUDA forward and gradients equal LibTorch's (runs where a GPU is)", "[kernels][cuda]") {
+  if (!compat::cuda_available()) {
+    WARN("SKIP: no CUDA device; the CUDA depthwise kernels are tested on the GPU machine");
+    return;
+  }
+  REQUIRE(depthwise_backend(torch::kCUDA, true) == "dlk-cuda"); // built with the kernels
+  torch::manual_seed(11);
+  const auto dev = torch::Device(torch::kCUDA);
+  // fp32 sums of <= 49 products per output, and weight-gradient sums over whole batches (up to
+  // 2.4 million terms, summed in tiles and then across tiles): relative errors well under 1e-4. bf16/fp16: the inputs are rounded to 8/11 bits, the
+  // sums are fp32 in both implementations, the outputs rounded once: a few 1e-3 (bf16: 2^-8).
+  struct Precision { at::ScalarType t; double tol; };
+  for (const auto p : {Precision{at::kFloat, 1e-4}, Precision{at::kBFloat16, 2e-2}, Precision{at::kHalf, 4e-3}}) {
+    for (const auto& s : shapes) {
+      auto x0 = torch::randn({s.n, s.c, s.h, s.w}, dev).to(p.t);
+      auto w0 = torch::randn({s.c, 1, s.k, s.k}, dev);
+      auto b0 = torch::randn({s.c}, dev);
+      auto g = torch::randn({s.n, s.c, s.h, s.w}, dev).to(p.t);
+      auto x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+      auto y = depthwise_conv2d(x, w, b, s.d);
+      y.backward(g);
+      // The reference in fp64 from the same (rounded) inputs: the exact answer for them.
+      auto xr = x0.to(torch::kDouble).requires_grad_(), wr = w0.to(torch::kDouble).requires_grad_(),
+           br = b0.to(torch::kDouble).requires_grad_();
+      auto yr = reference(xr, wr, br, s.d);
+      yr.backward(g.to(torch::kDouble));
+      INFO("dtype " << p.t << " shape " << x0.sizes() << " k=" << s.k << " d=" << s.d);
+      CHECK(y.scalar_type() == p.t);
+      CHECK(rel_error(y, yr) < p.tol);
+      CHECK(rel_error(x.grad(), xr.grad()) < p.tol);
+      CHECK(rel_error(w.grad(), wr.grad()) < p.tol);
+      CHECK(rel_error(b.grad(), br.grad()) < p.tol);
+    }
+  }
+  // Under bf16 autocast the output is bf16, as conv2d's would be, and fp32 parameters get fp32 grads.
+  auto x = torch::randn({2, 8, 30, 30}, dev);
+  auto w = torch::randn({8, 1, 7, 7}, dev).requires_grad_();
+  auto b = torch::randn({8}, dev).requires_grad_();
+  {
+    compat::CudaAutocast ac(true, at::kBFloat16);
+    auto y = depthwise_conv2d(x, w, b, 3);
+    CHECK(y.scalar_type() == at::kBFloat16);
+    y.to(torch::kFloat).sum().backward();
+  }
+  CHECK(w.grad().scalar_type() == at::kFloat);
+  CHECK(w.grad().abs().sum().item<double>() > 0);
+}
