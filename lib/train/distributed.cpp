@@ -1,5 +1,6 @@
 #include "dlk/distributed.h"
 #include "dlk/error.h"
+#include "dlk/torch_compat.h"
 
 #include <fmt/format.h>
 
@@ -19,7 +20,7 @@ namespace dlk {
 
 struct Distributed::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<compat::ProcessGroupBase> pg; // Gloo or NCCL
 };
 
 namespace {

@@ -15,7 +15,23 @@
 #define DLK_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
+// c10d: since 2.0 the Gloo and NCCL process groups are Backends (which a ProcessGroup can wrap);
+// in 1.13 they are ProcessGroups. Either base has allreduce and broadcast.
+namespace c10d {
+#if DLK_TORCH_AT_LEAST(2, 0)
+class Backend;
+#else
+class ProcessGroup;
+#endif
+} // namespace c10d
+
 namespace dlk::compat {
+
+#if DLK_TORCH_AT_LEAST(2, 0)
+using ProcessGroupBase = c10d::Backend;
+#else
+using ProcessGroupBase = c10d::ProcessGroup;
+#endif
 
 inline bool cuda_available() { return torch::cuda::is_available(); }
 
