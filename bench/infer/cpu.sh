@@ -13,9 +13,12 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; date: $(
 "$B/dlk-prep" -q --image "$CT" --label "$DATA/totalseg-ct-small/seg.nii.gz" --label-map totalseg-synapse \
   --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach --case ct -o "$T/ds"
 "$B/dlk-train" -q "$T/ds" -o "$T/run" --variant S --epochs 0 --device cpu
-"$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out" --device cpu --batch 8 --stats "$T/stats.json" -q
+# dlk-infer's default batch on a CPU (1); then the same with LibTorch's depthwise convs.
+"$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out" --device cpu --stats "$T/stats.json" -q
 dlk=$(/usr/bin/python3 -c "import json; print(round(json.load(open('$T/stats.json'))['slices_per_s'], 3))")
-pyref() { /usr/bin/python3 - "$T/run/final.dlkc" <<'PY'
+DLK_KERNELS=torch "$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out2" --device cpu --stats "$T/stats2.json" -q
+dlk_torch=$(/usr/bin/python3 -c "import json; print(round(json.load(open('$T/stats2.json'))['slices_per_s'], 3))")
+pyref() { /usr/bin/python3 - "$T/run/final.dlkc" "${1:-8}" <<'PY'
 import sys, time, os, torch
 sys.path.insert(0, "bench/reference")
 import dlk_checkpoint
@@ -23,17 +26,23 @@ from dlkunet import from_config
 meta, w = dlk_checkpoint.read(sys.argv[1])
 m = from_config(meta["model"]); m.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()}); m.eval()
 torch.set_num_threads(os.cpu_count())
+b = int(sys.argv[2])  # slices per forward pass; 8 slices in all
 x = torch.randn(8, 1, 224, 224)
 with torch.no_grad():
-    t = time.perf_counter(); m(x); s = time.perf_counter() - t
+    t = time.perf_counter()
+    for i in range(0, 8, b): m(x[i:i + b])
+    s = time.perf_counter() - t
 print(round(8 / s, 3))
 PY
 }
 py=$(pyref)
 # The same glibc setting dlk's tools make (keep freed memory, no mmap for large blocks), for Python.
 py_tuned=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 pyref)
+py_b1=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 pyref 1)
 echo "| DLKUNet-S, 224x224, CPU | slices/s |"
 echo "|---|---|"
 echo "| Python reference, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), forward of 8 slices | $py |"
 echo "| the same with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 | $py_tuned |"
+echo "| the same, one slice per forward pass (as dlk-infer on a CPU) | $py_b1 |"
 echo "| dlk-infer (LibTorch 1.13), 30 slices end to end: read, normalize, resize, segment, write | $dlk |"
+echo "| the same with LibTorch's depthwise convs (DLK_KERNELS=torch) | $dlk_torch |"

@@ -3,7 +3,8 @@ measured as ../shared/anchors/README.md describes: batch 24 of 1x224x224 random 
 0.5 CE + 0.5 soft Dice, Adam; median of 20 steps after 5 warm-up steps, CUDA events; inference =
 forward of 64 slices without grad. Prints one JSON line per variant and mode.
 
-usage: train_bench.py [--variants S M L] [--modes bf16+cl ...] [--steps 20]"""
+usage: train_bench.py [--variants S M L] [--modes bf16+cl ...] [--steps 20] [--cudnn-benchmark]
+(--cudnn-benchmark: torch.backends.cudnn.benchmark = True, as dlk-train and dlk-infer do on a GPU)"""
 import argparse
 import json
 import os
@@ -68,7 +69,8 @@ def run(variant, mode, steps, batch=24, size=224, classes=9):
     infer = 64 * 5 / (a.elapsed_time(b) / 1000)
     return {"variant": variant, "mode": mode, "train_ms_per_step": round(ms, 1), "train_img_per_s": round(batch * 1000 / ms, 1),
             "infer_slices_per_s": round(infer, 1), "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 1),
-            "torch": torch.__version__, "device": torch.cuda.get_device_name()}
+            "torch": torch.__version__, "device": torch.cuda.get_device_name(),
+            "cudnn_benchmark": torch.backends.cudnn.benchmark}
 
 
 if __name__ == "__main__":
@@ -76,7 +78,9 @@ if __name__ == "__main__":
     ap.add_argument("--variants", nargs="+", default=["S", "M", "L"])
     ap.add_argument("--modes", nargs="+", default=["bf16+cl"])
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--cudnn-benchmark", action="store_true")
     args = ap.parse_args()
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     for v in args.variants:
         for m in args.modes:
             print(json.dumps(run(v, m, args.steps)), flush=True)

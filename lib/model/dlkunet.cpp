@@ -4,9 +4,6 @@
 
 #include <torch/torch.h>
 
-#include <cstdlib>
-#include <string>
-
 namespace dlk {
 
 namespace nn = torch::nn;
@@ -25,31 +22,14 @@ static torch::Tensor depthwise(nn::Conv2d& m, const torch::Tensor& x) {
   return depthwise_conv2d(x, m->weight, m->bias, m->options.dilation()->at(0));
 }
 
-// A 1x1 conv. On CUDA with NCHW activations it can run as one batched GEMM per layer,
-// W[Cout, Cin] x X[n][Cin, HW] (cuBLAS), instead of cuDNN's NCHW 1x1 kernels: DLK_POINTWISE=gemm
-// (an experiment measured by bench/gpu/run.sh; the default stays the conv).
-static bool pointwise_as_gemm() {
-  static const bool on = [] {
-    const char* e = std::getenv("DLK_POINTWISE");
-    return e && std::string(e) == "gemm";
-  }();
-  return on;
-}
-static torch::Tensor pointwise(nn::Conv2d& m, const torch::Tensor& x) {
-  if (!(pointwise_as_gemm() && x.is_cuda() && x.is_contiguous())) return m(x);
-  const auto& w = m->weight; // [Cout, Cin, 1, 1]
-  auto y = torch::matmul(w.view({w.size(0), w.size(1)}), x.flatten(2)) + m->bias.view({1, -1, 1});
-  return y.view({x.size(0), w.size(0), x.size(2), x.size(3)});
-}
-
-torch::Tensor SepConvImpl::forward(const torch::Tensor& x) { return pointwise(pw, depthwise(dw, x)); }
+torch::Tensor SepConvImpl::forward(const torch::Tensor& x) { return pw(depthwise(dw, x)); }
 
 LKAImpl::LKAImpl(int64_t c, int64_t kernel, int64_t dilated_kernel, int64_t dilation) {
   dw = register_module("dw", conv(c, c, kernel, c));
   dwd = register_module("dwd", conv(c, c, dilated_kernel, c, dilation));
   pw = register_module("pw", conv(c, c, 1));
 }
-torch::Tensor LKAImpl::forward(const torch::Tensor& x) { return x * pointwise(pw, depthwise(dwd, depthwise(dw, x))); }
+torch::Tensor LKAImpl::forward(const torch::Tensor& x) { return x * pw(depthwise(dwd, depthwise(dw, x))); }
 
 EBlockImpl::EBlockImpl(int64_t cin, int64_t cout, const ModelConfig& cfg) {
   sep1 = register_module("sep1", SepConv(cin, cout, cfg.dw_kernel));

@@ -41,7 +41,7 @@ cli::ToolSpec spec(Options& o) {
   s.group("Segmentation")
     ("device", po::value(&o.device)->value_name("D")->default_value("auto"), "cpu, cuda or cuda:N (auto: cuda if present)")
     ("precision", po::value(&o.r.options.precision)->value_name("P")->default_value("bf16"), "on GPU: bf16, fp16 or fp32")
-    ("batch,b", po::value(&o.r.options.batch)->value_name("B")->default_value(16), "slices per forward pass")
+    ("batch,b", po::value(&o.r.options.batch)->value_name("B")->default_value(0), "slices per forward pass (0: 1 on a CPU, where small batches stay in cache, 32 on a GPU)")
     ("resize", po::value(&o.r.options.resize)->value_name("R")->default_value("labels"),
      "labels: argmax at the model size, nearest back (TransUNet's protocol); logits: interpolate, then argmax")
     ("tta", po::bool_switch(&o.r.options.tta), "average the softmax over horizontal and vertical flips")
@@ -64,7 +64,8 @@ int run(int argc, char** argv) {
   if (o.r.checkpoint.empty()) throw UsageError("no checkpoint: give -m CHECKPOINT");
   if (std::sscanf(o.part.c_str(), "%d/%d", &o.r.part, &o.r.parts) != 2) throw UsageError(fmt::format("--part: '{}' is not K/N", o.part));
   o.r.options.device = o.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : o.device;
-  if (o.r.options.batch < 1) throw UsageError("--batch must be at least 1");
+  if (o.r.options.batch == 0) o.r.options.batch = default_batch(o.r.options.device);
+  if (o.r.options.batch < 0) throw UsageError("--batch must be 0 (automatic) or more");
   if (o.r.output == "-") cli::refuse_binary_to_terminal("label shards");
   torch::set_num_threads(common.resolved_threads()); // 0 = all cores (LibTorch alone may use one)
   cli::keep_freed_memory();

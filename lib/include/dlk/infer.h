@@ -20,10 +20,14 @@ struct InferCase {
 
 struct InferOptions {
   std::string device = "cpu", precision = "bf16";
-  int64_t batch = 16;
+  int64_t batch = 1;
   std::string resize = "labels"; // labels | logits
   bool tta = false, probabilities = false;
 };
+
+// Slices per forward pass when none is asked for: 1 on a CPU (a batch's activations then stay in
+// cache: DLKUNet-S runs twice as fast as with 16), 32 on a GPU.
+inline int64_t default_batch(const std::string& device) { return device.rfind("cuda", 0) == 0 ? 32 : 1; }
 
 struct Segmentation {
   std::vector<uint16_t> labels;      // on the case's grid, x fastest
