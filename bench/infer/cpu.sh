@@ -13,11 +13,15 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; date: $(
 "$B/dlk-prep" -q --image "$CT" --label "$DATA/totalseg-ct-small/seg.nii.gz" --label-map totalseg-synapse \
   --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach --case ct -o "$T/ds"
 "$B/dlk-train" -q "$T/ds" -o "$T/run" --variant S --epochs 0 --device cpu
-# dlk-infer's default batch on a CPU (1); then the same with LibTorch's depthwise convs.
+# dlk-infer with its defaults on a CPU (one slice per batch; bf16 where the CPU has AVX512-BF16),
+# then in fp32, then in fp32 with LibTorch's depthwise convs.
+rate() { /usr/bin/python3 -c "import json; s = json.load(open('$1')); print(round(s['slices_per_s'], 3), s['precision'])"; }
 "$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out" --device cpu --stats "$T/stats.json" -q
-dlk=$(/usr/bin/python3 -c "import json; print(round(json.load(open('$T/stats.json'))['slices_per_s'], 3))")
-DLK_KERNELS=torch "$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out2" --device cpu --stats "$T/stats2.json" -q
-dlk_torch=$(/usr/bin/python3 -c "import json; print(round(json.load(open('$T/stats2.json'))['slices_per_s'], 3))")
+dlk=$(rate "$T/stats.json")
+"$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out1" --device cpu --precision fp32 --stats "$T/stats1.json" -q
+dlk32=$(rate "$T/stats1.json")
+DLK_KERNELS=torch "$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out2" --device cpu --precision fp32 --stats "$T/stats2.json" -q
+dlk_torch=$(rate "$T/stats2.json")
 pyref() { /usr/bin/python3 - "$T/run/final.dlkc" "${1:-8}" <<'PY'
 import sys, time, os, torch
 sys.path.insert(0, "bench/reference")
@@ -44,5 +48,6 @@ echo "|---|---|"
 echo "| Python reference, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), forward of 8 slices | $py |"
 echo "| the same with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 | $py_tuned |"
 echo "| the same, one slice per forward pass (as dlk-infer on a CPU) | $py_b1 |"
-echo "| dlk-infer (LibTorch 1.13), 30 slices end to end: read, normalize, resize, segment, write | $dlk |"
-echo "| the same with LibTorch's depthwise convs (DLK_KERNELS=torch) | $dlk_torch |"
+echo "| dlk-infer (LibTorch 1.13), 30 slices end to end: read, normalize, resize, segment, write; defaults | $dlk |"
+echo "| the same, --precision fp32 | $dlk32 |"
+echo "| the same, fp32, LibTorch's depthwise convs (DLK_KERNELS=torch) | $dlk_torch |"

@@ -187,7 +187,7 @@ json::Value InferStats::to_json(const InferRun& r) const {
   v.set("slices_per_s", seconds > 0 ? double(slices) / seconds : 0.0);
   v.set("segment_seconds", segment_seconds);
   v.set("device", r.options.device);
-  v.set("precision", r.options.device.rfind("cuda", 0) == 0 ? r.options.precision : std::string("fp32"));
+  v.set("precision", r.options.device.rfind("cuda", 0) == 0 || uses_cpu_bf16(r.options) ? r.options.precision : std::string("fp32"));
   v.set("batch", r.options.batch);
   v.set("resize", r.options.resize);
   v.set("tta", r.options.tta);

@@ -1,4 +1,5 @@
 #include "dlk/depthwise_conv.h"
+#include "dlk/depthwise_kernels.h"
 #include "dlk/error.h"
 #include "dlk/infer.h"
 #include "dlk/prep.h"
@@ -39,6 +40,10 @@ NormalizeSpec Segmenter::normalization() const {
   return NormalizeSpec::from_json(ckpt_.meta.at("preprocessing").at("normalization"));
 }
 
+bool uses_cpu_bf16(const InferOptions& o) {
+  return torch::Device(o.device).is_cpu() && o.precision == "bf16" && kernels::cpu_has_native_bf16();
+}
+
 Segmentation Segmenter::segment(const InferCase& c) {
   torch::NoGradGuard no_grad;
   const torch::Device dev(opt_.device);
@@ -51,10 +56,10 @@ Segmentation Segmenter::segment(const InferCase& c) {
   out.labels.assign(size_t(c.geometry.voxels()), 0);
   if (opt_.probabilities) out.probabilities.assign(size_t(k), std::vector<float>(size_t(c.geometry.voxels())));
   const bool amp = dev.is_cuda() && opt_.precision != "fp32";
+  const bool cpu_bf16 = uses_cpu_bf16(opt_);
   const bool model_size = h == height_ && w == width_;
-  std::vector<float> plane(size_t(h * w));
-  for (int64_t s0 = 0; s0 < n; s0 += opt_.batch) {
-    const int64_t b = std::min(opt_.batch, n - s0);
+  // One batch: slices [s0, s0 + b) in, their labels (and probabilities) into `out`.
+  auto run_batch = [&](int64_t s0, int64_t b) {
     auto x = torch::empty({b, nc, h, w}, torch::kFloat32);
     for (int64_t i = 0; i < b; ++i)
       for (int64_t ch = 0; ch < nc; ++ch)
@@ -70,6 +75,7 @@ Segmentation Segmenter::segment(const InferCase& c) {
     if (dev.is_cuda() && depthwise_uses_torch(dev, false)) xd = xd.contiguous(torch::MemoryFormat::ChannelsLast);
     auto forward = [&](const torch::Tensor& in) {
       compat::CudaAutocast ac(amp, opt_.precision == "fp16" ? at::kHalf : at::kBFloat16);
+      compat::CpuAutocast cpu_ac(cpu_bf16, at::kBFloat16);
       return model_->forward(in).to(torch::kFloat32);
     };
     torch::Tensor logits; // [b, k, H, W] at the model size
@@ -110,8 +116,12 @@ Segmentation Segmenter::segment(const InferCase& c) {
           insert_slice(pc.data_ptr<float>(), c.geometry, axis_, s0 + i, out.probabilities[size_t(cl)].data());
         }
     }
-    slices_ += b;
-  }
+  };
+  const int64_t batches = (n + opt_.batch - 1) / opt_.batch;
+  // (One batch per core at a time, each op single-threaded, was tried on the CPU: no faster than
+  // LibTorch's threads inside each op at one slice per batch.)
+  for (int64_t i = 0; i < batches; ++i) run_batch(i * opt_.batch, std::min(opt_.batch, n - i * opt_.batch));
+  slices_ += n;
   return out;
 }
 

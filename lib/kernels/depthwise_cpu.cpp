@@ -50,7 +50,25 @@ DLK_INLINE void row_one(const float* const* rows, const float* const* wrow, int 
 // The plane is first copied into rows with p zeros on either side (and the width rounded up to 8),
 // so that every output, edges included, is computed by the same vector loop. Input rows outside
 // the plane are skipped (they add zero).
-DLK_INLINE void plane(const float* x, const float* w, float b, float* y, int H, int W, int k, int d) {
+// bf16 (the top half of an fp32) in and out, for bf16 inference: converted while the plane is
+// copied into the padded rows and while each output row is stored, so it costs no extra pass.
+DLK_INLINE float load_value(float v) { return v; }
+DLK_INLINE float load_value(uint16_t v) {
+  const uint32_t u = uint32_t(v) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+DLK_INLINE void store_value(float* y, float v) { *y = v; }
+DLK_INLINE void store_value(uint16_t* y, float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  // round to nearest even; NaN stays NaN (a quiet one)
+  *y = (u & 0x7fffffffu) > 0x7f800000u ? uint16_t((u >> 16) | 0x40u) : uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+template <typename T>
+DLK_INLINE void plane(const T* x, const float* w, float b, T* y, int H, int W, int k, int d) {
   const int p = d * (k - 1) / 2, W8 = (W + 7) & ~7, PW = W8 + 2 * p;
   thread_local std::vector<float> padded, out;
   padded.resize(size_t(H) * PW);
@@ -58,7 +76,8 @@ DLK_INLINE void plane(const float* x, const float* w, float b, float* y, int H, 
   for (int r = 0; r < H; ++r) {
     float* pr = padded.data() + size_t(r) * PW;
     std::fill(pr, pr + p, 0.f);
-    std::memcpy(pr + p, x + int64_t(r) * W, sizeof(float) * W);
+    const T* xr = x + int64_t(r) * W;
+    for (int c = 0; c < W; ++c) pr[p + c] = load_value(xr[c]);
     std::fill(pr + p + W, pr + PW, 0.f);
   }
   std::vector<const float*> rows(k), wrow(k);
@@ -72,12 +91,14 @@ DLK_INLINE void plane(const float* x, const float* w, float b, float* y, int H, 
       ++nr;
     }
     row_one(rows.data(), wrow.data(), nr, k, d, b, out.data(), W8);
-    std::memcpy(y + int64_t(i) * W, out.data(), sizeof(float) * W);
+    T* yr = y + int64_t(i) * W;
+    for (int c = 0; c < W; ++c) store_value(yr + c, out[size_t(c)]);
   }
 }
 
-__attribute__((target("avx2,fma"))) void plane_avx2(const float* x, const float* w, float b, float* y, int H,
-                                                     int W, int k, int d) {
+template <typename T>
+__attribute__((target("avx2,fma"))) void plane_avx2(const T* x, const float* w, float b, T* y, int H, int W, int k,
+                                                     int d) {
   plane(x, w, b, y, H, W, k, d);
 }
 
@@ -88,9 +109,22 @@ bool cpu_has_avx2_fma() {
   return has;
 }
 
+bool cpu_has_native_bf16() {
+  static const bool has = __builtin_cpu_supports("avx512bf16");
+  return has;
+}
+
 void depthwise_plane_cpu_portable(const float* x, const float* w, float b, float* y, int height, int width,
                                   int k, int dilation) {
   plane(x, w, b, y, height, width, k, dilation);
+}
+
+void depthwise_plane_cpu_bf16(const uint16_t* x, const float* w, float b, uint16_t* y, int height, int width, int k,
+                              int dilation) {
+  if (cpu_has_avx2_fma())
+    plane_avx2(x, w, b, y, height, width, k, dilation);
+  else
+    plane(x, w, b, y, height, width, k, dilation);
 }
 
 void depthwise_plane_cpu(const float* x, const float* w, float b, float* y, int height, int width, int k,

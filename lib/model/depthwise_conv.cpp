@@ -37,21 +37,29 @@ bool shape_ok(const torch::Tensor& x, const torch::Tensor& w) {
          w.size(2) % 2 == 1 && x.size(2) > 0 && x.size(3) > 0;
 }
 
+// x fp32 or bf16 (output of the same type), w and b fp32.
 torch::Tensor cpu_forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
   auto xc = x.contiguous();
-  auto wc = w.contiguous();
-  auto bc = b.defined() ? b.contiguous() : torch::Tensor();
+  auto wc = w.to(at::kFloat).contiguous();
+  auto bc = b.defined() ? b.to(at::kFloat).contiguous() : torch::Tensor();
   auto y = torch::empty(xc.sizes(), xc.options());
   const int64_t C = xc.size(1), H = xc.size(2), W = xc.size(3), k = wc.size(2);
-  const float* xp = xc.data_ptr<float>();
+  const bool bf16 = xc.scalar_type() == at::kBFloat16;
   const float* wp = wc.data_ptr<float>();
   const float* bp = bc.defined() ? bc.data_ptr<float>() : nullptr;
-  float* yp = y.data_ptr<float>();
+  char* xp = static_cast<char*>(xc.data_ptr());
+  char* yp = static_cast<char*>(y.data_ptr());
+  const int64_t plane_bytes = H * W * int64_t(xc.element_size());
   at::parallel_for(0, xc.size(0) * C, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t c = p % C;
-      kernels::depthwise_plane_cpu(xp + p * H * W, wp + c * k * k, bp ? bp[c] : 0.f, yp + p * H * W, int(H), int(W),
-                                   int(k), int(d));
+      const float bias = bp ? bp[c] : 0.f;
+      if (bf16)
+        kernels::depthwise_plane_cpu_bf16(reinterpret_cast<const uint16_t*>(xp + p * plane_bytes), wp + c * k * k, bias,
+                                          reinterpret_cast<uint16_t*>(yp + p * plane_bytes), int(H), int(W), int(k), int(d));
+      else
+        kernels::depthwise_plane_cpu(reinterpret_cast<const float*>(xp + p * plane_bytes), wp + c * k * k, bias,
+                                     reinterpret_cast<float*>(yp + p * plane_bytes), int(H), int(W), int(k), int(d));
     }
   });
   return y;
@@ -138,9 +146,12 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
   // On the CPU only the dilated convs: LibTorch runs those through a scalar reference loop
   // (6x slower than dlk's kernel at DLKUNet's 7x7, dilation 3), the others through oneDNN's
   // vectorised kernels, which are as fast as dlk's (bench/kernels/depthwise_bench.cpp).
-  if (backend.rfind("dlk-cpu", 0) == 0 && d > 1 && x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat &&
-      (!b.defined() || b.scalar_type() == at::kFloat))
-    return cpu_forward(x, w, b, d);
+  if (backend.rfind("dlk-cpu", 0) == 0 && d > 1) {
+    if (x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && (!b.defined() || b.scalar_type() == at::kFloat))
+      return cpu_forward(x, w, b, d);
+    if (x.scalar_type() == at::kBFloat16) // bf16 inference on the CPU: fp32 sums, bf16 out
+      return cpu_forward(x, w, b, d);
+  }
   return torch_op(x, w, b, d);
 }
 

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -73,5 +74,55 @@ TEST_CASE("depthwise kernel: equals the definition on random planes, both code p
     INFO("H=" << c.H << " W=" << c.W << " k=" << c.k << " d=" << c.d << " avx2+fma=" << cpu_has_avx2_fma());
     CHECK(worst < 1e-4);
     CHECK(worst_p < 1e-4);
+  }
+}
+
+namespace {
+uint16_t bf16_bits(float f) { // truncation is enough to make test inputs exactly representable
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return uint16_t(u >> 16);
+}
+float bf16_value(uint16_t v) {
+  const uint32_t u = uint32_t(v) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+} // namespace
+
+TEST_CASE("depthwise kernel, bf16: outputs are rounded to nearest, ties to even", "[kernels]") {
+  // 1 x 1 kernel, input 1.0 (0x3F80): the output is the weight, rounded to bf16's 8 bits.
+  const uint16_t one = 0x3F80;
+  uint16_t y = 0;
+  float w = 1.0f + 1.0f / 256; // halfway between 0x3F80 and 0x3F81: to the even 0x3F80
+  depthwise_plane_cpu_bf16(&one, &w, 0.f, &y, 1, 1, 1, 1);
+  CHECK(y == 0x3F80);
+  w = 1.0f + 3.0f / 256; // halfway between 0x3F81 and 0x3F82: to the even 0x3F82
+  depthwise_plane_cpu_bf16(&one, &w, 0.f, &y, 1, 1, 1, 1);
+  CHECK(y == 0x3F82);
+  w = 1.0f + 1.0f / 128 + 1.0f / 1024; // just above 0x3F81: 0x3F81
+  depthwise_plane_cpu_bf16(&one, &w, 0.f, &y, 1, 1, 1, 1);
+  CHECK(y == 0x3F81);
+}
+
+TEST_CASE("depthwise kernel, bf16: equals the definition on the same inputs, rounded once", "[kernels]") {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> n(0.f, 1.f);
+  const int H = 29, W = 45, k = 7, d = 3;
+  std::vector<uint16_t> xb(size_t(H) * W), yb(xb.size());
+  std::vector<float> x(xb.size()), w(size_t(k) * k);
+  for (size_t i = 0; i < xb.size(); ++i) {
+    xb[i] = bf16_bits(n(rng));
+    x[i] = bf16_value(xb[i]);
+  }
+  for (auto& v : w) v = n(rng);
+  const auto want = by_definition(x, w, 0.25f, H, W, k, d);
+  depthwise_plane_cpu_bf16(xb.data(), w.data(), 0.25f, yb.data(), H, W, k, d);
+  for (size_t i = 0; i < xb.size(); ++i) {
+    INFO("output " << i);
+    // one rounding to 8 significant bits: half a unit in the last place, 2^(e-8) for a value in
+    // [2^e, 2^(e+1)), so at most |value| / 256
+    CHECK(std::fabs(bf16_value(yb[i]) - want[i]) <= std::fabs(want[i]) * (1.0 / 256) + 1e-5);
   }
 }

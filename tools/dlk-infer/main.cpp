@@ -40,7 +40,7 @@ cli::ToolSpec spec(Options& o) {
     ("part", po::value(&o.part)->value_name("K/N")->default_value("1/1"), "only the K-th of N equal parts of the cases (job arrays)");
   s.group("Segmentation")
     ("device", po::value(&o.device)->value_name("D")->default_value("auto"), "cpu, cuda or cuda:N (auto: cuda if present)")
-    ("precision", po::value(&o.r.options.precision)->value_name("P")->default_value("bf16"), "on GPU: bf16, fp16 or fp32")
+    ("precision", po::value(&o.r.options.precision)->value_name("P")->default_value("bf16"), "bf16, fp16 or fp32 (a CPU computes bf16 where it has AVX512-BF16, else fp32; fp16 is for GPUs)")
     ("batch,b", po::value(&o.r.options.batch)->value_name("B")->default_value(0), "slices per forward pass (0: 1 on a CPU, where small batches stay in cache, 32 on a GPU)")
     ("resize", po::value(&o.r.options.resize)->value_name("R")->default_value("labels"),
      "labels: argmax at the model size, nearest back (TransUNet's protocol); logits: interpolate, then argmax")
