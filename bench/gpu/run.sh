@@ -4,8 +4,8 @@
 #   2. the CUDA kernel tests (forward and gradients against LibTorch's conv2d) and the kernel
 #      micro-benchmark (bench/kernels/depthwise_bench.cpp);
 #   3. DLKUNet S, M, L: the Python reference (bench/reference/train_bench.py: bf16 autocast +
-#      channels-last, cuDNN algorithm search on, random batches of 24 at 224x224, Adam, median of
-#      20 steps; forward of 64 slices), then dlk-train end to end on a real dataset (loader,
+#      channels-last, PyTorch's defaults (cuDNN's algorithm search off), random batches of 24 at
+#      224x224, Adam, median of 20 steps; forward of 64 slices), then dlk-train end to end on a real dataset (loader,
 #      augmentation on the GPU, bf16, batch 24, 224x224, Adam; the median img/s of epochs 2..N)
 #      and dlk-infer end to end from shards to label shards (batch 64), each with dlk's kernels
 #      and with LibTorch's (DLK_KERNELS=torch); and dlk-step-bench, the model alone measured as
@@ -75,7 +75,7 @@ timeout 120 build-gpu/dlk-depthwise-bench "$DEVICE" >"$W/kernel-bench.md" 2>&1; 
 finish
 
 for v in $VARIANTS; do
-  timeout 240 python3 bench/reference/train_bench.py --variants "$v" --modes bf16+cl --cudnn-benchmark >>"$OUT/python.jsonl" 2>>"$W/python.err"
+  timeout 240 python3 bench/reference/train_bench.py --variants "$v" --modes bf16+cl >>"$OUT/python.jsonl" 2>>"$W/python.err"
   tail -1 "$OUT/python.jsonl"
   for k in dlk torch; do
     DLK_KERNELS=$k timeout 300 "$B/dlk-train" "$DS" -o "$W/run-$v-$k" --variant "$v" --batch "$BATCH" --size 224 \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The model alone, dlk against the Python reference, measured the same way on the same card:
-# bench/reference/train_bench.py (bf16 + channels-last, and bf16 NCHW) and dlk-step-bench (bf16;
+# bench/reference/train_bench.py (bf16 + channels-last) and dlk-step-bench (bf16;
 # NCHW with dlk's kernels), both with cuDNN's algorithm search on: batch 24 of random
 # 1x224x224, 0.5 CE + 0.5 Dice, Adam, median of 20 steps; forward of 64 slices. Then a LibTorch
 # profiler trace of 3 dlk training steps of the last variant, summed per GPU kernel.
@@ -10,7 +10,7 @@ O=${1:-${OUT:-/tmp/dlk-step}}
 mkdir -p "$O"
 VARIANTS=${VARIANTS:-S M L}
 for v in $VARIANTS; do
-  timeout 200 python3 bench/reference/train_bench.py --variants "$v" --modes bf16+cl bf16 --cudnn-benchmark --steps "${STEPS:-20}" | tee -a "$O/step.jsonl"
+  timeout 200 python3 bench/reference/train_bench.py --variants "$v" --modes bf16+cl --cudnn-benchmark --steps "${STEPS:-20}" | tee -a "$O/step.jsonl"
   timeout 120 build-gpu/dlk-step-bench "$v" "$O/trace-$v.json" | sed 's/^{/{"tool": "dlk", /' | tee -a "$O/step.jsonl"
 done
 python3 - "$O" <<'PY'
