@@ -47,96 +47,71 @@ inline std::array<int64_t, 2> conv_padding(const torch::nn::detail::ConvNdOption
   return {(*a)->at(0), (*a)->at(1)};
 }
 
-// Autocast on CUDA. 1.13 has backend-specific setters (set_enabled, set_autocast_gpu_dtype);
-// 2.4 replaced them with setters that take the device type and later dropped the old ones.
-class CudaAutocast {
+// Autocast on one device type (CUDA or CPU). 1.13 has backend-specific setters (set_enabled,
+// set_autocast_gpu_dtype; set_cpu_enabled, set_autocast_cpu_dtype); 2.4 replaced them with
+// setters that take the device type and later dropped the old ones.
+class Autocast {
 public:
-  CudaAutocast(bool enabled, at::ScalarType dtype) : enabled_(enabled) {
+  Autocast(at::DeviceType device, bool enabled, at::ScalarType dtype) : device_(device), enabled_(enabled) {
     if (!enabled_) return;
-#if DLK_TORCH_AT_LEAST(2, 4)
-    prev_enabled_ = at::autocast::is_autocast_enabled(at::kCUDA);
-    prev_dtype_ = at::autocast::get_autocast_dtype(at::kCUDA);
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, dtype);
-#else
-    prev_enabled_ = at::autocast::is_enabled();
-    prev_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(dtype);
-#endif
+    prev_enabled_ = is_enabled(device_);
+    prev_dtype_ = get_dtype(device_);
+    set(device_, true, dtype);
     at::autocast::increment_nesting();
   }
-  ~CudaAutocast() {
+  ~Autocast() {
     if (!enabled_) return;
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    set(device_, prev_enabled_, prev_dtype_);
+  }
+  Autocast(const Autocast&) = delete;
+  Autocast& operator=(const Autocast&) = delete;
+
+  static bool is_enabled(at::DeviceType d) {
 #if DLK_TORCH_AT_LEAST(2, 4)
-    at::autocast::set_autocast_enabled(at::kCUDA, prev_enabled_);
-    at::autocast::set_autocast_dtype(at::kCUDA, prev_dtype_);
+    return at::autocast::is_autocast_enabled(d);
 #else
-    at::autocast::set_enabled(prev_enabled_);
-    at::autocast::set_autocast_gpu_dtype(prev_dtype_);
+    return d == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
 #endif
   }
-  CudaAutocast(const CudaAutocast&) = delete;
-  CudaAutocast& operator=(const CudaAutocast&) = delete;
+  static at::ScalarType get_dtype(at::DeviceType d) {
+#if DLK_TORCH_AT_LEAST(2, 4)
+    return at::autocast::get_autocast_dtype(d);
+#else
+    return d == at::kCPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+#endif
+  }
 
 private:
-  bool enabled_, prev_enabled_ = false;
-  at::ScalarType prev_dtype_ = at::kHalf;
-};
-
-// Autocast on the CPU (bf16 where the CPU computes it natively; see kernels::cpu_has_native_bf16).
-class CpuAutocast {
-public:
-  CpuAutocast(bool enabled, at::ScalarType dtype) : enabled_(enabled) {
-    if (!enabled_) return;
+  static void set(at::DeviceType d, bool on, at::ScalarType t) {
 #if DLK_TORCH_AT_LEAST(2, 4)
-    prev_enabled_ = at::autocast::is_autocast_enabled(at::kCPU);
-    prev_dtype_ = at::autocast::get_autocast_dtype(at::kCPU);
-    at::autocast::set_autocast_enabled(at::kCPU, true);
-    at::autocast::set_autocast_dtype(at::kCPU, dtype);
+    at::autocast::set_autocast_enabled(d, on);
+    at::autocast::set_autocast_dtype(d, t);
 #else
-    prev_enabled_ = at::autocast::is_cpu_enabled();
-    prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(dtype);
-#endif
-    at::autocast::increment_nesting();
-  }
-  ~CpuAutocast() {
-    if (!enabled_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#if DLK_TORCH_AT_LEAST(2, 4)
-    at::autocast::set_autocast_enabled(at::kCPU, prev_enabled_);
-    at::autocast::set_autocast_dtype(at::kCPU, prev_dtype_);
-#else
-    at::autocast::set_cpu_enabled(prev_enabled_);
-    at::autocast::set_autocast_cpu_dtype(prev_dtype_);
+    if (d == at::kCPU) {
+      at::autocast::set_cpu_enabled(on);
+      at::autocast::set_autocast_cpu_dtype(t);
+    } else {
+      at::autocast::set_enabled(on);
+      at::autocast::set_autocast_gpu_dtype(t);
+    }
 #endif
   }
-  CpuAutocast(const CpuAutocast&) = delete;
-  CpuAutocast& operator=(const CpuAutocast&) = delete;
-
-private:
+  at::DeviceType device_;
   bool enabled_, prev_enabled_ = false;
   at::ScalarType prev_dtype_ = at::kBFloat16;
 };
+struct CudaAutocast : Autocast {
+  CudaAutocast(bool enabled, at::ScalarType dtype) : Autocast(at::kCUDA, enabled, dtype) {}
+};
+// On the CPU: bf16 where the CPU computes it natively (see kernels::cpu_has_native_bf16).
+struct CpuAutocast : Autocast {
+  CpuAutocast(bool enabled, at::ScalarType dtype) : Autocast(at::kCPU, enabled, dtype) {}
+};
 
 // Whether CUDA autocast is on here, and the type it computes in (for ops autocast does not see).
-inline bool cuda_autocast_enabled() {
-#if DLK_TORCH_AT_LEAST(2, 4)
-  return at::autocast::is_autocast_enabled(at::kCUDA);
-#else
-  return at::autocast::is_enabled();
-#endif
-}
-inline at::ScalarType cuda_autocast_dtype() {
-#if DLK_TORCH_AT_LEAST(2, 4)
-  return at::autocast::get_autocast_dtype(at::kCUDA);
-#else
-  return at::autocast::get_autocast_gpu_dtype();
-#endif
-}
+inline bool cuda_autocast_enabled() { return Autocast::is_enabled(at::kCUDA); }
+inline at::ScalarType cuda_autocast_dtype() { return Autocast::get_dtype(at::kCUDA); }
 
 // Peak GPU memory allocated since the last call (GiB), 0 on a CPU device or a CPU-only LibTorch.
 inline double peak_gpu_memory_gib(const torch::Device& dev) {
