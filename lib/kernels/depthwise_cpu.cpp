@@ -109,6 +109,16 @@ bool cpu_has_avx2_fma() {
   return has;
 }
 
+namespace {
+// The AVX2/FMA code where the CPU has it, the portable code elsewhere.
+template <typename T> void plane_best(const T* x, const float* w, float b, T* y, int H, int W, int k, int d) {
+  if (cpu_has_avx2_fma())
+    plane_avx2(x, w, b, y, H, W, k, d);
+  else
+    plane(x, w, b, y, H, W, k, d);
+}
+} // namespace
+
 bool cpu_has_native_bf16() {
   static const bool has = __builtin_cpu_supports("avx512bf16");
   return has;
@@ -121,18 +131,12 @@ void depthwise_plane_cpu_portable(const float* x, const float* w, float b, float
 
 void depthwise_plane_cpu_bf16(const uint16_t* x, const float* w, float b, uint16_t* y, int height, int width, int k,
                               int dilation) {
-  if (cpu_has_avx2_fma())
-    plane_avx2(x, w, b, y, height, width, k, dilation);
-  else
-    plane(x, w, b, y, height, width, k, dilation);
+  plane_best(x, w, b, y, height, width, k, dilation);
 }
 
 void depthwise_plane_cpu(const float* x, const float* w, float b, float* y, int height, int width, int k,
                          int dilation) {
-  if (cpu_has_avx2_fma())
-    plane_avx2(x, w, b, y, height, width, k, dilation);
-  else
-    plane(x, w, b, y, height, width, k, dilation);
+  plane_best(x, w, b, y, height, width, k, dilation);
 }
 
 } // namespace dlk::kernels

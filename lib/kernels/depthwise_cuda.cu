@@ -42,6 +42,13 @@ __device__ __forceinline__ void load_tile(float (*tile)[SW], const T* __restrict
   }
 }
 
+// Column v of the taps of this thread's R outputs: the R + K - 1 tile rows they read, D apart.
+template <int K, int D, int SW>
+__device__ __forceinline__ void load_column(const float (*tile)[SW], int base, int v, float* col) {
+#pragma unroll
+  for (int m = 0; m < R + K - 1; ++m) col[m] = tile[base + D * m][threadIdx.x + v * D];
+}
+
 // The first of this thread's R output rows in the tile (the others follow D apart).
 template <int D> __device__ __forceinline__ int first_row() { return (threadIdx.y / D) * D * R + threadIdx.y % D; }
 
@@ -68,8 +75,7 @@ __global__ void __launch_bounds__(TW * rows_of_threads<D>())
 #pragma unroll
     for (int v = 0; v < K; ++v) {
       float col[R + K - 1];
-#pragma unroll
-      for (int m = 0; m < R + K - 1; ++m) col[m] = tile[base + D * m][threadIdx.x + v * D];
+      load_column<K, D, SW>(tile, base, v, col);
 #pragma unroll
       for (int u = 0; u < K; ++u) {
         const float wv = wk[u * K + v];
@@ -120,8 +126,7 @@ __global__ void __launch_bounds__(TW * rows_of_threads<D>())
 #pragma unroll
       for (int v = 0; v < K; ++v) {
         float col[R + K - 1];
-#pragma unroll
-        for (int m = 0; m < R + K - 1; ++m) col[m] = tile[base + D * m][threadIdx.x + v * D];
+        load_column<K, D, SW>(tile, base, v, col);
 #pragma unroll
         for (int u = 0; u < K; ++u)
 #pragma unroll
