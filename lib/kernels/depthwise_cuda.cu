@@ -5,6 +5,7 @@
 // halo, in fp32 whatever the storage type. The weight gradient keeps one fp32 sum per
 // tap in registers over the whole batch, then one atomic add per tap and block.
 #include "dlk/depthwise_kernels.h"
+#include "depthwise_tile.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -17,11 +18,9 @@
 namespace dlk::kernels {
 namespace {
 
-// A block computes a TW x TH output tile; each thread R outputs of one column, D rows apart, so
-// that for dilation D they share K-1 of their K input rows: (R+K-1)*K shared-memory loads feed
-// R*K*K FMAs instead of one load per FMA. Rows of threads: G groups of D residues.
-constexpr int TW = 32, R = 4;
-template <int D> __host__ __device__ constexpr int rows_of_threads() { return D * ((8 + D - 1) / D); } // 8, 8, 9, ...
+using tile::Geometry;
+using tile::TW;
+using tile::R;
 
 __device__ __forceinline__ float to_f(float v) { return v; }
 __device__ __forceinline__ float to_f(__nv_bfloat16 v) { return __bfloat162float(v); }
@@ -31,58 +30,38 @@ template <> __device__ __forceinline__ float from_f<float>(float v) { return v; 
 template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
 template <> __device__ __forceinline__ __half from_f<__half>(float v) { return __float2half(v); }
 
-// The input tile of plane `xp` whose outputs start at (y0, x0), with its halo of P, as floats.
-template <typename T, int SH, int SW, int P>
-__device__ __forceinline__ void load_tile(float (*tile)[SW], const T* __restrict__ xp, int y0, int x0, int H, int W) {
+// The input tile of plane `xp` whose outputs start at (y0, x0), with its halo, as floats.
+template <typename T, int K, int D>
+__device__ __forceinline__ void load_tile(float (*tile)[Geometry<K, D>::SW], const T* __restrict__ xp, int y0, int x0,
+                                          int H, int W) {
+  using G = Geometry<K, D>;
   const int tid = threadIdx.y * blockDim.x + threadIdx.x, n = blockDim.x * blockDim.y;
-  for (int t = tid; t < SH * SW; t += n) {
-    const int r = t / SW, q = t - r * SW;
-    const int gy = y0 + r - P, gx = x0 + q - P;
+  for (int t = tid; t < G::SH * G::SW; t += n) {
+    int r, q, gy, gx;
+    tile::tile_source<K, D>(t, y0, x0, r, q, gy, gx);
     tile[r][q] = (gy >= 0 && gy < H && gx >= 0 && gx < W) ? to_f(xp[int64_t(gy) * W + gx]) : 0.f;
   }
 }
 
-// Column v of the taps of this thread's R outputs: the R + K - 1 tile rows they read, D apart.
-template <int K, int D, int SW>
-__device__ __forceinline__ void load_column(const float (*tile)[SW], int base, int v, float* col) {
-#pragma unroll
-  for (int m = 0; m < R + K - 1; ++m) col[m] = tile[base + D * m][threadIdx.x + v * D];
-}
-
-// The first of this thread's R output rows in the tile (the others follow D apart).
-template <int D> __device__ __forceinline__ int first_row() { return (threadIdx.y / D) * D * R + threadIdx.y % D; }
-
 template <typename T, int K, int D>
-__global__ void __launch_bounds__(TW * rows_of_threads<D>())
+__global__ void __launch_bounds__(TW * Geometry<K, D>::BY)
     depthwise_forward(const T* __restrict__ x, const float* __restrict__ w, const float* __restrict__ b,
                       T* __restrict__ y, int64_t planes, int C, int H, int W) {
-  constexpr int P = D * (K - 1) / 2, TH = R * rows_of_threads<D>(), SH = TH + 2 * P, SW = TW + 2 * P;
-  __shared__ float tile[SH][SW];
+  using G = Geometry<K, D>;
+  __shared__ float tile[G::SH][G::SW];
   __shared__ float wk[K * K];
-  const int x0 = blockIdx.x * TW, y0 = blockIdx.y * TH, base = first_row<D>(), ox = x0 + threadIdx.x;
+  const int x0 = blockIdx.x * TW, y0 = blockIdx.y * G::TH, base = tile::first_row<D>(threadIdx.y), ox = x0 + threadIdx.x;
   const int tid = threadIdx.y * TW + threadIdx.x;
   for (int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z) {
     const int c = int(plane % C);
     const int64_t off = plane * H * W;
     __syncthreads(); // the previous plane's reads of tile and wk are done
     if (tid < K * K) wk[tid] = w[c * K * K + tid];
-    load_tile<T, SH, SW, P>(tile, x + off, y0, x0, H, W);
+    load_tile<T, K, D>(tile, x + off, y0, x0, H, W);
     __syncthreads();
     const float bias = b ? b[c] : 0.f;
     float acc[R];
-#pragma unroll
-    for (int j = 0; j < R; ++j) acc[j] = bias;
-#pragma unroll
-    for (int v = 0; v < K; ++v) {
-      float col[R + K - 1];
-      load_column<K, D, SW>(tile, base, v, col);
-#pragma unroll
-      for (int u = 0; u < K; ++u) {
-        const float wv = wk[u * K + v];
-#pragma unroll
-        for (int j = 0; j < R; ++j) acc[j] = fmaf(wv, col[j + u], acc[j]);
-      }
-    }
+    tile::forward_outputs<K, D, G::SW>(tile, wk, base, threadIdx.x, bias, acc);
     if (ox < W)
 #pragma unroll
       for (int j = 0; j < R; ++j) {
@@ -99,14 +78,14 @@ __device__ __forceinline__ float warp_sum(float v) {
 }
 
 template <typename T, int K, int D>
-__global__ void __launch_bounds__(TW * rows_of_threads<D>())
+__global__ void __launch_bounds__(TW * Geometry<K, D>::BY)
     depthwise_weight_grad(const T* __restrict__ x, const T* __restrict__ dy, float* __restrict__ dw,
                           float* __restrict__ db, int N, int C, int H, int W) {
-  constexpr int P = D * (K - 1) / 2, BY = rows_of_threads<D>(), TH = R * BY, SH = TH + 2 * P, SW = TW + 2 * P;
+  using G = Geometry<K, D>;
   constexpr int KK = K * K;
-  __shared__ float tile[SH][SW];
-  __shared__ float part[BY][KK + 1]; // one partial sum per warp (a warp is one row of threads)
-  const int x0 = blockIdx.x * TW, y0 = blockIdx.y * TH, base = first_row<D>(), ox = x0 + threadIdx.x;
+  __shared__ float tile[G::SH][G::SW];
+  __shared__ float part[G::BY][KK + 1]; // one partial sum per warp (a warp is one row of threads)
+  const int x0 = blockIdx.x * TW, y0 = blockIdx.y * G::TH, base = tile::first_row<D>(threadIdx.y), ox = x0 + threadIdx.x;
   for (int c = blockIdx.z; c < C; c += gridDim.z) {
     float acc[KK + 1];
 #pragma unroll
@@ -114,7 +93,7 @@ __global__ void __launch_bounds__(TW * rows_of_threads<D>())
     for (int n = 0; n < N; ++n) {
       const int64_t off = (int64_t(n) * C + c) * H * W;
       __syncthreads();
-      load_tile<T, SH, SW, P>(tile, x + off, y0, x0, H, W);
+      load_tile<T, K, D>(tile, x + off, y0, x0, H, W);
       float g[R];
 #pragma unroll
       for (int j = 0; j < R; ++j) {
@@ -123,15 +102,7 @@ __global__ void __launch_bounds__(TW * rows_of_threads<D>())
         acc[KK] += g[j];
       }
       __syncthreads();
-#pragma unroll
-      for (int v = 0; v < K; ++v) {
-        float col[R + K - 1];
-        load_column<K, D, SW>(tile, base, v, col);
-#pragma unroll
-        for (int u = 0; u < K; ++u)
-#pragma unroll
-          for (int j = 0; j < R; ++j) acc[u * K + v] = fmaf(g[j], col[j + u], acc[u * K + v]);
-      }
+      tile::weight_grad_outputs<K, D, G::SW>(tile, base, threadIdx.x, g, acc);
     }
 #pragma unroll
     for (int t = 0; t <= KK; ++t) {
@@ -143,7 +114,7 @@ __global__ void __launch_bounds__(TW * rows_of_threads<D>())
     if (tid <= KK) {
       float s = 0.f;
 #pragma unroll
-      for (int r = 0; r < BY; ++r) s += part[r][tid];
+      for (int r = 0; r < G::BY; ++r) s += part[r][tid];
       if (tid < KK)
         atomicAdd(dw + c * KK + tid, s);
       else if (db)
@@ -156,21 +127,21 @@ void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) throw std::runtime_error(std::string("CUDA depthwise ") + what + ": " + cudaGetErrorString(e));
 }
 
-template <int D> dim3 tiles(const DepthwiseShape& s, int64_t z) {
-  constexpr int TH = R * rows_of_threads<D>();
+template <int K, int D> dim3 tiles(const DepthwiseShape& s, int64_t z) {
+  constexpr int TH = Geometry<K, D>::TH;
   return dim3(unsigned((s.w + TW - 1) / TW), unsigned((s.h + TH - 1) / TH), unsigned(std::min<int64_t>(z, 65535)));
 }
 
 template <typename T, int K, int D>
 void forward_t(const void* x, const float* w, const float* b, void* y, const DepthwiseShape& s, cudaStream_t st) {
-  depthwise_forward<T, K, D><<<tiles<D>(s, s.n * s.c), dim3(TW, rows_of_threads<D>()), 0, st>>>(
+  depthwise_forward<T, K, D><<<tiles<K, D>(s, s.n * s.c), dim3(TW, Geometry<K, D>::BY), 0, st>>>(
       static_cast<const T*>(x), w, b, static_cast<T*>(y), s.n * s.c, int(s.c), int(s.h), int(s.w));
   check(cudaGetLastError(), "forward");
 }
 
 template <typename T, int K, int D>
 void weight_grad_t(const void* x, const void* dy, float* dw, float* db, const DepthwiseShape& s, cudaStream_t st) {
-  depthwise_weight_grad<T, K, D><<<tiles<D>(s, s.c), dim3(TW, rows_of_threads<D>()), 0, st>>>(
+  depthwise_weight_grad<T, K, D><<<tiles<K, D>(s, s.c), dim3(TW, Geometry<K, D>::BY), 0, st>>>(
       static_cast<const T*>(x), static_cast<const T*>(dy), dw, db, int(s.n), int(s.c), int(s.h), int(s.w));
   check(cudaGetLastError(), "weight gradient");
 }
