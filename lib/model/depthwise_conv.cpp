@@ -37,8 +37,38 @@ bool shape_ok(const torch::Tensor& x, const torch::Tensor& w) {
          w.size(2) % 2 == 1 && x.size(2) > 0 && x.size(3) > 0;
 }
 
-// x fp32 or bf16 (output of the same type), w and b fp32.
+// Channels-last x (fp32 or bf16): rows of all images in parallel; the output channels-last too.
+torch::Tensor cpu_forward_nhwc(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), k = w.size(2);
+  auto y = torch::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  auto wt = w.to(at::kFloat).reshape({C, k * k}).t().contiguous(); // [k*k][C]
+  auto bc = b.defined() ? b.to(at::kFloat).contiguous() : torch::Tensor();
+  const bool bf16 = x.scalar_type() == at::kBFloat16;
+  const float* wp = wt.data_ptr<float>();
+  const float* bp = bc.defined() ? bc.data_ptr<float>() : nullptr;
+  char* xp = static_cast<char*>(x.data_ptr());
+  char* yp = static_cast<char*>(y.data_ptr());
+  const int64_t image_bytes = H * W * C * int64_t(x.element_size());
+  at::parallel_for(0, N * H, 4, [&](int64_t r0, int64_t r1) {
+    while (r0 < r1) { // [r0, r1) may span images: one call per image
+      const int64_t n = r0 / H, i0 = r0 % H, i1 = std::min(H, i0 + (r1 - r0));
+      if (bf16)
+        kernels::depthwise_rows_nhwc_cpu_bf16(reinterpret_cast<const uint16_t*>(xp + n * image_bytes), wp, bp,
+                                              reinterpret_cast<uint16_t*>(yp + n * image_bytes), int(H), int(W), int(C),
+                                              int(k), int(d), int(i0), int(i1));
+      else
+        kernels::depthwise_rows_nhwc_cpu(reinterpret_cast<const float*>(xp + n * image_bytes), wp, bp,
+                                         reinterpret_cast<float*>(yp + n * image_bytes), int(H), int(W), int(C), int(k),
+                                         int(d), int(i0), int(i1));
+      r0 += i1 - i0;
+    }
+  });
+  return y;
+}
+
+// x fp32 or bf16 (output of the same type and layout), w and b fp32.
 torch::Tensor cpu_forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
+  if (!x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast)) return cpu_forward_nhwc(x, w, b, d);
   auto xc = x.contiguous();
   auto wc = w.to(at::kFloat).contiguous();
   auto bc = b.defined() ? b.to(at::kFloat).contiguous() : torch::Tensor();

@@ -50,8 +50,32 @@ static torch::Tensor sep_bn(SepConv& s, torch::nn::BatchNorm2d& bn, const torch:
 
 torch::Tensor EBlockImpl::forward(const torch::Tensor& x) {
   auto t = torch::relu(sep_bn(sep1, bn1, x, is_training()));
+  if (channels_last) t = t.contiguous(torch::MemoryFormat::ChannelsLast);
   t = torch::relu(sep_bn(sep2, bn2, t, is_training())); // the code's ReLU after the second BN (spec 5.3)
   return lka(t);
+}
+
+// Pixel shuffle by 2 as a view, a permutation and one copy: [N, 4C, H, W] with channels (c, a, b)
+// -> [N, C, 2H, 2W], out[c][2h+a][2w+b] = in[4c+2a+b][h][w]. LibTorch 1.13's own pixel_shuffle
+// takes 2.5x as long on a CPU.
+static torch::Tensor shuffle2(const torch::Tensor& t) {
+  const int64_t n = t.size(0), c = t.size(1) / 4, h = t.size(2), w = t.size(3);
+  if (!t.is_contiguous() && t.is_contiguous(torch::MemoryFormat::ChannelsLast)) { // stays channels-last
+    auto nhwc = t.permute({0, 2, 3, 1}).view({n, h, w, c, 2, 2}); // [n][h][w][c][a][b]
+    return nhwc.permute({0, 1, 4, 2, 5, 3}).reshape({n, 2 * h, 2 * w, c}).permute({0, 3, 1, 2});
+  }
+  return t.view({n, c, 2, 2, h, w}).permute({0, 1, 4, 2, 5, 3}).reshape({n, c, 2 * h, 2 * w});
+}
+
+// 2x2 max-pooling with stride 2 (an odd last row or column dropped, as max_pool2d does). Without
+// autograd: the maximum of the four strided sub-grids, 9x faster than LibTorch 1.13's
+// max_pool2d on a CPU, which also computes the indices that only its backward needs. With
+// autograd, max_pool2d (its gradient goes to one element of a tie, as the paper's code does).
+static torch::Tensor max_pool_2x2(const torch::Tensor& x) {
+  if (torch::GradMode::is_enabled()) return torch::max_pool2d(x, 2, 2);
+  const int64_t h = x.size(2) / 2 * 2, w = x.size(3) / 2 * 2;
+  auto at = [&](int64_t a, int64_t b) { return x.slice(2, a, h, 2).slice(3, b, w, 2); };
+  return torch::maximum(torch::maximum(at(0, 0), at(0, 1)), torch::maximum(at(1, 0), at(1, 1)));
 }
 
 DFBImpl::DFBImpl(int64_t cin, int64_t cout, const ModelConfig& cfg) {
@@ -65,7 +89,7 @@ torch::Tensor DFBImpl::forward(const torch::Tensor& deep, const torch::Tensor& s
   const auto& w = up->weight; // [cin, cout, 2, 2]
   auto w1 = w.permute({1, 2, 3, 0}).reshape({w.size(1) * 4, w.size(0), 1, 1});
   auto b1 = up->bias.repeat_interleave(4);
-  auto u = torch::pixel_shuffle(torch::conv2d(deep, w1, b1), 2);
+  auto u = shuffle2(torch::conv2d(deep, w1, b1));
   const int64_t dy = skip.size(2) - u.size(2), dx = skip.size(3) - u.size(3);
   if (dx != 0 || dy != 0) // centred zero padding; the extra pixel goes right/bottom
     u = torch::nn::functional::pad(u, torch::nn::functional::PadFuncOptions({dx / 2, dx - dx / 2, dy / 2, dy - dy / 2}));
@@ -85,7 +109,7 @@ DLKUNetImpl::DLKUNetImpl(const ModelConfig& cfg) : config(cfg) {
 
 torch::Tensor DLKUNetImpl::forward(const torch::Tensor& x) {
   std::vector<torch::Tensor> skips{stem(x)};
-  for (auto& e : encoders) skips.push_back(e(torch::max_pool2d(skips.back(), 2, 2)));
+  for (auto& e : encoders) skips.push_back(e(max_pool_2x2(skips.back())));
   auto g = skips.back();
   for (size_t k = 0; k < decoders.size(); ++k) g = decoders[k](g, skips[skips.size() - 2 - k]);
   return head(g);

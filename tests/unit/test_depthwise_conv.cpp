@@ -146,3 +146,27 @@ TEST_CASE("depthwise conv: bf16 on the CPU (dilated: fp32 sums, bf16 out) and DL
   CHECK(rel_error(bf16, fp32) < 0.1);
   CHECK(rel_error(bf16, fp32) > 0); // it did compute in bf16
 }
+
+TEST_CASE("depthwise conv: channels-last on the CPU, and DLKUNet run channels-last equals it run NCHW", "[kernels]") {
+  torch::manual_seed(13);
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({2, 24, 30, 27}).contiguous(torch::MemoryFormat::ChannelsLast);
+  auto w = torch::randn({24, 1, 7, 7}), b = torch::randn({24});
+  auto y = depthwise_conv2d(x, w, b, 3);
+  CHECK(y.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  CHECK(rel_error(y, reference(x.contiguous(), w, b, 3)) < 1e-5);
+  auto yb = depthwise_conv2d(x.to(torch::kBFloat16), w, b, 3);
+  CHECK(rel_error(yb, reference(x.to(torch::kBFloat16).to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble), 3)) < 8e-3);
+
+  ModelConfig c;
+  c.variant = "M";
+  c.base_channels = 16;
+  DLKUNet m(c);
+  m->eval();
+  auto img = torch::randn({2, 1, 66, 70});
+  auto nchw = m->forward(img);
+  m->set_channels_last(true);
+  auto cl = m->forward(img);
+  m->set_channels_last(false);
+  CHECK(rel_error(cl, nchw) < 1e-5);
+}

@@ -30,6 +30,20 @@ std::vector<float> by_definition(const std::vector<float>& x, const std::vector<
 }
 } // namespace
 
+namespace {
+uint16_t bf16_bits(float f) { // truncation is enough to make test inputs exactly representable
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return uint16_t(u >> 16);
+}
+float bf16_value(uint16_t v) {
+  const uint32_t u = uint32_t(v) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+} // namespace
+
 TEST_CASE("depthwise kernel: 3x3 of ones over a 3x3 plane of ones counts the neighbours", "[kernels]") {
   const std::vector<float> x(9, 1.f), w(9, 1.f);
   std::vector<float> y(9);
@@ -77,19 +91,6 @@ TEST_CASE("depthwise kernel: equals the definition on random planes, both code p
   }
 }
 
-namespace {
-uint16_t bf16_bits(float f) { // truncation is enough to make test inputs exactly representable
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return uint16_t(u >> 16);
-}
-float bf16_value(uint16_t v) {
-  const uint32_t u = uint32_t(v) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-} // namespace
 
 TEST_CASE("depthwise kernel, bf16: outputs are rounded to nearest, ties to even", "[kernels]") {
   // 1 x 1 kernel, input 1.0 (0x3F80): the output is the weight, rounded to bf16's 8 bits.
@@ -124,5 +125,48 @@ TEST_CASE("depthwise kernel, bf16: equals the definition on the same inputs, rou
     // one rounding to 8 significant bits: half a unit in the last place, 2^(e-8) for a value in
     // [2^e, 2^(e+1)), so at most |value| / 256
     CHECK(std::fabs(bf16_value(yb[i]) - want[i]) <= std::fabs(want[i]) * (1.0 / 256) + 1e-5);
+  }
+}
+
+TEST_CASE("depthwise kernel, channels-last: equals the definition, fp32 and bf16, row ranges", "[kernels]") {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> n(0.f, 1.f);
+  struct Case { int H, W, C, k, d; };
+  // DLKUNet's dilated 7x7 at a multiple of 8 channels, channel counts with a remainder, tiny planes
+  for (const Case c : {Case{23, 30, 16, 7, 3}, Case{9, 7, 13, 3, 2}, Case{1, 1, 8, 5, 1}, Case{12, 5, 3, 7, 3}}) {
+    INFO("H=" << c.H << " W=" << c.W << " C=" << c.C << " k=" << c.k << " d=" << c.d);
+    const size_t px = size_t(c.H) * c.W;
+    std::vector<float> x(px * c.C), wt(size_t(c.k * c.k) * c.C), b(size_t(c.C)), y(x.size(), NAN);
+    for (auto& v : x) v = n(rng);
+    for (auto& v : wt) v = n(rng);
+    for (auto& v : b) v = n(rng);
+    // in two row ranges, as two threads would
+    depthwise_rows_nhwc_cpu(x.data(), wt.data(), b.data(), y.data(), c.H, c.W, c.C, c.k, c.d, 0, c.H / 2);
+    depthwise_rows_nhwc_cpu(x.data(), wt.data(), b.data(), y.data(), c.H, c.W, c.C, c.k, c.d, c.H / 2, c.H);
+    std::vector<uint16_t> xb(x.size()), yb(x.size());
+    std::vector<float> xr(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      xb[i] = bf16_bits(x[i]);
+      xr[i] = bf16_value(xb[i]);
+    }
+    depthwise_rows_nhwc_cpu_bf16(xb.data(), wt.data(), b.data(), yb.data(), c.H, c.W, c.C, c.k, c.d, 0, c.H);
+    double worst = 0;
+    bool bf16_ok = true;
+    for (int ch = 0; ch < c.C; ++ch) { // each channel is a plane of its own: the NCHW definition
+      std::vector<float> plane(px), plane_r(px), w(size_t(c.k * c.k));
+      for (size_t i = 0; i < px; ++i) {
+        plane[i] = x[i * c.C + ch];
+        plane_r[i] = xr[i * c.C + ch];
+      }
+      for (int t = 0; t < c.k * c.k; ++t) w[size_t(t)] = wt[size_t(t) * c.C + ch];
+      const auto want = by_definition(plane, w, b[size_t(ch)], c.H, c.W, c.k, c.d);
+      const auto want_r = by_definition(plane_r, w, b[size_t(ch)], c.H, c.W, c.k, c.d);
+      for (size_t i = 0; i < px; ++i) {
+        worst = std::max(worst, double(std::fabs(y[i * c.C + ch] - want[i])));
+        bf16_ok = bf16_ok && std::fabs(bf16_value(yb[i * c.C + ch]) - want_r[i]) <= std::fabs(want_r[i]) / 256 + 1e-5;
+      }
+    }
+    CHECK(worst < 1e-4);
+    CHECK(bf16_ok);
   }
 }

@@ -13,6 +13,12 @@ void depthwise_plane_cpu(const float* x, const float* w, float b, float* y, int 
 // The same with bf16 activations (raw bits: the top half of an fp32), fp32 sums, rounded once.
 void depthwise_plane_cpu_bf16(const uint16_t* x, const float* w, float b, uint16_t* y, int height, int width, int k,
                               int dilation);
+// Channels-last (NHWC) images: output rows [row0, row1) of one image. x and y are [H][W][C],
+// wt the weights tap-major, [k*k][C]; b [C] or null. fp32 sums; bf16 rounded once.
+void depthwise_rows_nhwc_cpu(const float* x, const float* wt, const float* b, float* y, int height, int width,
+                             int channels, int k, int dilation, int row0, int row1);
+void depthwise_rows_nhwc_cpu_bf16(const uint16_t* x, const float* wt, const float* b, uint16_t* y, int height,
+                                  int width, int channels, int k, int dilation, int row0, int row1);
 bool cpu_has_avx2_fma();
 // Whether the CPU multiplies bf16 natively (AVX512-BF16), so that oneDNN's bf16 convolutions
 // run at twice the fp32 rate or more.

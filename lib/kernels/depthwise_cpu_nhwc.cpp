@@ -1,0 +1,122 @@
+// Depthwise convolution on the CPU for channels-last (NHWC) images. There a pixel's channels are
+// contiguous, so each vector holds 8 channels of one pixel, a tap's weights for those channels are
+// one vector too, and shifting a tap moves by whole pixels: no padding copies, no horizontal
+// shuffles. Four output pixels of a row share each weight vector. fp32 or bf16 storage, fp32 sums.
+// (On a CPU, LibTorch's oneDNN convolutions run two to six times faster channels-last in bf16, so
+// dlk-infer runs the network that way; this kernel keeps the dilated convs, which LibTorch still
+// sends to a slow loop, in the same layout.)
+#include "dlk/depthwise_kernels.h"
+
+#include <cstring>
+
+namespace dlk::kernels {
+namespace {
+
+typedef float v8 __attribute__((vector_size(32)));
+typedef uint32_t u32x8 __attribute__((vector_size(32)));
+typedef uint16_t u16x8 __attribute__((vector_size(16)));
+
+#define DLK_INLINE inline __attribute__((always_inline))
+
+DLK_INLINE v8 load8(const float* p) { v8 v; std::memcpy(&v, p, sizeof v); return v; }
+DLK_INLINE void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
+DLK_INLINE v8 load8(const uint16_t* p) { // bf16 is the top half of an fp32
+  u16x8 h;
+  std::memcpy(&h, p, sizeof h);
+  const u32x8 u = __builtin_convertvector(h, u32x8) << 16;
+  v8 f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+DLK_INLINE void store8(uint16_t* p, v8 f) { // round to nearest even; NaN stays a (quiet) NaN
+  u32x8 u;
+  std::memcpy(&u, &f, sizeof u);
+  const u32x8 rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const u32x8 r = (u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) : rounded;
+  const u16x8 h = __builtin_convertvector(r, u16x8);
+  std::memcpy(p, &h, sizeof h);
+}
+DLK_INLINE float load1(const float* p) { return *p; }
+DLK_INLINE float load1(const uint16_t* p) {
+  const uint32_t u = uint32_t(*p) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+DLK_INLINE void store1(float* p, float v) { *p = v; }
+DLK_INLINE void store1(uint16_t* p, float v) {
+  v8 f = v8{} + v;
+  uint16_t h[8];
+  store8(h, f);
+  *p = h[0];
+}
+
+// Output rows [row0, row1) of one image; wt is [k*k][C] (tap-major).
+template <typename T>
+DLK_INLINE void rows(const T* x, const float* wt, const float* b, T* y, int H, int W, int C, int k, int d, int row0,
+                     int row1) {
+  const int p = d * (k - 1) / 2, C8 = C / 8 * 8;
+  for (int i = row0; i < row1; ++i)
+    for (int j = 0; j < W; j += 4) {
+      for (int c0 = 0; c0 < C8; c0 += 8) {
+        v8 acc[4];
+        const v8 bias = b ? load8(b + c0) : v8{};
+        for (int q = 0; q < 4; ++q) acc[q] = bias;
+        for (int u = 0; u < k; ++u) {
+          const int r = i + u * d - p;
+          if (r < 0 || r >= H) continue;
+          const T* xr = x + (int64_t(r) * W) * C + c0;
+          for (int v = 0; v < k; ++v) {
+            const v8 wv = load8(wt + (u * k + v) * C + c0);
+            const int s0 = j + v * d - p;
+            for (int q = 0; q < 4; ++q) {
+              const int s = s0 + q;
+              if (j + q < W && s >= 0 && s < W) acc[q] += wv * load8(xr + int64_t(s) * C);
+            }
+          }
+        }
+        for (int q = 0; q < 4 && j + q < W; ++q) store8(y + (int64_t(i) * W + j + q) * C + c0, acc[q]);
+      }
+      for (int c = C8; c < C; ++c) // channels beyond a multiple of 8, one at a time
+        for (int q = 0; q < 4 && j + q < W; ++q) {
+          float acc = b ? b[c] : 0.f;
+          for (int u = 0; u < k; ++u) {
+            const int r = i + u * d - p;
+            if (r < 0 || r >= H) continue;
+            for (int v = 0; v < k; ++v) {
+              const int s = j + q + v * d - p;
+              if (s >= 0 && s < W) acc += wt[(u * k + v) * C + c] * load1(x + (int64_t(r) * W + s) * C + c);
+            }
+          }
+          store1(y + (int64_t(i) * W + j + q) * C + c, acc);
+        }
+    }
+}
+
+template <typename T>
+__attribute__((target("avx2,fma"))) void rows_avx2(const T* x, const float* wt, const float* b, T* y, int H, int W,
+                                                    int C, int k, int d, int row0, int row1) {
+  rows(x, wt, b, y, H, W, C, k, d, row0, row1);
+}
+
+template <typename T>
+void rows_best(const T* x, const float* wt, const float* b, T* y, int H, int W, int C, int k, int d, int row0, int row1) {
+  if (cpu_has_avx2_fma())
+    rows_avx2(x, wt, b, y, H, W, C, k, d, row0, row1);
+  else
+    rows(x, wt, b, y, H, W, C, k, d, row0, row1);
+}
+
+} // namespace
+
+void depthwise_rows_nhwc_cpu(const float* x, const float* wt, const float* b, float* y, int height, int width,
+                             int channels, int k, int dilation, int row0, int row1) {
+  rows_best(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+}
+
+void depthwise_rows_nhwc_cpu_bf16(const uint16_t* x, const float* wt, const float* b, uint16_t* y, int height,
+                                  int width, int channels, int k, int dilation, int row0, int row1) {
+  rows_best(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+}
+
+} // namespace dlk::kernels
