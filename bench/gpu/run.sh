@@ -10,8 +10,8 @@
 #      and dlk-infer end to end from shards to label shards (batch 64), each with dlk's kernels
 #      and with LibTorch's (DLK_KERNELS=torch); and dlk-step-bench, the model alone measured as
 #      train_bench.py measures Python;
-#   4. a kernel profile of dlk-train (nsys, where installed), the test suite, and a checkpoint
-#      written on CUDA for the LibTorch 1.13 check on the CPU machine.
+#   4. a kernel profile of 3 training steps (LibTorch's profiler, dlk-step-bench), the test suite,
+#      and a checkpoint written on CUDA for the LibTorch 1.13 check on the CPU machine.
 # Prints one table last; $OUT (default /tmp/dlk-gpu-bench) gets summary.md, the logs in logs.tar.gz
 # and a few files beside it (at most 8 in all).
 # usage (GPU machine, repository root, .gpu/ prepared as device-build.sh says):
@@ -138,23 +138,12 @@ if [ "$DEVICE" = cuda ]; then
     row "checkpoint written by LibTorch 2.x on CUDA: ckpt2x/ (check it on the CPU machine)"
 fi
 
-NSYS=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
-if [ -n "$NSYS" ] && [ "$DEVICE" = cuda ] && in_time "nsys profile"; then
-  timeout 150 "$NSYS" profile -o "$W/train-L" --force-overwrite true -t cuda "$B/dlk-train" "$DS" -o "$W/prof-run" \
-    --variant L --batch 24 --size 224 --max-steps 30 --epochs 1 --device cuda -q >"$W/nsys.log" 2>&1 &&
-    timeout 90 "$NSYS" stats -r cuda_gpu_kern_sum -f csv -o "$W/kern" "$W/train-L.nsys-rep" >>"$W/nsys.log" 2>&1
-  python3 - "$W" >"$OUT/profile.md" <<'PY'
-import csv, glob, sys
-f = (glob.glob(sys.argv[1] + "/kern*.csv") or [None])[0]
-if f:
-    rows = list(csv.DictReader(open(f)))
-    print("| share of GPU time | total ms | calls | kernel |\n|---|---|---|---|")
-    for r in rows[:20]:
-        print(f"| {r['Time (%)']}% | {float(r['Total Time (ns)']) / 1e6:.1f} | {r['Instances']} | {r['Name'][:110]} |")
-PY
-  row "nsys kernel profile of 30 dlk-train steps, DLKUNet-L: profile.md ($(wc -l <"$OUT/profile.md") lines)"
-elif [ -z "$NSYS" ]; then
-  row "nsys: not found, no kernel profile"
+# Where a training step's GPU time goes: LibTorch's profiler over 3 steps of DLKUNet-L (nsys is
+# not installed on the GPU machine).
+if [ "$DEVICE" = cuda ] && in_time "profile"; then
+  timeout 120 build-gpu/dlk-step-bench L "$W/trace-L.json" >/dev/null 2>"$W/trace.err" &&
+    python3 bench/gpu/trace_summary.py "$W/trace-L.json" >"$OUT/profile.md" 2>>"$W/trace.err"
+  row "profile of 3 training steps, DLKUNet-L: profile.md ($(wc -l <"$OUT/profile.md" 2>/dev/null || echo 0) lines)"
 fi
 finish
 

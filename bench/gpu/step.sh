@@ -14,24 +14,13 @@ for v in $VARIANTS; do
   timeout 120 build-gpu/dlk-step-bench "$v" "$O/trace-$v.json" | sed 's/^{/{"tool": "dlk", /' | tee -a "$O/step.jsonl"
 done
 python3 - "$O" <<'PY'
-import glob, json, os, sys
+import json, os, sys
 o = sys.argv[1]
 rows = [json.loads(l) for l in open(os.path.join(o, "step.jsonl")) if l.startswith("{")]
 print("| variant | tool | train ms/step | img/s | infer slices/s | peak GiB |\n|---|---|---|---|---|---|")
 for r in rows:
     tool = "dlk-step-bench (dlk kernels, bf16)" if r.get("tool") == "dlk" else f"Python {r['mode']}, cudnn.benchmark"
     print(f"| {r['variant']} | {tool} | {r['train_ms_per_step']} | {r['train_img_per_s']} | {r['infer_slices_per_s']} | {r['peak_gib']} |")
-for t in sorted(glob.glob(os.path.join(o, "trace-*.json")))[-1:]:
-    ev = json.load(open(t)).get("traceEvents", [])
-    k = {}
-    for e in ev:
-        if e.get("cat") in ("kernel", "Kernel", "gpu_memcpy", "gpu_memset"):
-            n = e.get("name", "?")
-            k.setdefault(n, [0.0, 0])
-            k[n][0] += float(e.get("dur", 0)); k[n][1] += 1
-    total = sum(v[0] for v in k.values()) or 1
-    print(f"\nGPU time of 3 training steps by kernel ({os.path.basename(t)}; {total / 1e3:.1f} ms in all):\n")
-    print("| share | ms per step | launches per step | kernel |\n|---|---|---|---|")
-    for n, (d, c) in sorted(k.items(), key=lambda x: -x[1][0])[:22]:
-        print(f"| {100 * d / total:.1f}% | {d / 3e3:.2f} | {c // 3} | {n[:100].replace('|', '/')} |")
 PY
+for v in $VARIANTS; do last=$v; done
+[ -f "$O/trace-$last.json" ] && echo && python3 bench/gpu/trace_summary.py "$O/trace-$last.json"
