@@ -173,15 +173,12 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
     }
   }
 #endif
-  // On the CPU only the dilated convs: LibTorch runs those through a scalar reference loop
-  // (6x slower than dlk's kernel at DLKUNet's 7x7, dilation 3), the others through oneDNN's
-  // vectorised kernels, which are as fast as dlk's (bench/kernels/depthwise_bench.cpp).
-  if (backend.rfind("dlk-cpu", 0) == 0 && d > 1) {
-    if (x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && (!b.defined() || b.scalar_type() == at::kFloat))
-      return cpu_forward(x, w, b, d);
-    if (x.scalar_type() == at::kBFloat16) // bf16 inference on the CPU: fp32 sums, bf16 out
-      return cpu_forward(x, w, b, d);
-  }
+  // On the CPU only the dilated convs: LibTorch runs those through a slow loop (6x slower than
+  // dlk's kernel at DLKUNet's 7x7, dilation 3, NCHW), the others through oneDNN's vectorised
+  // kernels, which are as fast as dlk's (bench/kernels/depthwise_bench.cpp). fp32 or bf16
+  // activations (bf16 inference: fp32 sums, bf16 out), NCHW or channels-last.
+  const auto t = x.scalar_type();
+  if (backend.rfind("dlk-cpu", 0) == 0 && d > 1 && (t == at::kFloat || t == at::kBFloat16)) return cpu_forward(x, w, b, d);
   return torch_op(x, w, b, d);
 }
 
