@@ -4,12 +4,9 @@
 . "$(dirname "$0")/lib.inc"
 need_itk
 need_data totalseg-ct-small
-PY=/usr/bin/python3
-"$PY" -c "import numpy" 2>/dev/null || skip "no /usr/bin/python3 with numpy to compare checkpoints"
+need_python numpy "to compare checkpoints"
 READER=$(cd "$(dirname "$0")/../../bench/reference" && pwd)
-D=$DATA/totalseg-ct-small
-"$BIN/dlk-prep" -q --image "$D/ct.nii.gz" --label "$D/seg.nii.gz" --label-map totalseg-synapse --case ct01 \
-  --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach -o "$T/ds" || fail "prep"
+prep_ct "$T/ds" "ct01 train"
 ARGS="$T/ds --base-channels 8 --size 64 --batch 8 --augment transunet --lr 0.003 --deterministic -j 1 --device cpu --epochs 2"
 PORT=$("$PY" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 export MASTER_ADDR=127.0.0.1 MASTER_PORT=$PORT WORLD_SIZE=2 LOCAL_RANK=0

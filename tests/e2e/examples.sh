@@ -2,8 +2,7 @@
 # tiny training settings) so that their wiring cannot rot, and table1's exact parameter counts.
 . "$(dirname "$0")/lib.inc"
 need_itk
-PY=/usr/bin/python3
-"$PY" -c "import numpy, nibabel" 2>/dev/null || skip "no /usr/bin/python3 with numpy and nibabel to make the fake data"
+need_python "numpy, nibabel" "to make the fake data"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$PY" - "$T" <<'PYEOF' || fail "making fake RawData and ACDC trees"
 import os, sys, numpy as np, nibabel as nib

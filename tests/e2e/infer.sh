@@ -3,14 +3,9 @@
 . "$(dirname "$0")/lib.inc"
 need_itk
 need_data totalseg-ct-small
-PY=/usr/bin/python3
-"$PY" -c "import numpy, nibabel" 2>/dev/null || skip "no /usr/bin/python3 with numpy and nibabel"
+need_python "numpy, nibabel" "to make and read test volumes"
 D=$DATA/totalseg-ct-small
-CLASSES=background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach
-for c in "ct01 train" "ct02 test" "ct03 test"; do set -- $c
-  "$BIN/dlk-prep" -q --image "$D/ct.nii.gz" --label "$D/seg.nii.gz" --label-map totalseg-synapse --classes $CLASSES \
-    --case $1 --split-name $2 -o "$T/ds" || fail "prep $1"
-done
+prep_ct "$T/ds" "ct01 train" "ct02 test" "ct03 test"
 "$BIN/dlk-train" -q "$T/ds" -o "$T/run" --base-channels 8 --size 64 --batch 4 --epochs 2 --device cpu -j 2 || fail "train"
 M=$T/run/final.dlkc
 

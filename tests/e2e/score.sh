@@ -2,9 +2,8 @@
 # volumes with anisotropic spacing, and its conventions, inputs and errors.
 . "$(dirname "$0")/lib.inc"
 need_itk
-PY=/usr/bin/python3
 REF=$(cd "$(dirname "$0")/../score" && pwd)/medpy_reference.py
-"$PY" -c "import numpy, scipy, nibabel" 2>/dev/null || skip "no /usr/bin/python3 with numpy, scipy and nibabel (scripts/install-deps installs them)"
+need_python "numpy, scipy, nibabel" "for the independent reference"
 "$PY" "$REF" make "$T/r" 60 7 || fail "making random volumes"
 expect 0 "score random volumes (medpy, mm)" "$BIN/dlk-score" --pred "$T/r/pred" --truth "$T/r/truth" --mode medpy --spacing image --csv "$T/r.csv"
 "$PY" "$REF" check "$T/r" "$T/r.csv" >"$T/out" 2>&1 && pass "$(cat "$T/out")" || { fail "differs from the scipy reference"; cat "$T/out"; }

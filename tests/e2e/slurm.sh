@@ -21,11 +21,7 @@ eval "$start"
 trap '"$CLUSTER" stop "$T/cluster"; rm -rf "$T"' EXIT
 pass "a local Slurm cluster runs ($(sinfo -h -o '%n %c CPUs'))"
 export DLK_BIN=$BIN
-D=$DATA/totalseg-ct-small
-for c in "ct01 train" "ct02 train" "ct03 test"; do set -- $c
-  "$BIN/dlk-prep" -q --image "$D/ct.nii.gz" --label "$D/seg.nii.gz" --label-map totalseg-synapse --case $1 --split-name $2 \
-    --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach -o "$T/ds" || fail "prep"
-done
+prep_ct "$T/ds" "ct01 train" "ct02 train" "ct03 test"
 cd "$ROOT"
 
 # The demo pipeline, every step a job (tiny training; the Dice floor off).

@@ -4,8 +4,7 @@ need_itk
 need_data totalseg-ct-small
 CT=$DATA/totalseg-ct-small/ct.nii.gz
 SEG=$DATA/totalseg-ct-small/seg.nii.gz
-CLASSES=background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach
-prep() { "$BIN/dlk-prep" --image "$CT" --label "$SEG" --label-map totalseg-synapse --classes $CLASSES "$@"; }
+prep() { "$BIN/dlk-prep" --image "$CT" --label "$SEG" --label-map totalseg-synapse --classes $SYNAPSE_CLASSES "$@"; }
 
 expect 0 "prepare the CT" prep --case ct01 --name ct -o "$T/ds"
 expect 0 "check the dataset" "$BIN/dlk-prep" --check "$T/ds" -v

@@ -3,14 +3,9 @@
 . "$(dirname "$0")/lib.inc"
 need_itk
 need_data totalseg-ct-small
-PY=/usr/bin/python3
-"$PY" -c "import numpy" 2>/dev/null || skip "no /usr/bin/python3 with numpy to compare checkpoints"
+need_python numpy "to compare checkpoints"
 READER=$(cd "$(dirname "$0")/../../bench/reference" && pwd)
-D=$DATA/totalseg-ct-small
-for c in "ct01 train" "ct02 val"; do set -- $c
-  "$BIN/dlk-prep" -q --image "$D/ct.nii.gz" --label "$D/seg.nii.gz" --label-map totalseg-synapse --case $1 --split-name $2 \
-    --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach -o "$T/ds" || fail "prep $1"
-done
+prep_ct "$T/ds" "ct01 train" "ct02 val"
 TINY="--base-channels 8 --size 64 --batch 4 --augment transunet --lr 0.003 --deterministic -j 2 --device cpu"
 
 expect 0 "train 4 epochs" "$BIN/dlk-train" "$T/ds" -o "$T/A" --epochs 4 $TINY
