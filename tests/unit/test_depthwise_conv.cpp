@@ -20,6 +20,15 @@ double rel_error(const torch::Tensor& a, const torch::Tensor& b) {
   return ((a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max() / b.to(torch::kDouble).abs().max().clamp_min(1e-30))
       .item<double>();
 }
+// A DLKUNet with 16 base channels, in evaluation.
+DLKUNet small_model(const std::string& variant) {
+  ModelConfig c;
+  c.variant = variant;
+  c.base_channels = 16;
+  DLKUNet m(c);
+  m->eval();
+  return m;
+}
 struct Shape { int64_t n, c, h, w, k, d; };
 // DLKUNet's three kernels at its sizes, and odd sizes that cross tile edges.
 const Shape shapes[] = {{2, 96, 224, 224, 3, 1}, {2, 96, 224, 224, 7, 3}, {3, 192, 56, 56, 5, 1},
@@ -58,11 +67,7 @@ TEST_CASE("depthwise conv: with a gradient needed the CPU path is LibTorch's, an
 
 TEST_CASE("depthwise conv: DLKUNet in evaluation with dlk's kernels equals it with LibTorch's", "[kernels][model]") {
   torch::manual_seed(5);
-  ModelConfig c;
-  c.variant = "S";
-  c.base_channels = 16;
-  DLKUNet m(c);
-  m->eval();
+  DLKUNet m = small_model("S");
   torch::NoGradGuard no_grad;
   auto x = torch::randn({2, 1, 64, 72});
   auto ours = m->forward(x);
@@ -130,11 +135,7 @@ TEST_CASE("depthwise conv: bf16 on the CPU (dilated: fp32 sums, bf16 out) and DL
   // The exact answer for the rounded inputs, then one rounding to bf16 (8 bits): 2^-8 relative.
   CHECK(rel_error(y, reference(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble), 3)) < 8e-3);
 
-  ModelConfig c;
-  c.variant = "S";
-  c.base_channels = 16;
-  DLKUNet m(c);
-  m->eval();
+  DLKUNet m = small_model("S");
   auto img = torch::randn({1, 1, 64, 64});
   auto fp32 = m->forward(img);
   torch::Tensor bf16;
@@ -158,11 +159,7 @@ TEST_CASE("depthwise conv: channels-last on the CPU, and DLKUNet run channels-la
   auto yb = depthwise_conv2d(x.to(torch::kBFloat16), w, b, 3);
   CHECK(rel_error(yb, reference(x.to(torch::kBFloat16).to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble), 3)) < 8e-3);
 
-  ModelConfig c;
-  c.variant = "M";
-  c.base_channels = 16;
-  DLKUNet m(c);
-  m->eval();
+  DLKUNet m = small_model("M");
   auto img = torch::randn({2, 1, 66, 70});
   auto nchw = m->forward(img);
   m->set_channels_last(true);
