@@ -3,6 +3,7 @@
 // computed in registers: 32 outputs (four 8-wide vectors) at a time, one load and one FMA per tap
 // and vector.
 #include "dlk/depthwise_kernels.h"
+#include "cpu_vector.h"
 
 #include <algorithm>
 #include <cstring>
@@ -11,12 +12,7 @@
 namespace dlk::kernels {
 namespace {
 
-typedef float v8 __attribute__((vector_size(32))); // GCC/Clang vector: ymm with AVX, 2 x xmm without
-
-inline v8 load8(const float* p) { v8 v; std::memcpy(&v, p, sizeof v); return v; }
-inline void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
-
-#define DLK_INLINE inline __attribute__((always_inline))
+using namespace cpu;
 
 // One output row from the `nr` input rows it reads (rows[q], padded) and their kernel rows.
 DLK_INLINE void row_one(const float* const* rows, const float* const* wrow, int nr, int k, int d, float b,
@@ -49,24 +45,8 @@ DLK_INLINE void row_one(const float* const* rows, const float* const* wrow, int 
 // The file is compiled with -ffp-contract=fast, so `acc + w * x` becomes one FMA where there is one.
 // The plane is first copied into rows with p zeros on either side (and the width rounded up to 8),
 // so that every output, edges included, is computed by the same vector loop. Input rows outside
-// the plane are skipped (they add zero).
-// bf16 (the top half of an fp32) in and out, for bf16 inference: converted while the plane is
+// the plane are skipped (they add zero). bf16 (bf16 inference) is converted while the plane is
 // copied into the padded rows and while each output row is stored, so it costs no extra pass.
-DLK_INLINE float load_value(float v) { return v; }
-DLK_INLINE float load_value(uint16_t v) {
-  const uint32_t u = uint32_t(v) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-DLK_INLINE void store_value(float* y, float v) { *y = v; }
-DLK_INLINE void store_value(uint16_t* y, float v) {
-  uint32_t u;
-  std::memcpy(&u, &v, 4);
-  // round to nearest even; NaN stays NaN (a quiet one)
-  *y = (u & 0x7fffffffu) > 0x7f800000u ? uint16_t((u >> 16) | 0x40u) : uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
 template <typename T>
 DLK_INLINE void plane(const T* x, const float* w, float b, T* y, int H, int W, int k, int d) {
   const int p = d * (k - 1) / 2, W8 = (W + 7) & ~7, PW = W8 + 2 * p;
@@ -77,7 +57,7 @@ DLK_INLINE void plane(const T* x, const float* w, float b, T* y, int H, int W, i
     float* pr = padded.data() + size_t(r) * PW;
     std::fill(pr, pr + p, 0.f);
     const T* xr = x + int64_t(r) * W;
-    for (int c = 0; c < W; ++c) pr[p + c] = load_value(xr[c]);
+    for (int c = 0; c < W; ++c) pr[p + c] = to_float(xr[c]);
     std::fill(pr + p + W, pr + PW, 0.f);
   }
   std::vector<const float*> rows(k), wrow(k);
@@ -92,7 +72,7 @@ DLK_INLINE void plane(const T* x, const float* w, float b, T* y, int H, int W, i
     }
     row_one(rows.data(), wrow.data(), nr, k, d, b, out.data(), W8);
     T* yr = y + int64_t(i) * W;
-    for (int c = 0; c < W; ++c) store_value(yr + c, out[size_t(c)]);
+    for (int c = 0; c < W; ++c) store1(yr + c, out[size_t(c)]);
   }
 }
 

@@ -6,50 +6,14 @@
 // dlk-infer runs the network that way; this kernel keeps the dilated convs, which LibTorch still
 // sends to a slow loop, in the same layout.)
 #include "dlk/depthwise_kernels.h"
+#include "cpu_vector.h"
 
 #include <cstring>
 
 namespace dlk::kernels {
 namespace {
 
-typedef float v8 __attribute__((vector_size(32)));
-typedef uint32_t u32x8 __attribute__((vector_size(32)));
-typedef uint16_t u16x8 __attribute__((vector_size(16)));
-
-#define DLK_INLINE inline __attribute__((always_inline))
-
-DLK_INLINE v8 load8(const float* p) { v8 v; std::memcpy(&v, p, sizeof v); return v; }
-DLK_INLINE void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
-DLK_INLINE v8 load8(const uint16_t* p) { // bf16 is the top half of an fp32
-  u16x8 h;
-  std::memcpy(&h, p, sizeof h);
-  const u32x8 u = __builtin_convertvector(h, u32x8) << 16;
-  v8 f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-DLK_INLINE void store8(uint16_t* p, v8 f) { // round to nearest even; NaN stays a (quiet) NaN
-  u32x8 u;
-  std::memcpy(&u, &f, sizeof u);
-  const u32x8 rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  const u32x8 r = (u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) : rounded;
-  const u16x8 h = __builtin_convertvector(r, u16x8);
-  std::memcpy(p, &h, sizeof h);
-}
-DLK_INLINE float load1(const float* p) { return *p; }
-DLK_INLINE float load1(const uint16_t* p) {
-  const uint32_t u = uint32_t(*p) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-DLK_INLINE void store1(float* p, float v) { *p = v; }
-DLK_INLINE void store1(uint16_t* p, float v) {
-  v8 f = v8{} + v;
-  uint16_t h[8];
-  store8(h, f);
-  *p = h[0];
-}
+using namespace cpu;
 
 // Output rows [row0, row1) of one image; wt is [k*k][C] (tap-major).
 template <typename T>
@@ -85,7 +49,7 @@ DLK_INLINE void rows(const T* x, const float* wt, const float* b, T* y, int H, i
             if (r < 0 || r >= H) continue;
             for (int v = 0; v < k; ++v) {
               const int s = j + q + v * d - p;
-              if (s >= 0 && s < W) acc += wt[(u * k + v) * C + c] * load1(x + (int64_t(r) * W + s) * C + c);
+              if (s >= 0 && s < W) acc += wt[(u * k + v) * C + c] * to_float(x[(int64_t(r) * W + s) * C + c]);
             }
           }
           store1(y + (int64_t(i) * W + j + q) * C + c, acc);

@@ -1,0 +1,49 @@
+// 8-float vectors and bf16 conversions shared by dlk's CPU kernels. GCC/Clang vector types: one
+// ymm register inside functions targeted at AVX2, two SSE halves elsewhere. bf16 is the top half
+// of an fp32; it is rounded to nearest, ties to even, and a NaN stays a (quiet) NaN.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#define DLK_INLINE inline __attribute__((always_inline))
+
+namespace dlk::kernels::cpu {
+
+typedef float v8 __attribute__((vector_size(32)));
+typedef uint32_t u32x8 __attribute__((vector_size(32)));
+typedef uint16_t u16x8 __attribute__((vector_size(16)));
+
+DLK_INLINE v8 load8(const float* p) { v8 v; std::memcpy(&v, p, sizeof v); return v; }
+DLK_INLINE void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
+DLK_INLINE v8 load8(const uint16_t* p) {
+  u16x8 h;
+  std::memcpy(&h, p, sizeof h);
+  const u32x8 u = __builtin_convertvector(h, u32x8) << 16;
+  v8 f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+DLK_INLINE void store8(uint16_t* p, v8 f) {
+  u32x8 u;
+  std::memcpy(&u, &f, sizeof u);
+  const u32x8 rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const u32x8 r = (u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) : rounded;
+  const u16x8 h = __builtin_convertvector(r, u16x8);
+  std::memcpy(p, &h, sizeof h);
+}
+
+DLK_INLINE float to_float(float v) { return v; }
+DLK_INLINE float to_float(uint16_t v) {
+  const uint32_t u = uint32_t(v) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+DLK_INLINE void store1(float* p, float v) { *p = v; }
+DLK_INLINE void store1(uint16_t* p, float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  *p = (u & 0x7fffffffu) > 0x7f800000u ? uint16_t((u >> 16) | 0x40u) : uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+} // namespace dlk::kernels::cpu
