@@ -59,8 +59,8 @@ Segmentation Segmenter::segment(const InferCase& c) {
   const bool amp = dev.is_cuda() && opt_.precision != "fp32";
   const bool cpu_bf16 = uses_cpu_bf16(opt_);
   const bool model_size = h == height_ && w == width_;
-  // One batch: slices [s0, s0 + b) in, their labels (and probabilities) into `out`.
-  auto run_batch = [&](int64_t s0, int64_t b) {
+  for (int64_t s0 = 0; s0 < n; s0 += opt_.batch) {
+    const int64_t b = std::min(opt_.batch, n - s0);
     auto x = torch::empty({b, nc, h, w}, torch::kFloat32);
     for (int64_t i = 0; i < b; ++i)
       for (int64_t ch = 0; ch < nc; ++ch)
@@ -119,11 +119,7 @@ Segmentation Segmenter::segment(const InferCase& c) {
           insert_slice(pc.data_ptr<float>(), c.geometry, axis_, s0 + i, out.probabilities[size_t(cl)].data());
         }
     }
-  };
-  const int64_t batches = (n + opt_.batch - 1) / opt_.batch;
-  // (One batch per core at a time, each op single-threaded, was tried on the CPU: no faster than
-  // LibTorch's threads inside each op at one slice per batch.)
-  for (int64_t i = 0; i < batches; ++i) run_batch(i * opt_.batch, std::min(opt_.batch, n - i * opt_.batch));
+  }
   slices_ += n;
   return out;
 }
