@@ -198,6 +198,13 @@ struct Position {
   int best_epoch = -1;
 };
 
+// Whether the model's tensors are channels-last: on a GPU when asked for and LibTorch's depthwise
+// convs run (cuDNN's convs prefer it); dlk's depthwise kernels work on NCHW planes, and the
+// pointwise convs are GEMMs either way.
+static bool use_channels_last(const TrainOptions& o, const torch::Device& dev) {
+  return o.channels_last && dev.is_cuda() && depthwise_uses_torch(dev, true);
+}
+
 // Validation: per case, slices resized to the model size, argmax, Dice per class over the whole
 // stack (a class absent from both prediction and truth does not count), mean over cases.
 std::vector<double> validate(DLKUNet& model, const std::vector<std::shared_ptr<ShardFile>>& shards, const TrainOptions& o,
@@ -220,8 +227,7 @@ std::vector<double> validate(DLKUNet& model, const std::vector<std::shared_ptr<S
         labs.push_back(r.second);
       }
       auto x = torch::stack(imgs);
-      if (o.channels_last && dev.is_cuda() && depthwise_uses_torch(dev, false))
-        x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      if (use_channels_last(o, dev)) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
       compat::CudaAutocast ac(dev.is_cuda() && o.precision != "fp32", o.precision == "fp16" ? at::kHalf : at::kBFloat16);
       auto p = model->forward(x).argmax(1);
       auto t = torch::stack(labs);
@@ -312,9 +318,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
 
   DLKUNet model(o.model);
   model->to(dev);
-  // Channels-last helps cuDNN's convs; dlk's depthwise kernels work on NCHW planes, and the
-  // pointwise convs are GEMMs either way.
-  const bool cl = o.channels_last && dev.is_cuda() && depthwise_uses_torch(dev, true);
+  const bool cl = use_channels_last(o, dev);
   if (cl) {
     torch::NoGradGuard no_grad;
     for (auto& p : model->parameters())
