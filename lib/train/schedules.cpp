@@ -88,6 +88,37 @@ double LrSchedule::at(int64_t it) const {
   return lr;
 }
 
+LossSchedule LossSchedule::from_json(const json::Value& l, int epochs) {
+  LossSchedule t;
+  t.strategy = l.at("strategy").as_string("loss.strategy");
+  if (t.strategy == "ordinary") t.fixed = {l.at("alpha").as_number(), l.at("beta").as_number()};
+  if (t.strategy == "dynamic") {
+    t.A = l.at("A").as_number("loss.A");
+    t.B = l.at("B").as_number("loss.B");
+    t.k = l.at("k").as_number("loss.k");
+  }
+  if (t.strategy == "phase") {
+    t.phases.clear();
+    for (auto& p : l.at("phases").as_array("loss.phases"))
+      t.phases.push_back({p.at("until").is_string() ? 1e300 : p.at("until").as_number(),
+                          {p.at("alpha").as_number(), p.at("beta").as_number()}});
+  }
+  t.epochs = epochs;
+  return t;
+}
+
+LrSchedule LrSchedule::from_json(const json::Value& r) {
+  LrSchedule t;
+  t.kind = r.at("kind").as_string("lr.kind");
+  t.base = r.at("base").as_number("lr.base");
+  if (auto v = r.find("step_epochs")) t.step_epochs = v->as_int();
+  if (auto v = r.find("gamma")) t.gamma = v->as_number();
+  if (auto v = r.find("power")) t.power = v->as_number();
+  if (auto v = r.find("min_lr")) t.min_lr = v->as_number();
+  t.warmup = r.at("warmup").as_int("lr.warmup");
+  return t;
+}
+
 json::Value LrSchedule::to_json() const {
   json::Value v;
   v.set("kind", kind);

@@ -105,29 +105,8 @@ TrainOptions TrainOptions::from_json(const json::Value& c) {
   t.deterministic = c.at("deterministic").as_bool("deterministic");
   t.seed = uint64_t(c.at("seed").as_int("seed"));
   t.augment = c.at("augment").as_string("augment");
-  const json::Value& l = c.at("loss");
-  t.loss.strategy = l.at("strategy").as_string("loss.strategy");
-  if (t.loss.strategy == "ordinary") t.loss.fixed = {l.at("alpha").as_number(), l.at("beta").as_number()};
-  if (t.loss.strategy == "dynamic") {
-    t.loss.A = l.at("A").as_number("loss.A");
-    t.loss.B = l.at("B").as_number("loss.B");
-    t.loss.k = l.at("k").as_number("loss.k");
-  }
-  if (t.loss.strategy == "phase") {
-    t.loss.phases.clear();
-    for (auto& p : l.at("phases").as_array("loss.phases"))
-      t.loss.phases.push_back({p.at("until").is_string() ? 1e300 : p.at("until").as_number(),
-                               {p.at("alpha").as_number(), p.at("beta").as_number()}});
-  }
-  t.loss.epochs = t.epochs;
-  const json::Value& r = c.at("lr");
-  t.lr.kind = r.at("kind").as_string("lr.kind");
-  t.lr.base = r.at("base").as_number("lr.base");
-  if (auto v = r.find("step_epochs")) t.lr.step_epochs = v->as_int();
-  if (auto v = r.find("gamma")) t.lr.gamma = v->as_number();
-  if (auto v = r.find("power")) t.lr.power = v->as_number();
-  if (auto v = r.find("min_lr")) t.lr.min_lr = v->as_number();
-  t.lr.warmup = r.at("warmup").as_int("lr.warmup");
+  t.loss = LossSchedule::from_json(c.at("loss"), t.epochs);
+  t.lr = LrSchedule::from_json(c.at("lr"));
   t.optimizer = c.at("optimizer").as_string("optimizer");
   t.weight_decay = c.at("weight_decay").as_number("weight_decay");
   t.momentum = c.at("momentum").as_number("momentum");

@@ -80,3 +80,32 @@ TEST_CASE("lr schedule: step, poly, cosine, constant, warm-up", "[schedule]") {
   s.kind = "triangle";
   CHECK_THROWS_AS(s.at(0), UsageError);
 }
+
+TEST_CASE("schedules: what to_json writes, from_json reads back (a resumed run's config)", "[schedule]") {
+  LossSchedule ordinary;
+  ordinary.fixed = {0.3, 0.7};
+  LossSchedule phase;
+  phase.strategy = "phase";
+  phase.phases = LossSchedule::parse_phases("10:0.2:0.8,*:0.9:0.1");
+  LossSchedule dynamic;
+  dynamic.strategy = "dynamic";
+  dynamic.A = 0.25, dynamic.B = 0.6, dynamic.k = 0.2, dynamic.epochs = 40;
+  for (const LossSchedule& s : {ordinary, phase, dynamic}) {
+    const LossSchedule r = LossSchedule::from_json(s.to_json(), s.epochs);
+    INFO(s.strategy);
+    for (int e : {0, 9, 10, 20, 39}) {
+      CHECK(r.at(e).alpha == s.at(e).alpha);
+      CHECK(r.at(e).beta == s.at(e).beta);
+    }
+  }
+  for (const char* kind : {"step", "poly", "cosine", "constant"}) {
+    LrSchedule s;
+    s.kind = kind;
+    s.base = 0.01, s.step_epochs = 3, s.gamma = 0.5, s.power = 0.8, s.min_lr = 1e-4, s.warmup = 5;
+    s.iters_per_epoch = 7, s.total_iters = 70;
+    LrSchedule r = LrSchedule::from_json(s.to_json());
+    r.iters_per_epoch = s.iters_per_epoch, r.total_iters = s.total_iters; // the run's own
+    INFO(kind);
+    for (int64_t it : {0, 4, 5, 20, 69}) CHECK(r.at(it) == s.at(it));
+  }
+}

@@ -28,6 +28,8 @@ struct LossSchedule {
   // "--loss-phases 200:0.6:0.4,*:0.7:0.3"
   static std::vector<Phase> parse_phases(const std::string& text);
   json::Value to_json() const;
+  // What to_json wrote (a run's config.json), for a run of `epochs` epochs.
+  static LossSchedule from_json(const json::Value& v, int epochs);
 };
 
 } // namespace dlk

@@ -22,6 +22,8 @@ struct LrSchedule {
   // TransUNet exactly: base * (1 - max(it - 1, 0) / total)^0.9 (its first two steps use base).
   double at(int64_t it) const;
   json::Value to_json() const;
+  // What to_json wrote (a run's config.json); iters_per_epoch and total_iters are the run's own.
+  static LrSchedule from_json(const json::Value& v);
 };
 
 } // namespace dlk
