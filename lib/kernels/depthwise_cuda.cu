@@ -4,31 +4,18 @@
 // A block computes an output tile of one plane from a shared-memory copy of the input tile and its
 // halo, in fp32 whatever the storage type. The weight gradient keeps one fp32 sum per
 // tap in registers over the whole batch, then one atomic add per tap and block.
-#include "dlk/depthwise_kernels.h"
+#include "depthwise_cuda_common.cuh"
 #include "depthwise_tile.h"
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-
 #include <algorithm>
-#include <stdexcept>
-#include <string>
 
 namespace dlk::kernels {
 namespace {
 
+using namespace cuda;
 using tile::Geometry;
 using tile::TW;
 using tile::R;
-
-__device__ __forceinline__ float to_f(float v) { return v; }
-__device__ __forceinline__ float to_f(__nv_bfloat16 v) { return __bfloat162float(v); }
-__device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
-template <typename T> __device__ __forceinline__ T from_f(float v);
-template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
-template <> __device__ __forceinline__ __half from_f<__half>(float v) { return __float2half(v); }
 
 // The input tile of plane `xp` whose outputs start at (y0, x0), with its halo, as floats.
 template <typename T, int K, int D>
@@ -123,10 +110,6 @@ __global__ void __launch_bounds__(TW * Geometry<K, D>::BY)
   }
 }
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string("CUDA depthwise ") + what + ": " + cudaGetErrorString(e));
-}
-
 template <int K, int D> dim3 tiles(const DepthwiseShape& s, int64_t z) {
   constexpr int TH = Geometry<K, D>::TH;
   return dim3(unsigned((s.w + TW - 1) / TW), unsigned((s.h + TH - 1) / TH), unsigned(std::min<int64_t>(z, 65535)));
@@ -154,26 +137,6 @@ struct WeightGrad {
   const void* x; const void* dy; float* dw; float* db; const DepthwiseShape& s; cudaStream_t st;
   template <typename T, int K, int D> void run() const { weight_grad_t<T, K, D>(x, dy, dw, db, s, st); }
 };
-
-// Calls f.run<T, K, D>() for the storage type and one of the supported (k, d).
-template <typename F>
-void dispatch(DType t, const DepthwiseShape& s, const F& f) {
-  auto by_shape = [&](auto tag) {
-    using T = decltype(tag);
-    if (s.k == 3 && s.dilation == 1) return f.template run<T, 3, 1>();
-    if (s.k == 5 && s.dilation == 1) return f.template run<T, 5, 1>();
-    if (s.k == 7 && s.dilation == 1) return f.template run<T, 7, 1>();
-    if (s.k == 7 && s.dilation == 3) return f.template run<T, 7, 3>();
-    if (s.k == 5 && s.dilation == 2) return f.template run<T, 5, 2>();
-    throw std::invalid_argument("no CUDA depthwise kernel for k=" + std::to_string(s.k) +
-                                " dilation=" + std::to_string(s.dilation));
-  };
-  switch (t) {
-  case DType::f32: return by_shape(float{});
-  case DType::bf16: return by_shape(__nv_bfloat16{});
-  case DType::f16: return by_shape(__half{});
-  }
-}
 
 } // namespace
 
