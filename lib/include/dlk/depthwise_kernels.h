@@ -43,6 +43,13 @@ void depthwise_forward_cuda(DType t, const void* x, const float* w, const float*
 // dw[c][u][v] += sum_{n,i,j} dy * x(shifted); db[c] += sum dy. dw and db are fp32 and zeroed by the caller.
 void depthwise_weight_grad_cuda(DType t, const void* x, const void* dy, float* dw, float* db,
                                 const DepthwiseShape& s, void* stream);
+// The same for channels-last (NHWC contiguous) activations, with the weights tap-major: wt and dwt
+// are [k*k][C] fp32. C must be a multiple of 4 and x, y, dy 8-element aligned.
+bool depthwise_cuda_nhwc_supported(int64_t channels, int k, int dilation);
+void depthwise_forward_cuda_nhwc(DType t, const void* x, const float* wt, const float* b, void* y,
+                                 const DepthwiseShape& s, void* stream);
+void depthwise_weight_grad_cuda_nhwc(DType t, const void* x, const void* dy, float* dwt, float* db,
+                                     const DepthwiseShape& s, void* stream);
 #endif
 
 } // namespace dlk::kernels
