@@ -8,7 +8,8 @@
 #      224x224, Adam, median of 20 steps; forward of 64 slices), then dlk-train end to end on a real dataset (loader,
 #      augmentation on the GPU, bf16, batch 24, 224x224, Adam; the median img/s of epochs 2..N)
 #      and dlk-infer end to end from shards to label shards (batch 64), each with dlk's kernels
-#      and with LibTorch's (DLK_KERNELS=torch); and dlk-step-bench, the model alone measured as
+#      (NCHW, the default), with dlk's channels-last kernels and the network channels-last
+#      (DLK_KERNELS=nhwc) and with LibTorch's (DLK_KERNELS=torch); and dlk-step-bench, the model alone measured as
 #      train_bench.py measures Python;
 #   4. a kernel profile of 3 training steps (LibTorch's profiler, dlk-step-bench), the test suite,
 #      and a checkpoint written on CUDA for the LibTorch 1.13 check on the CPU machine.
@@ -18,13 +19,15 @@
 #   bash bench/gpu/run.sh [DATASET]   DATASET: a dlk-prep dataset with a train split
 #   [.gpu/bench-ds: the four BraTS FLAIR volumes of ../shared/data, 620 slices of 240x240, made on
 #   the CPU machine by bench/gpu/make-dataset.sh]
-# Environment: EPOCHS (3), VARIANTS ("S M L"), BATCH (24), DEVICE (cuda; cpu for a dry run of the
-# script), SKIP_BUILD=1, CTEST_TIMEOUT (100 s).
+# Environment: EPOCHS (3), VARIANTS ("S M L"), KERNELS ("dlk nhwc torch": DLK_KERNELS values),
+# BATCH (24), DEVICE (cuda; cpu for a dry run of the script), SKIP_BUILD=1, CTEST_TIMEOUT (100 s).
+# All of it takes longer than one 600 s device command: VARIANTS=L, or S M L in two calls.
 set -uo pipefail
 DS=${1:-.gpu/bench-ds}
 OUT=${OUT:-/tmp/dlk-gpu-bench}
 EPOCHS=${EPOCHS:-3}
 VARIANTS=${VARIANTS:-S M L}
+KERNELS=${KERNELS:-dlk nhwc torch}
 BATCH=${BATCH:-24}
 DEVICE=${DEVICE:-cuda}
 W=$(mktemp -d /tmp/dlk-gpu-work.XXXXXX)
@@ -77,7 +80,7 @@ finish
 for v in $VARIANTS; do
   timeout 240 python3 bench/reference/train_bench.py --variants "$v" --modes bf16+cl >>"$OUT/python.jsonl" 2>>"$W/python.err"
   tail -1 "$OUT/python.jsonl"
-  for k in dlk torch; do
+  for k in $KERNELS; do
     DLK_KERNELS=$k timeout 300 "$B/dlk-train" "$DS" -o "$W/run-$v-$k" --variant "$v" --batch "$BATCH" --size 224 \
       --epochs "$EPOCHS" --device "$DEVICE" --precision bf16 --val-every 1000 --save-every 1000 -q 2>"$W/train-$v-$k.err"
     echo "train $v $k: exit $? $(tail -c 300 "$W/train-$v-$k.err")"
@@ -119,16 +122,18 @@ step = {}
 p = os.path.join(w, "step.jsonl")
 for l in open(p) if os.path.exists(p) else []:
     r = json.loads(l); step[r["variant"]] = r
-print("| variant | train img/s: Python bf16+cl | dlk-step-bench (model alone) | dlk-train end to end, dlk kernels | dlk-train, LibTorch ops | dlk-train / Python | peak GiB: Python | dlk | infer slices/s: Python bf16+cl (forward only) | dlk-step-bench (forward only) | dlk-infer end to end, dlk kernels | LibTorch ops | dlk-infer / Python |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| variant | train img/s: Python bf16+cl | dlk-step-bench (model alone) | dlk-train end to end, dlk kernels | dlk kernels, channels-last | dlk-train, LibTorch ops | dlk-train / Python | peak GiB: Python | dlk | dlk channels-last | infer slices/s: Python bf16+cl (forward only) | dlk-step-bench (forward only) | dlk-infer end to end, dlk kernels | dlk channels-last | LibTorch ops | dlk-infer / Python |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for v in variants:
     p = py.get(v, {})
-    td, md = train(v, "dlk"); tt, mt = train(v, "torch")
-    idl, it = infer(v, "dlk"), infer(v, "torch")
+    td, md = train(v, "dlk"); tn, mn = train(v, "nhwc"); tt, mt = train(v, "torch")
+    idl, inh, it = infer(v, "dlk"), infer(v, "nhwc"), infer(v, "torch")
+    best_t = max([t for t in (td, tn) if t] or [None]) if (td or tn) else None
+    best_i = max([t for t in (idl, inh) if t] or [None]) if (idl or inh) else None
     pt, pi = p.get("train_img_per_s"), p.get("infer_slices_per_s")
     st = step.get(v, {})
-    print(f"| {v} | {f(pt)} | {f(st.get('train_img_per_s'))} | {f(td)} | {f(tt)} | {f(td / pt if td and pt else None, 2)}x | {f(p.get('peak_gib'))} | {f(md)} | "
-          f"{f(pi)} | {f(st.get('infer_slices_per_s'))} | {f(idl)} | {f(it)} | {f(idl / pi if idl and pi else None, 2)}x |")
+    print(f"| {v} | {f(pt)} | {f(st.get('train_img_per_s'))} | {f(td)} | {f(tn)} | {f(tt)} | {f(best_t / pt if best_t and pt else None, 2)}x | {f(p.get('peak_gib'))} | {f(md)} | {f(mn)} | "
+          f"{f(pi)} | {f(st.get('infer_slices_per_s'))} | {f(idl)} | {f(inh)} | {f(it)} | {f(best_i / pi if best_i and pi else None, 2)}x |")
 PY
 cat "$W/table.md"
 finish

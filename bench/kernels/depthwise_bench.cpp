@@ -1,6 +1,7 @@
 // dlk-depthwise-bench [cpu|cuda]: DLKUNet's three depthwise convs at its first level (24 x 96 x
 // 224 x 224 on CUDA in bf16, forward and forward + backward; 8 slices on the CPU in fp32, forward)
-// with dlk's kernels and with LibTorch's conv2d (NCHW, and channels-last on CUDA). Median of 15
+// with dlk's kernels and with LibTorch's conv2d (NCHW, and channels-last on CUDA, where dlk's
+// channels-last kernels run on channels-last input). Median of 15
 // runs after 3 warm-up runs. Prints a Markdown table.
 #include "dlk/cli.h"
 #include "dlk/depthwise_conv.h"
@@ -47,8 +48,10 @@ int main(int argc, char** argv) {
   struct K { int64_t k, d; };
   std::printf("| %s, %lldx%lldx%lldx%lld %s | dlk fwd ms | LibTorch fwd ms |%s\n", where.c_str(), (long long)n,
               (long long)c, (long long)hw, (long long)hw, cuda ? "bf16" : "fp32",
-              cuda ? " LibTorch channels-last fwd ms | dlk fwd+bwd ms | LibTorch fwd+bwd ms | channels-last fwd+bwd ms |" : "");
-  std::printf("|---|---|---|%s\n", cuda ? "---|---|---|---|" : "");
+              cuda ? " LibTorch channels-last fwd ms | dlk channels-last fwd ms | dlk fwd+bwd ms | LibTorch fwd+bwd ms |"
+                     " LibTorch channels-last fwd+bwd ms | dlk channels-last fwd+bwd ms |"
+                   : "");
+  std::printf("|---|---|---|%s\n", cuda ? "---|---|---|---|---|---|" : "");
   for (const K s : {K{3, 1}, K{5, 1}, K{7, 3}}) {
     auto x = torch::randn({n, c, hw, hw}, torch::TensorOptions().device(dev).dtype(dtype));
     auto w = torch::randn({c, 1, s.k, s.k}, torch::TensorOptions().device(dev)) * 0.1;
@@ -58,7 +61,7 @@ int main(int argc, char** argv) {
     auto torch_fwd = [&](const torch::Tensor& in, const torch::Tensor& ww, const torch::Tensor& bb) {
       return torch::conv2d(in, ww, bb, 1, pad, s.d, c);
     };
-    double dlk_f, torch_f, cl_f = 0, dlk_fb = 0, torch_fb = 0, cl_fb = 0;
+    double dlk_f, torch_f, cl_f = 0, dlk_cl_f = 0, dlk_fb = 0, torch_fb = 0, cl_fb = 0, dlk_cl_fb = 0;
     {
       torch::NoGradGuard ng;
       dlk_f = median_ms([&] { dlk::depthwise_conv2d(x, w, b, s.d); }, cuda);
@@ -67,6 +70,7 @@ int main(int argc, char** argv) {
         auto xcl = x.contiguous(torch::MemoryFormat::ChannelsLast);
         auto wcl = wt.contiguous(torch::MemoryFormat::ChannelsLast);
         cl_f = median_ms([&] { torch_fwd(xcl, wcl, bt); }, cuda);
+        dlk_cl_f = median_ms([&] { dlk::depthwise_conv2d(xcl, w, b, s.d); }, cuda);
       }
     }
     if (cuda) {
@@ -79,9 +83,10 @@ int main(int argc, char** argv) {
       auto wcl = wt.contiguous(torch::MemoryFormat::ChannelsLast).detach().requires_grad_();
       auto gcl = g.contiguous(torch::MemoryFormat::ChannelsLast);
       cl_fb = median_ms([&] { torch_fwd(xcl, wcl, btg).backward(gcl); }, cuda);
+      dlk_cl_fb = median_ms([&] { dlk::depthwise_conv2d(xcl, wg, bg, s.d).backward(gcl); }, cuda);
     }
     std::printf("| %lldx%lld, dilation %lld | %.2f | %.2f |", (long long)s.k, (long long)s.k, (long long)s.d, dlk_f, torch_f);
-    if (cuda) std::printf(" %.2f | %.2f | %.2f | %.2f |", cl_f, dlk_fb, torch_fb, cl_fb);
+    if (cuda) std::printf(" %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |", cl_f, dlk_cl_f, dlk_fb, torch_fb, cl_fb, dlk_cl_fb);
     std::printf("\n");
   }
   std::printf("(dlk's backend here: %s)\n", dlk::depthwise_backend(dev, false).c_str());

@@ -3,7 +3,9 @@
 // 0.5 CE + 0.5 soft Dice, backward, Adam; bf16 autocast; median of 20 steps after 5 warm-up steps;
 // then the forward of 64 slices without gradients. No data path: this is the model's own speed,
 // beside dlk-train's end-to-end rate. With TRACE (LibTorch 2.x with CUDA), 3 more steps are
-// recorded by LibTorch's profiler into a Chrome trace. Prints one JSON line.
+// recorded by LibTorch's profiler into a Chrome trace. Prints one JSON line. The inputs are
+// channels-last where the depthwise convs prefer it, as in dlk-train (DLK_KERNELS=nhwc or torch).
+#include "dlk/depthwise_conv.h"
 #include "dlk/model.h"
 #include "dlk/torch_compat.h"
 #include "dlk/train.h"
@@ -39,7 +41,12 @@ int main(int argc, char** argv) {
   dlk::DLKUNet model(cfg);
   model->to(dev);
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
-  auto x = torch::randn({24, 1, 224, 224}, dev);
+  const bool cl = dlk::depthwise_prefers_channels_last(dev, true);
+  auto input = [&](int64_t n) {
+    auto t = torch::randn({n, 1, 224, 224}, dev);
+    return cl ? dlk::channels_last_input(t) : t;
+  };
+  auto x = input(24);
   auto y = torch::randint(0, 9, {24, 224, 224}, torch::TensorOptions().device(dev).dtype(torch::kLong));
   auto step = [&] {
     dlk::LossParts l;
@@ -66,7 +73,7 @@ int main(int argc, char** argv) {
   double infer = 0;
   {
     torch::NoGradGuard ng;
-    auto xi = torch::randn({64, 1, 224, 224}, dev);
+    auto xi = input(64);
     dlk::compat::CudaAutocast ac(true, at::kBFloat16);
     for (int i = 0; i < 3; ++i) model->forward(xi);
     torch::cuda::synchronize();
@@ -76,8 +83,9 @@ int main(int argc, char** argv) {
     infer = 64 * 5 / std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
   }
   std::printf("{\"variant\": \"%s\", \"train_ms_per_step\": %.1f, \"train_img_per_s\": %.1f, \"infer_slices_per_s\": %.1f, "
-              "\"peak_gib\": %.1f, \"torch\": \"%s\"}\n",
-              argv[1], step_ms, 24000.0 / step_ms, infer, peak, TORCH_VERSION);
+              "\"peak_gib\": %.1f, \"torch\": \"%s\", \"depthwise\": \"%s\"}\n",
+              argv[1], step_ms, 24000.0 / step_ms, infer, peak, TORCH_VERSION,
+              dlk::depthwise_backend(dev, true).c_str());
   if (argc > 2) {
 #ifdef DLK_HAVE_TRACE
     model->train();

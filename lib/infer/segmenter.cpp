@@ -73,9 +73,9 @@ Segmentation Segmenter::segment(const InferCase& c) {
       xd = torch::cat({xd, torch::zeros({padded - b, nc, h, w}, xd.options())});
     if (!model_size)
       xd = F::interpolate(xd, F::InterpolateFuncOptions().size(std::vector<int64_t>{height_, width_}).mode(torch::kBicubic).align_corners(false));
-    // Channels-last on a GPU for cuDNN's kernels when dlk's (NCHW) are off. (On a CPU the model
-    // itself turns channels-last after its first conv.)
-    if (dev.is_cuda() && depthwise_uses_torch(dev, false)) xd = xd.contiguous(torch::MemoryFormat::ChannelsLast);
+    // Channels-last on a GPU when the depthwise convs prefer it (cuDNN's, dlk's NHWC kernels). (On
+    // a CPU the model itself turns channels-last after its first conv.)
+    if (dev.is_cuda() && depthwise_prefers_channels_last(dev, false)) xd = channels_last_input(xd);
     auto forward = [&](const torch::Tensor& in) {
       compat::CudaAutocast ac(amp, opt_.precision == "fp16" ? at::kHalf : at::kBFloat16);
       compat::CpuAutocast cpu_ac(cpu_bf16, at::kBFloat16);

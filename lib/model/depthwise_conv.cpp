@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -26,6 +27,16 @@ std::atomic<bool>& kernels_flag() {
   return on;
 }
 bool kernels_enabled() { return kernels_flag().load(std::memory_order_relaxed); }
+#ifdef DLK_HAVE_CUDA_KERNELS
+// DLK_KERNELS=nhwc: the tools run the network channels-last on a GPU too, for dlk's NHWC kernels.
+bool cuda_channels_last_mode() {
+  static const bool on = [] {
+    const char* e = std::getenv("DLK_KERNELS");
+    return e && std::strcmp(e, "nhwc") == 0;
+  }();
+  return on;
+}
+#endif
 
 torch::Tensor torch_op(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
   const int64_t k = w.size(-1);
@@ -109,21 +120,46 @@ kernels::DepthwiseShape shape_of(const torch::Tensor& x, int64_t k, int64_t d) {
 }
 void* stream_of(const torch::Tensor& t) { return c10::cuda::getCurrentCUDAStream(t.device().index()).stream(); }
 
-// y = conv(x, w) + b on the GPU; x NCHW contiguous, w [C,1,k,k] and b [C] fp32 contiguous.
-torch::Tensor cuda_conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
-  auto y = torch::empty(x.sizes(), x.options());
-  kernels::depthwise_forward_cuda(dtype_of(x), x.data_ptr(), w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
-                                  y.data_ptr(), shape_of(x, w.size(2), d), stream_of(x));
+// Whether x goes to the channels-last kernels: it is channels-last (as LibTorch's convs keep
+// their input's layout, so does this op) and its channels come in whole vectors.
+bool cuda_nhwc(const torch::Tensor& x, int64_t k, int64_t d) {
+  return x.size(1) > 1 && x.suggest_memory_format() == at::MemoryFormat::ChannelsLast &&
+         kernels::depthwise_cuda_nhwc_supported(x.size(1), int(k), int(d));
+}
+// t in the layout the kernels read, at an address their vector loads can use.
+torch::Tensor kernel_layout(const torch::Tensor& t, bool nhwc) {
+  if (!nhwc) return t.contiguous();
+  auto c = t.contiguous(at::MemoryFormat::ChannelsLast);
+  const auto align = uintptr_t(8 * c.element_size());
+  return reinterpret_cast<uintptr_t>(c.data_ptr()) % align == 0 ? c : c.clone(at::MemoryFormat::ChannelsLast);
+}
+// w [C,1,k,k] -> tap-major [k*k][C], the NHWC kernels' weight layout.
+torch::Tensor tap_major(const torch::Tensor& w) { return w.reshape({w.size(0), -1}).t().contiguous(); }
+
+// y = conv(x, w) + b on the GPU; x in kernel_layout(x, nhwc), w [C,1,k,k] and b [C] fp32 contiguous.
+torch::Tensor cuda_conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d, bool nhwc) {
+  const float* bp = b.defined() ? b.data_ptr<float>() : nullptr;
+  if (nhwc) {
+    auto y = torch::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    kernels::depthwise_forward_cuda_nhwc(dtype_of(x), x.data_ptr(), tap_major(w).data_ptr<float>(), bp, y.data_ptr(),
+                                         shape_of(x, w.size(2), d), stream_of(x));
+    return y;
+  }
+  auto y = torch::empty_like(x); // NCHW, or a one-channel tensor's channels-last strides
+  kernels::depthwise_forward_cuda(dtype_of(x), x.data_ptr(), w.data_ptr<float>(), bp, y.data_ptr(),
+                                  shape_of(x, w.size(2), d), stream_of(x));
   return y;
 }
 
 struct DepthwiseCuda : torch::autograd::Function<DepthwiseCuda> {
+  // x in kernel_layout(x, nhwc)
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor w,
-                               torch::Tensor b, int64_t d) {
+                               torch::Tensor b, int64_t d, bool nhwc) {
     const c10::cuda::CUDAGuard guard(x.device());
     ctx->save_for_backward({x, w});
     ctx->saved_data["dilation"] = d;
-    return cuda_conv(x, w, b, d);
+    ctx->saved_data["nhwc"] = nhwc;
+    return cuda_conv(x, w, b, d, nhwc);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
@@ -131,16 +167,24 @@ struct DepthwiseCuda : torch::autograd::Function<DepthwiseCuda> {
     const auto& x = saved[0];
     const auto& w = saved[1];
     const int64_t d = ctx->saved_data["dilation"].toInt();
+    const bool nhwc = ctx->saved_data["nhwc"].toBool();
     const c10::cuda::CUDAGuard guard(x.device());
-    auto dy = grads[0].to(x.scalar_type()).contiguous();
+    auto dy = kernel_layout(grads[0].to(x.scalar_type()), nhwc);
     // Stride 1 and symmetric padding: the input gradient is the same conv of dy with the kernel
     // turned by 180 degrees.
-    auto dx = cuda_conv(dy, w.flip({2, 3}).contiguous(), torch::Tensor(), d);
-    auto dw = torch::zeros(w.sizes(), w.options());
+    auto dx = cuda_conv(dy, w.flip({2, 3}).contiguous(), torch::Tensor(), d, nhwc);
     auto db = torch::zeros({w.size(0)}, w.options());
+    const auto shape = shape_of(x, w.size(2), d);
+    if (nhwc) {
+      auto dwt = torch::zeros({w.size(2) * w.size(3), w.size(0)}, w.options());
+      kernels::depthwise_weight_grad_cuda_nhwc(dtype_of(x), x.data_ptr(), dy.data_ptr(), dwt.data_ptr<float>(),
+                                               db.data_ptr<float>(), shape, stream_of(x));
+      return {dx, dwt.t().reshape(w.sizes()), db, torch::Tensor(), torch::Tensor()};
+    }
+    auto dw = torch::zeros(w.sizes(), w.options());
     kernels::depthwise_weight_grad_cuda(dtype_of(x), x.data_ptr(), dy.data_ptr(), dw.data_ptr<float>(),
-                                        db.data_ptr<float>(), shape_of(x, w.size(2), d), stream_of(x));
-    return {dx, dw, db, torch::Tensor()};
+                                        db.data_ptr<float>(), shape, stream_of(x));
+    return {dx, dw, db, torch::Tensor(), torch::Tensor()};
   }
 };
 #endif
@@ -152,7 +196,7 @@ void use_depthwise_kernels(bool on) { kernels_flag() = on; }
 std::string depthwise_backend(const torch::Device& device, bool needs_grad) {
   if (!kernels_enabled()) return "torch";
 #ifdef DLK_HAVE_CUDA_KERNELS
-  if (device.is_cuda()) return "dlk-cuda";
+  if (device.is_cuda()) return cuda_channels_last_mode() ? "dlk-cuda-nhwc" : "dlk-cuda";
 #endif
   if (device.is_cpu() && !needs_grad) return kernels::cpu_has_avx2_fma() ? "dlk-cpu-avx2" : "dlk-cpu";
   return "torch";
@@ -164,12 +208,16 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
       torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b.defined() && b.requires_grad()));
   const auto backend = kernels_enabled() && shape_ok(x, w) ? depthwise_backend(x.device(), needs_grad) : "torch";
 #ifdef DLK_HAVE_CUDA_KERNELS
-  if (backend == "dlk-cuda" && kernels::depthwise_cuda_supported(int(w.size(-1)), int(d))) {
+  if (backend.rfind("dlk-cuda", 0) == 0 && kernels::depthwise_cuda_supported(int(w.size(-1)), int(d))) {
     auto dtype = x.scalar_type();
     if (compat::cuda_autocast_enabled()) dtype = compat::cuda_autocast_dtype(); // as conv2d would run
     if (dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kHalf) {
       auto bias = b.defined() ? b.to(at::kFloat) : torch::zeros({w.size(0)}, w.options().dtype(at::kFloat));
-      return DepthwiseCuda::apply(x.to(dtype).contiguous(), w.to(at::kFloat).contiguous(), bias.contiguous(), d);
+      auto xt = x.to(dtype);
+      const bool nhwc = cuda_nhwc(xt, w.size(-1), d);
+      auto y = DepthwiseCuda::apply(kernel_layout(xt, nhwc), w.to(at::kFloat).contiguous(), bias.contiguous(), d, nhwc);
+      // A channels-last input whose channels the NHWC kernels cannot take: back to its layout
+      return nhwc ? y : y.contiguous(xt.suggest_memory_format());
     }
   }
 #endif

@@ -115,6 +115,11 @@ torch::Tensor DLKUNetImpl::forward(const torch::Tensor& x) {
   return head(g);
 }
 
+torch::Tensor channels_last_input(const torch::Tensor& x) {
+  auto y = torch::empty(x.sizes(), x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  return y.copy_(x);
+}
+
 int64_t parameter_count(const torch::nn::Module& m) {
   int64_t n = 0;
   for (const auto& p : m.parameters()) n += p.numel();

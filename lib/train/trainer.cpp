@@ -177,11 +177,10 @@ struct Position {
   int best_epoch = -1;
 };
 
-// Whether the model's tensors are channels-last: on a GPU when asked for and LibTorch's depthwise
-// convs run (cuDNN's convs prefer it); dlk's depthwise kernels work on NCHW planes, and the
-// pointwise convs are GEMMs either way.
+// Whether the model's tensors are channels-last: on a GPU when asked for and the depthwise convs
+// that run prefer it (cuDNN's, dlk's NHWC kernels; dlk's default kernels work on NCHW planes).
 static bool use_channels_last(const TrainOptions& o, const torch::Device& dev) {
-  return o.channels_last && dev.is_cuda() && depthwise_uses_torch(dev, true);
+  return o.channels_last && dev.is_cuda() && depthwise_prefers_channels_last(dev, true);
 }
 
 // Validation: per case, slices resized to the model size, argmax, Dice per class over the whole
@@ -206,7 +205,7 @@ std::vector<double> validate(DLKUNet& model, const std::vector<std::shared_ptr<S
         labs.push_back(r.second);
       }
       auto x = torch::stack(imgs);
-      if (use_channels_last(o, dev)) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      if (use_channels_last(o, dev)) x = channels_last_input(x);
       compat::CudaAutocast ac(dev.is_cuda() && o.precision != "fp32", o.precision == "fp16" ? at::kHalf : at::kBFloat16);
       auto p = model->forward(x).argmax(1);
       auto t = torch::stack(labs);
@@ -420,7 +419,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
           ys.push_back(r.second);
         }
         auto x = torch::stack(xs), y = torch::stack(ys);
-        if (cl) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+        if (cl) x = channels_last_input(x);
         const double share = double(xs.size()) / double(batch_size[size_t(b)]);
         LossParts l;
         {

@@ -89,12 +89,17 @@ TEST_CASE("depthwise conv: CUDA forward and gradients equal LibTorch's (runs whe
   // 2.4 million terms, summed in tiles and then across tiles): relative errors well under 1e-4. bf16/fp16: the inputs are rounded to 8/11 bits, the
   // sums are fp32 in both implementations, the outputs rounded once: a few 1e-3 (bf16: 2^-8).
   struct Precision { at::ScalarType t; double tol; };
-  for (const auto p : {Precision{at::kFloat, 1e-4}, Precision{at::kBFloat16, 2e-2}, Precision{at::kHalf, 4e-3}}) {
+  // NCHW inputs go to the NCHW kernels; channels-last ones to the NHWC kernels where the channels
+  // are a multiple of 4 (else through NCHW and back), with the output gradient in either layout.
+  const auto CL = torch::MemoryFormat::ChannelsLast, NCHW = torch::MemoryFormat::Contiguous;
+  struct Layout { torch::MemoryFormat x, g; };
+  for (const auto p : {Precision{at::kFloat, 1e-4}, Precision{at::kBFloat16, 2e-2}, Precision{at::kHalf, 4e-3}})
+  for (const auto l : {Layout{NCHW, NCHW}, Layout{CL, CL}, Layout{CL, NCHW}}) {
     for (const auto& s : shapes) {
-      auto x0 = torch::randn({s.n, s.c, s.h, s.w}, dev).to(p.t);
+      auto x0 = torch::randn({s.n, s.c, s.h, s.w}, dev).to(p.t).contiguous(l.x);
       auto w0 = torch::randn({s.c, 1, s.k, s.k}, dev);
       auto b0 = torch::randn({s.c}, dev);
-      auto g = torch::randn({s.n, s.c, s.h, s.w}, dev).to(p.t);
+      auto g = torch::randn({s.n, s.c, s.h, s.w}, dev).to(p.t).contiguous(l.g);
       auto x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
       auto y = depthwise_conv2d(x, w, b, s.d);
       y.backward(g);
@@ -103,8 +108,10 @@ TEST_CASE("depthwise conv: CUDA forward and gradients equal LibTorch's (runs whe
            br = b0.to(torch::kDouble).requires_grad_();
       auto yr = reference(xr, wr, br, s.d);
       yr.backward(g.to(torch::kDouble));
-      INFO("dtype " << p.t << " shape " << x0.sizes() << " k=" << s.k << " d=" << s.d);
+      INFO("dtype " << p.t << " shape " << x0.sizes() << " k=" << s.k << " d=" << s.d << " channels-last x "
+                    << (l.x == CL) << " dy " << (l.g == CL));
       CHECK(y.scalar_type() == p.t);
+      CHECK(y.suggest_memory_format() == x0.suggest_memory_format()); // the input's layout kept
       CHECK(rel_error(y, yr) < p.tol);
       CHECK(rel_error(x.grad(), xr.grad()) < p.tol);
       CHECK(rel_error(w.grad(), wr.grad()) < p.tol);
@@ -123,6 +130,12 @@ TEST_CASE("depthwise conv: CUDA forward and gradients equal LibTorch's (runs whe
   }
   CHECK(w.grad().scalar_type() == at::kFloat);
   CHECK(w.grad().abs().sum().item<double>() > 0);
+  // A channels-last tensor that starts one element off the vector alignment: copied, right.
+  auto flat = torch::randn({1 + 2 * 20 * 20 * 8}, dev);
+  auto xv = flat.narrow(0, 1, 2 * 20 * 20 * 8).view({2, 20, 20, 8}).permute({0, 3, 1, 2});
+  REQUIRE(xv.is_contiguous(CL));
+  auto wv = torch::randn({8, 1, 3, 3}, dev), bv = torch::randn({8}, dev);
+  CHECK(rel_error(depthwise_conv2d(xv, wv, bv, 1), reference(xv, wv, bv, 1)) < 1e-4);
 }
 
 TEST_CASE("depthwise conv: bf16 on the CPU (dilated: fp32 sums, bf16 out) and DLKUNet under CPU bf16 autocast", "[kernels]") {
@@ -166,4 +179,11 @@ TEST_CASE("depthwise conv: channels-last on the CPU, and DLKUNet run channels-la
   auto cl = m->forward(img);
   m->set_channels_last(false);
   CHECK(rel_error(cl, nchw) < 1e-5);
+  // A one-channel input made channels-last by contiguous() keeps NCHW strides (LibTorch 1.13), and
+  // the network then runs NCHW; channels_last_input gives it channels-last strides, and the
+  // network follows.
+  const auto CL = torch::MemoryFormat::ChannelsLast;
+  auto from_input = m->forward(channels_last_input(img));
+  CHECK(from_input.suggest_memory_format() == CL);
+  CHECK(rel_error(from_input, nchw) < 1e-5);
 }

@@ -1,11 +1,14 @@
 // A depthwise convolution (groups = channels, stride 1, "same" zero padding) as DLKUNet uses it,
 // computed by dlk's own kernels where it has them (dlk/depthwise_kernels.h) and by LibTorch's
 // conv2d otherwise, with the same result either way:
-//   CUDA    forward and backward (autograd), fp32/bf16/fp16 activations, NCHW; under autocast the
+//   CUDA    forward and backward (autograd), fp32/bf16/fp16 activations, NCHW or channels-last
+//           (the output keeps the input's layout, as conv2d's does); under autocast the
 //           activations take the autocast type, as conv2d's would;
 //   CPU     inference (no gradient needed), fp32, dilated kernels (LibTorch's are slow only there);
 //   else    torch::conv2d.
-// DLK_KERNELS=torch in the environment turns dlk's kernels off (for comparisons).
+// DLK_KERNELS=torch in the environment turns dlk's kernels off (for comparisons); DLK_KERNELS=nhwc
+// makes the tools run the network channels-last on a GPU, with dlk's channels-last kernels
+// (not the default until measured against the NCHW ones on a GPU: BENCHMARKS.md).
 #pragma once
 #include <torch/types.h>
 
@@ -16,13 +19,18 @@ namespace dlk {
 torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                                int64_t dilation);
 // What depthwise_conv2d would run for a tensor on `device` that needs a gradient or not:
-// "dlk-cuda", "dlk-cpu-avx2", "dlk-cpu" or "torch". Tools print it; tests check it.
+// "dlk-cuda", "dlk-cuda-nhwc", "dlk-cpu-avx2", "dlk-cpu" or "torch". Tools print it; tests check it.
 std::string depthwise_backend(const torch::Device& device, bool needs_grad);
 // Turns dlk's kernels on or off for the whole process (the default: on unless DLK_KERNELS=torch).
 void use_depthwise_kernels(bool on);
 // Whether LibTorch's conv2d would be used anyway (so channels-last is no cost to the depthwise convs).
 inline bool depthwise_uses_torch(const torch::Device& device, bool needs_grad) {
   return depthwise_backend(device, needs_grad) == "torch";
+}
+// Whether a network on `device` runs fastest with channels-last activations: LibTorch's convs
+// (cuDNN's, oneDNN's) and dlk's CPU and "dlk-cuda-nhwc" kernels do; dlk's default CUDA ones are NCHW.
+inline bool depthwise_prefers_channels_last(const torch::Device& device, bool needs_grad) {
+  return depthwise_backend(device, needs_grad) != "dlk-cuda";
 }
 
 } // namespace dlk

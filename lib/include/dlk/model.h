@@ -62,6 +62,11 @@ TORCH_MODULE(DLKUNet);
 
 int64_t parameter_count(const torch::nn::Module& m);
 
+// x with channels-last strides, also when it has one channel: x.contiguous(ChannelsLast) leaves
+// a one-channel NCHW tensor as it is (both layouts describe its memory), its strides then say
+// NCHW, and the convs that follow keep NCHW. This input makes the whole network channels-last.
+torch::Tensor channels_last_input(const torch::Tensor& x);
+
 // The per-stage table of dlk-train --summary, computed from the layers' own shapes:
 // parameters, true MACs (conv weight multiply-accumulates) and the paper's convention
 // (torchinfo's "mult-adds": (weights + biases) x output pixels for every Conv and
