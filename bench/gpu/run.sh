@@ -11,7 +11,8 @@
 #      (NCHW, the default), with dlk's channels-last kernels and the network channels-last
 #      (DLK_KERNELS=nhwc) and with LibTorch's (DLK_KERNELS=torch); and dlk-step-bench, the model alone measured as
 #      train_bench.py measures Python;
-#   4. a kernel profile of 3 training steps (LibTorch's profiler, dlk-step-bench), the test suite,
+#   4. the loss curve of 200 seeded steps against the Python reference's (bench/reference/
+#      train_curve.py), a kernel profile of 3 training steps (LibTorch's profiler, dlk-step-bench), the test suite,
 #      and a checkpoint written on CUDA for the LibTorch 1.13 check on the CPU machine.
 # Prints one table last; $OUT (default /tmp/dlk-gpu-bench) gets summary.md, the logs in logs.tar.gz
 # and a few files beside it (at most 8 in all).
@@ -142,6 +143,15 @@ if [ "$DEVICE" = cuda ]; then
   build-gpu/tests/dlk-parity-export S "$OUT/ckpt2x" cuda >"$W/export.log" 2>&1 &&
     row "checkpoint written by LibTorch 2.x on CUDA: ckpt2x/ (check it on the CPU machine)"
 fi
+
+# The loss curve: 200 seeded steps of DLKUNet-L (bf16, batch 8 of 224x224) against the Python
+# reference repeating them, within the reference's own noise (bench/reference/train_curve.py).
+if [ "$DEVICE" = cuda ] && in_time "loss curve"; then
+  timeout 60 build-gpu/tests/dlk-curve-export L "$W/curve-L" 200 96 cuda bf16 224 8 >"$W/curve.log" 2>&1 &&
+    timeout 120 python3 bench/reference/train_curve.py "$W/curve-L" --noise-runs 1 >>"$W/curve.log" 2>&1
+  row "loss curve vs Python (exit $?): $(tail -1 "$W/curve.log")"
+fi
+finish
 
 # Where a training step's GPU time goes: LibTorch's profiler over 3 steps of DLKUNet-L (nsys is
 # not installed on the GPU machine).
