@@ -48,6 +48,8 @@ bool shape_ok(const torch::Tensor& x, const torch::Tensor& w) {
          w.size(2) % 2 == 1 && x.size(2) > 0 && x.size(3) > 0;
 }
 
+bool is_nhwc(const torch::Tensor& x) { return !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast); }
+
 // Channels-last x (fp32 or bf16): rows of all images in parallel; the output channels-last too.
 torch::Tensor cpu_forward_nhwc(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), k = w.size(2);
@@ -79,7 +81,7 @@ torch::Tensor cpu_forward_nhwc(const torch::Tensor& x, const torch::Tensor& w, c
 
 // x fp32 or bf16 (output of the same type and layout), w and b fp32.
 torch::Tensor cpu_forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
-  if (!x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast)) return cpu_forward_nhwc(x, w, b, d);
+  if (is_nhwc(x)) return cpu_forward_nhwc(x, w, b, d);
   auto xc = x.contiguous();
   auto wc = w.to(at::kFloat).contiguous();
   auto bc = b.defined() ? b.to(at::kFloat).contiguous() : torch::Tensor();
@@ -105,6 +107,60 @@ torch::Tensor cpu_forward(const torch::Tensor& x, const torch::Tensor& w, const 
   });
   return y;
 }
+
+// The fp32 weight [C,1,k,k] and bias [C] gradients of x and dy (same layout, fp32) on the CPU:
+// channels-last in blocks of 8 channels, NCHW a channel at a time, each summed over the batch by
+// one thread (no races, and the same sums whatever the thread count).
+std::pair<torch::Tensor, torch::Tensor> cpu_weight_grad(const torch::Tensor& x, const torch::Tensor& dy, int64_t k,
+                                                        int64_t d) {
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), image = C * H * W;
+  const float* xp = x.data_ptr<float>();
+  const float* gp = dy.data_ptr<float>();
+  if (is_nhwc(x)) {
+    auto dwt = torch::zeros({k * k, C}), db = torch::zeros({C});
+    float* wp = dwt.data_ptr<float>();
+    float* bp = db.data_ptr<float>();
+    at::parallel_for(0, (C + 7) / 8, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t n = 0; n < N; ++n)
+        kernels::depthwise_weight_grad_nhwc_cpu(xp + n * image, gp + n * image, int(H), int(W), int(C), int(k), int(d),
+                                                int(b0 * 8), int(std::min(C, b1 * 8)), wp, bp);
+    });
+    return {dwt.t().reshape({C, 1, k, k}), db};
+  }
+  auto dw = torch::zeros({C, 1, k, k}, torch::kFloat64), db = torch::zeros({C}, torch::kFloat64);
+  double* wp = dw.data_ptr<double>();
+  double* bp = db.data_ptr<double>();
+  at::parallel_for(0, C, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t n = 0; n < N; ++n)
+        kernels::depthwise_weight_grad_plane_cpu(xp + n * image + c * H * W, gp + n * image + c * H * W, int(H), int(W),
+                                                 int(k), int(d), wp + c * k * k, bp + c);
+  });
+  return {dw.to(torch::kFloat), db.to(torch::kFloat)};
+}
+
+// Training on the CPU: fp32, NCHW or channels-last. The input gradient is the forward kernel
+// with the taps turned by 180 degrees (stride 1, symmetric padding).
+struct DepthwiseCpu : torch::autograd::Function<DepthwiseCpu> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor w,
+                               torch::Tensor b, int64_t d) {
+    auto xl = is_nhwc(x) ? x : x.contiguous();
+    ctx->save_for_backward({xl, w});
+    ctx->saved_data["dilation"] = d;
+    return cpu_forward(xl, w, b, d);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& w = saved[1];
+    const int64_t d = ctx->saved_data["dilation"].toInt();
+    auto dy = grads[0].to(torch::kFloat).contiguous(is_nhwc(x) ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    auto dx = cpu_forward(dy, w.flip({2, 3}), torch::Tensor(), d);
+    auto [dw, db] = cpu_weight_grad(x, dy, w.size(2), d);
+    return {dx, dw, db, torch::Tensor()};
+  }
+};
 
 #ifdef DLK_HAVE_CUDA_KERNELS
 kernels::DType dtype_of(const torch::Tensor& t) {
@@ -198,7 +254,7 @@ std::string depthwise_backend(const torch::Device& device, bool needs_grad) {
 #ifdef DLK_HAVE_CUDA_KERNELS
   if (device.is_cuda()) return cuda_channels_last_mode() ? "dlk-cuda-nhwc" : "dlk-cuda";
 #endif
-  if (device.is_cpu() && !needs_grad) return kernels::cpu_has_avx2_fma() ? "dlk-cpu-avx2" : "dlk-cpu";
+  if (device.is_cpu()) return kernels::cpu_has_avx2_fma() ? "dlk-cpu-avx2" : "dlk-cpu";
   return "torch";
 }
 
@@ -226,7 +282,12 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
   // kernels, which are as fast as dlk's (bench/kernels/depthwise_bench.cpp). fp32 or bf16
   // activations (bf16 inference: fp32 sums, bf16 out), NCHW or channels-last.
   const auto t = x.scalar_type();
-  if (backend.rfind("dlk-cpu", 0) == 0 && d > 1 && (t == at::kFloat || t == at::kBFloat16)) return cpu_forward(x, w, b, d);
+  if (backend.rfind("dlk-cpu", 0) == 0 && needs_grad && t == at::kFloat) { // training: all of them (see DepthwiseCpu)
+    auto bias = b.defined() ? b.to(at::kFloat) : torch::zeros({w.size(0)}, w.options().dtype(at::kFloat));
+    return DepthwiseCpu::apply(x, w.to(at::kFloat), bias, d);
+  }
+  if (backend.rfind("dlk-cpu", 0) == 0 && !needs_grad && d > 1 && (t == at::kFloat || t == at::kBFloat16))
+    return cpu_forward(x, w, b, d);
   return torch_op(x, w, b, d);
 }
 

@@ -286,7 +286,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
   // Determinism and speed settings.
   torch::manual_seed(o.seed);
   if (o.deterministic) {
-    use_depthwise_kernels(false); // their weight gradient sums with atomics, in no fixed order
+    if (dev.is_cuda()) use_depthwise_kernels(false); // their CUDA weight gradient sums with atomics, in no fixed order
     at::globalContext().setDeterministicCuDNN(true);
     at::globalContext().setBenchmarkCuDNN(false);
     at::globalContext().setDeterministicAlgorithms(true, false);

@@ -53,16 +53,28 @@ TEST_CASE("depthwise conv: CPU inference equals LibTorch's conv2d", "[kernels]")
   CHECK(rel_error(depthwise_conv2d(x, w, b, 3), reference(x, w, b, 3)) < 1e-5);
 }
 
-TEST_CASE("depthwise conv: with a gradient needed the CPU path is LibTorch's, and its gradients are right", "[kernels]") {
-  CHECK(depthwise_backend(torch::kCPU, true) == "torch");
-  auto x = torch::randn({2, 4, 10, 11}, torch::requires_grad());
-  auto w = torch::randn({4, 1, 5, 5}, torch::requires_grad());
-  auto b = torch::randn({4}, torch::requires_grad());
-  depthwise_conv2d(x, w, b, 1).square().sum().backward();
-  auto x2 = x.detach().clone().requires_grad_(), w2 = w.detach().clone().requires_grad_(), b2 = b.detach().clone().requires_grad_();
-  reference(x2, w2, b2, 1).square().sum().backward();
-  CHECK(rel_error(x.grad(), x2.grad()) < 1e-6);
-  CHECK(rel_error(w.grad(), w2.grad()) < 1e-6);
+TEST_CASE("depthwise conv: CPU training (dlk's kernels) gives LibTorch's gradients, NCHW and channels-last", "[kernels]") {
+  REQUIRE(depthwise_backend(torch::kCPU, true).rfind("dlk-cpu", 0) == 0);
+  torch::manual_seed(7);
+  for (const auto& s : shapes)
+    for (const auto layout : {torch::MemoryFormat::Contiguous, torch::MemoryFormat::ChannelsLast}) {
+      const int64_t n = std::min<int64_t>(s.n, 2), hw = std::min<int64_t>(s.h, 40); // small enough for CI
+      auto x0 = torch::randn({n, s.c, hw, hw + 3}).contiguous(layout);
+      auto w0 = torch::randn({s.c, 1, s.k, s.k}), b0 = torch::randn({s.c});
+      auto g = torch::randn({n, s.c, hw, hw + 3});
+      auto x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+      auto y = depthwise_conv2d(x, w, b, s.d);
+      y.backward(g);
+      auto xr = x0.to(torch::kDouble).requires_grad_(), wr = w0.to(torch::kDouble).requires_grad_(),
+           br = b0.to(torch::kDouble).requires_grad_();
+      reference(xr, wr, br, s.d).backward(g.to(torch::kDouble));
+      INFO("shape " << x0.sizes() << " k=" << s.k << " d=" << s.d << " channels-last " << (layout == torch::MemoryFormat::ChannelsLast));
+      CHECK(y.suggest_memory_format() == x0.suggest_memory_format());
+      CHECK(rel_error(y, reference(xr, wr, br, s.d)) < 1e-5);
+      CHECK(rel_error(x.grad(), xr.grad()) < 1e-5);
+      CHECK(rel_error(w.grad(), wr.grad()) < 1e-5);
+      CHECK(rel_error(b.grad(), br.grad()) < 1e-5);
+    }
 }
 
 TEST_CASE("depthwise conv: DLKUNet in evaluation with dlk's kernels equals it with LibTorch's", "[kernels][model]") {

@@ -170,3 +170,85 @@ TEST_CASE("depthwise kernel, channels-last: equals the definition, fp32 and bf16
     CHECK(bf16_ok);
   }
 }
+
+namespace {
+// dw[u][v] = sum_{i,j} dy[i][j] * x[i + u*d - p][j + v*d - p], by the definition, in double.
+std::vector<double> weight_grad_by_definition(const std::vector<float>& x, const std::vector<float>& dy, int H, int W,
+                                              int k, int d) {
+  const int p = d * (k - 1) / 2;
+  std::vector<double> dw(size_t(k) * k, 0.0);
+  for (int i = 0; i < H; ++i)
+    for (int j = 0; j < W; ++j)
+      for (int u = 0; u < k; ++u)
+        for (int v = 0; v < k; ++v) {
+          const int r = i + u * d - p, c = j + v * d - p;
+          if (r >= 0 && r < H && c >= 0 && c < W) dw[size_t(u * k + v)] += double(dy[size_t(i) * W + j]) * x[size_t(r) * W + c];
+        }
+  return dw;
+}
+} // namespace
+
+TEST_CASE("depthwise weight gradient: a hand case", "[kernels]") {
+  // x = 1..9 on a 3x3 plane, dy = 1 at the centre only: dw[u][v] = x[u][v] (the centre's taps), db = 1.
+  std::vector<float> x{1, 2, 3, 4, 5, 6, 7, 8, 9}, dy(9, 0.f);
+  dy[4] = 1.f;
+  std::vector<double> dw(9, 0.0);
+  double db = 0;
+  depthwise_weight_grad_plane_cpu(x.data(), dy.data(), 3, 3, 3, 1, dw.data(), &db);
+  CHECK(dw == std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9});
+  CHECK(db == 1.0);
+  // dy = 1 at the top-left corner: only taps (1..2, 1..2) see the plane, x[0..1][0..1].
+  std::fill(dy.begin(), dy.end(), 0.f);
+  dy[0] = 1.f;
+  std::fill(dw.begin(), dw.end(), 0.0);
+  depthwise_weight_grad_plane_cpu(x.data(), dy.data(), 3, 3, 3, 1, dw.data(), &db);
+  CHECK(dw == std::vector<double>{0, 0, 0, 0, 1, 2, 0, 4, 5});
+}
+
+TEST_CASE("depthwise weight gradient: NCHW planes and channels-last images equal the definition", "[kernels]") {
+  std::mt19937 rng(31);
+  std::normal_distribution<float> n(0.f, 1.f);
+  struct S { int h, w, k, d; };
+  for (const S s : {S{37, 45, 3, 1}, S{20, 19, 5, 1}, S{33, 30, 7, 3}, S{9, 11, 5, 2}, S{1, 1, 3, 1}, S{6, 70, 7, 3},
+                    S{4, 5, 7, 3}}) {
+    INFO("plane " << s.h << "x" << s.w << " k=" << s.k << " d=" << s.d);
+    const size_t px = size_t(s.h) * s.w;
+    std::vector<float> x(px), dy(px);
+    for (auto& v : x) v = n(rng);
+    for (auto& v : dy) v = n(rng);
+    const auto want = weight_grad_by_definition(x, dy, s.h, s.w, s.k, s.d);
+    double want_db = 0;
+    for (float g : dy) want_db += g;
+    const double scale = std::sqrt(double(px)); // fp32 sums of px products of N(0,1) terms
+    for (bool portable : {false, true}) {
+      std::vector<double> dw(want.size(), 0.0);
+      double db = 0;
+      (portable ? depthwise_weight_grad_plane_cpu_portable : depthwise_weight_grad_plane_cpu)(
+          x.data(), dy.data(), s.h, s.w, s.k, s.d, dw.data(), &db);
+      double err = 0;
+      for (size_t t = 0; t < dw.size(); ++t) err = std::max(err, std::fabs(dw[t] - want[t]) / scale);
+      CHECK(err < 1e-5);
+      CHECK(std::fabs(db - want_db) / scale < 1e-5);
+    }
+    // The same planes as channel c of a channels-last image with C channels (C not a multiple of
+    // 8 included), over a channel range that starts and ends inside.
+    for (int C : {8, 19}) {
+      std::vector<float> xi(px * C), gi(px * C);
+      for (auto& v : xi) v = n(rng);
+      for (auto& v : gi) v = n(rng);
+      const int c = C - 3;
+      for (size_t q = 0; q < px; ++q) {
+        xi[q * C + size_t(c)] = x[q];
+        gi[q * C + size_t(c)] = dy[q];
+      }
+      std::vector<float> dwt(size_t(s.k * s.k) * C, 0.5f), db(size_t(C), 0.25f); // they accumulate
+      depthwise_weight_grad_nhwc_cpu(xi.data(), gi.data(), s.h, s.w, C, s.k, s.d, 1, C, dwt.data(), db.data());
+      double err = 0;
+      for (int t = 0; t < s.k * s.k; ++t) err = std::max(err, std::fabs(dwt[size_t(t) * C + c] - 0.5 - want[size_t(t)]) / scale);
+      CHECK(err < 1e-5);
+      CHECK(std::fabs(db[size_t(c)] - 0.25 - want_db) / scale < 1e-5);
+      CHECK(dwt[0] == 0.5f); // channel 0 is outside the range
+      CHECK(db[0] == 0.25f);
+    }
+  }
+}

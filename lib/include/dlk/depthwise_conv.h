@@ -4,7 +4,9 @@
 //   CUDA    forward and backward (autograd), fp32/bf16/fp16 activations, NCHW or channels-last
 //           (the output keeps the input's layout, as conv2d's does); under autocast the
 //           activations take the autocast type, as conv2d's would;
-//   CPU     inference (no gradient needed), fp32, dilated kernels (LibTorch's are slow only there);
+//   CPU     training (fp32, every kernel: LibTorch's backward is slow for all of them) and
+//           inference (fp32 or bf16, the dilated kernels: LibTorch's forward is slow only there),
+//           NCHW or channels-last;
 //   else    torch::conv2d.
 // DLK_KERNELS=torch in the environment turns dlk's kernels off (for comparisons); DLK_KERNELS=nhwc
 // makes the tools run the network channels-last on a GPU, with dlk's channels-last kernels

@@ -19,6 +19,16 @@ void depthwise_rows_nhwc_cpu(const float* x, const float* wt, const float* b, fl
                              int channels, int k, int dilation, int row0, int row1);
 void depthwise_rows_nhwc_cpu_bf16(const uint16_t* x, const float* wt, const float* b, uint16_t* y, int height,
                                   int width, int channels, int k, int dilation, int row0, int row1);
+// The weight and bias gradients on the CPU, fp32 (the input gradient is the forward with the
+// kernel flipped in both axes). One NCHW plane: dw[u*k + v] += sum_{i,j} dy[i][j] * x[i + u*d - p]
+// [j + v*d - p] (zero outside), db += sum dy; fp32 sums per plane, added to the doubles.
+void depthwise_weight_grad_plane_cpu(const float* x, const float* dy, int height, int width, int k, int dilation,
+                                     double* dw, double* db);
+void depthwise_weight_grad_plane_cpu_portable(const float* x, const float* dy, int height, int width, int k,
+                                              int dilation, double* dw, double* db);
+// One channels-last image, channels [c0, c1): dwt (tap-major, [k*k][C]) and db [C] accumulate.
+void depthwise_weight_grad_nhwc_cpu(const float* x, const float* dy, int height, int width, int channels, int k,
+                                    int dilation, int c0, int c1, float* dwt, float* db);
 bool cpu_has_avx2_fma();
 // Whether the CPU multiplies bf16 natively (AVX512-BF16), so that oneDNN's bf16 convolutions
 // run at twice the fp32 rate or more.
