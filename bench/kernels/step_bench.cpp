@@ -8,6 +8,7 @@
 // dlk-train (DLK_KERNELS=nhwc or torch).
 // --cpu: the step as dlk-train runs it on a CPU (fp32, NCHW, all cores), batch 4 unless --batch,
 // median of 3 steps after 1, no inference; its trace is LibTorch's CPU operator profile.
+// --channels-last: channels-last on the CPU too (for comparisons).
 #include "dlk/cli.h"
 #include "dlk/depthwise_conv.h"
 #include "dlk/model.h"
@@ -31,18 +32,19 @@
 
 int main(int argc, char** argv) {
   std::string variant, trace;
-  bool cpu = false;
+  bool cpu = false, cpu_cl = false;
   int64_t batch = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--cpu") cpu = true;
+    else if (a == "--channels-last") cpu_cl = true;
     else if (a == "--batch" && i + 1 < argc) batch = std::stoll(argv[++i]);
     else if (variant.empty()) variant = a;
     else if (trace.empty()) trace = a;
     else variant.clear(), i = argc; // too many words: the usage below
   }
   if (variant.empty()) {
-    std::fprintf(stderr, "usage: dlk-step-bench S|M|L [TRACE.json] [--cpu] [--batch N]\n");
+    std::fprintf(stderr, "usage: dlk-step-bench S|M|L [TRACE.json] [--cpu [--channels-last]] [--batch N]\n");
     return 2;
   }
   if (!cpu && !dlk::compat::cuda_available()) {
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
   dlk::DLKUNet model(cfg);
   model->to(dev);
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
-  const bool cl = !cpu && dlk::depthwise_prefers_channels_last(dev, true);
+  const bool cl = cpu ? cpu_cl : dlk::depthwise_prefers_channels_last(dev, true);
   auto input = [&](int64_t n) {
     auto t = torch::randn({n, 1, 224, 224}, dev);
     return cl ? dlk::channels_last_input(t) : t;
