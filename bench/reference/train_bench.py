@@ -4,7 +4,11 @@ measured as ../shared/anchors/README.md describes: batch 24 of 1x224x224 random 
 forward of 64 slices without grad. Prints one JSON line per variant and mode.
 
 usage: train_bench.py [--variants S M L] [--modes bf16+cl ...] [--steps 20] [--cudnn-benchmark]
-(--cudnn-benchmark: torch.backends.cudnn.benchmark = True, as dlk-train and dlk-infer do on a GPU)"""
+                      [--cpu [--batch 4]]
+(--cudnn-benchmark: torch.backends.cudnn.benchmark = True, as dlk-train and dlk-infer do on a GPU;
+--cpu: the training step on the CPU with all cores, modes fp32 or fp32+cl, median of --steps after
+one, wall-clock time, no inference)"""
+import time
 import argparse
 import json
 import os
@@ -22,6 +26,33 @@ def dice_loss(logits, target, k):
     t = F.one_hot(target, k).permute(0, 3, 1, 2).float()
     inter, z, y = (p * t).sum((0, 2, 3)), (p * p).sum((0, 2, 3)), (t * t).sum((0, 2, 3))
     return (1 - (2 * inter + 1e-5) / (z + y + 1e-5)).mean()
+
+
+def run_cpu(variant, mode, steps, batch, size=224, classes=9):
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(0)
+    model = DLKUNet(variant, 1, classes)
+    cl = "cl" in mode
+    if cl:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, 1, size, size)
+    if cl:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, classes, (batch, size, size))
+    times = []
+    for i in range(1 + steps):
+        t = time.perf_counter()
+        out = model(x)
+        loss = 0.5 * F.cross_entropy(out, y) + 0.5 * dice_loss(out, y, classes)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if i >= 1:
+            times.append(1000 * (time.perf_counter() - t))
+    ms = sorted(times)[len(times) // 2]
+    return {"variant": variant, "mode": mode, "device": "cpu", "batch": batch, "train_ms_per_step": round(ms, 1),
+            "train_img_per_s": round(batch * 1000 / ms, 2), "torch": torch.__version__}
 
 
 def run(variant, mode, steps, batch=24, size=224, classes=9):
@@ -79,8 +110,13 @@ if __name__ == "__main__":
     ap.add_argument("--modes", nargs="+", default=["bf16+cl"])
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--cudnn-benchmark", action="store_true")
+    ap.add_argument("--cpu", action="store_true")
+    ap.add_argument("--batch", type=int, default=0)
     args = ap.parse_args()
     torch.backends.cudnn.benchmark = args.cudnn_benchmark
     for v in args.variants:
         for m in args.modes:
-            print(json.dumps(run(v, m, args.steps)), flush=True)
+            if args.cpu:
+                print(json.dumps(run_cpu(v, m, args.steps, args.batch or 4)), flush=True)
+            else:
+                print(json.dumps(run(v, m, args.steps, args.batch or 24)), flush=True)
