@@ -4,6 +4,7 @@
 #include "dlk/torch_compat.h"
 
 #include <ATen/Parallel.h>
+#include <c10/core/DeviceGuard.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -12,7 +13,6 @@
 #include <cstring>
 
 #ifdef DLK_HAVE_CUDA_KERNELS
-#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
 
@@ -139,28 +139,14 @@ std::pair<torch::Tensor, torch::Tensor> cpu_weight_grad(const torch::Tensor& x, 
   return {dw.to(torch::kFloat), db.to(torch::kFloat)};
 }
 
-// Training on the CPU: fp32, NCHW or channels-last. The input gradient is the forward kernel
-// with the taps turned by 180 degrees (stride 1, symmetric padding).
-struct DepthwiseCpu : torch::autograd::Function<DepthwiseCpu> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor w,
-                               torch::Tensor b, int64_t d) {
-    auto xl = is_nhwc(x) ? x : x.contiguous();
-    ctx->save_for_backward({xl, w});
-    ctx->saved_data["dilation"] = d;
-    return cpu_forward(xl, w, b, d);
-  }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const auto& x = saved[0];
-    const auto& w = saved[1];
-    const int64_t d = ctx->saved_data["dilation"].toInt();
-    auto dy = grads[0].to(torch::kFloat).contiguous(is_nhwc(x) ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
-    auto dx = cpu_forward(dy, w.flip({2, 3}), torch::Tensor(), d);
-    auto [dw, db] = cpu_weight_grad(x, dy, w.size(2), d);
-    return {dx, dw, db, torch::Tensor()};
-  }
-};
+// t in the layout dlk's kernels read: channels-last at an address their vector loads can use
+// (CUDA's need 8 elements; the CPU's any), or NCHW.
+torch::Tensor kernel_layout(const torch::Tensor& t, bool nhwc) {
+  if (!nhwc) return t.contiguous();
+  auto c = t.contiguous(at::MemoryFormat::ChannelsLast);
+  const auto align = uintptr_t(8 * c.element_size());
+  return reinterpret_cast<uintptr_t>(c.data_ptr()) % align == 0 ? c : c.clone(at::MemoryFormat::ChannelsLast);
+}
 
 #ifdef DLK_HAVE_CUDA_KERNELS
 kernels::DType dtype_of(const torch::Tensor& t) {
@@ -182,13 +168,6 @@ bool cuda_nhwc(const torch::Tensor& x, int64_t k, int64_t d) {
   return x.size(1) > 1 && x.suggest_memory_format() == at::MemoryFormat::ChannelsLast &&
          kernels::depthwise_cuda_nhwc_supported(x.size(1), int(k), int(d));
 }
-// t in the layout the kernels read, at an address their vector loads can use.
-torch::Tensor kernel_layout(const torch::Tensor& t, bool nhwc) {
-  if (!nhwc) return t.contiguous();
-  auto c = t.contiguous(at::MemoryFormat::ChannelsLast);
-  const auto align = uintptr_t(8 * c.element_size());
-  return reinterpret_cast<uintptr_t>(c.data_ptr()) % align == 0 ? c : c.clone(at::MemoryFormat::ChannelsLast);
-}
 // w [C,1,k,k] -> tap-major [k*k][C], the NHWC kernels' weight layout.
 torch::Tensor tap_major(const torch::Tensor& w) { return w.reshape({w.size(0), -1}).t().contiguous(); }
 
@@ -207,15 +186,50 @@ torch::Tensor cuda_conv(const torch::Tensor& x, const torch::Tensor& w, const to
   return y;
 }
 
-struct DepthwiseCuda : torch::autograd::Function<DepthwiseCuda> {
-  // x in kernel_layout(x, nhwc)
+// The fp32 weight and bias gradients on the GPU; x and dy in kernel_layout(_, nhwc).
+std::pair<torch::Tensor, torch::Tensor> cuda_weight_grad(const torch::Tensor& x, const torch::Tensor& dy,
+                                                         const torch::Tensor& w, int64_t d, bool nhwc) {
+  auto db = torch::zeros({w.size(0)}, w.options());
+  const auto shape = shape_of(x, w.size(2), d);
+  if (nhwc) {
+    auto dwt = torch::zeros({w.size(2) * w.size(3), w.size(0)}, w.options());
+    kernels::depthwise_weight_grad_cuda_nhwc(dtype_of(x), x.data_ptr(), dy.data_ptr(), dwt.data_ptr<float>(),
+                                             db.data_ptr<float>(), shape, stream_of(x));
+    return {dwt.t().reshape(w.sizes()), db};
+  }
+  auto dw = torch::zeros(w.sizes(), w.options());
+  kernels::depthwise_weight_grad_cuda(dtype_of(x), x.data_ptr(), dy.data_ptr(), dw.data_ptr<float>(),
+                                      db.data_ptr<float>(), shape, stream_of(x));
+  return {dw, db};
+}
+#endif
+
+// dlk's kernels on x's device: the convolution, and the weight and bias gradients.
+torch::Tensor dlk_forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d, bool nhwc) {
+#ifdef DLK_HAVE_CUDA_KERNELS
+  if (x.is_cuda()) return cuda_conv(x, w, b, d, nhwc);
+#endif
+  return cpu_forward(x, w, b, d);
+}
+std::pair<torch::Tensor, torch::Tensor> dlk_weight_grad(const torch::Tensor& x, const torch::Tensor& dy,
+                                                        const torch::Tensor& w, int64_t d, bool nhwc) {
+#ifdef DLK_HAVE_CUDA_KERNELS
+  if (x.is_cuda()) return cuda_weight_grad(x, dy, w, d, nhwc);
+#endif
+  return cpu_weight_grad(x, dy, w.size(2), d);
+}
+
+// The op with autograd: x in kernel_layout(x, nhwc), w [C,1,k,k] and b [C] fp32 contiguous. Stride
+// 1 and symmetric padding make the input gradient the same conv of dy with the kernel turned by
+// 180 degrees.
+struct Depthwise : torch::autograd::Function<Depthwise> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor w,
                                torch::Tensor b, int64_t d, bool nhwc) {
-    const c10::cuda::CUDAGuard guard(x.device());
+    const c10::OptionalDeviceGuard guard(device_of_cuda(x));
     ctx->save_for_backward({x, w});
     ctx->saved_data["dilation"] = d;
     ctx->saved_data["nhwc"] = nhwc;
-    return cuda_conv(x, w, b, d, nhwc);
+    return dlk_forward(x, w, b, d, nhwc);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
@@ -224,26 +238,17 @@ struct DepthwiseCuda : torch::autograd::Function<DepthwiseCuda> {
     const auto& w = saved[1];
     const int64_t d = ctx->saved_data["dilation"].toInt();
     const bool nhwc = ctx->saved_data["nhwc"].toBool();
-    const c10::cuda::CUDAGuard guard(x.device());
+    const c10::OptionalDeviceGuard guard(device_of_cuda(x));
     auto dy = kernel_layout(grads[0].to(x.scalar_type()), nhwc);
-    // Stride 1 and symmetric padding: the input gradient is the same conv of dy with the kernel
-    // turned by 180 degrees.
-    auto dx = cuda_conv(dy, w.flip({2, 3}).contiguous(), torch::Tensor(), d, nhwc);
-    auto db = torch::zeros({w.size(0)}, w.options());
-    const auto shape = shape_of(x, w.size(2), d);
-    if (nhwc) {
-      auto dwt = torch::zeros({w.size(2) * w.size(3), w.size(0)}, w.options());
-      kernels::depthwise_weight_grad_cuda_nhwc(dtype_of(x), x.data_ptr(), dy.data_ptr(), dwt.data_ptr<float>(),
-                                               db.data_ptr<float>(), shape, stream_of(x));
-      return {dx, dwt.t().reshape(w.sizes()), db, torch::Tensor(), torch::Tensor()};
-    }
-    auto dw = torch::zeros(w.sizes(), w.options());
-    kernels::depthwise_weight_grad_cuda(dtype_of(x), x.data_ptr(), dy.data_ptr(), dw.data_ptr<float>(),
-                                        db.data_ptr<float>(), shape, stream_of(x));
+    auto dx = dlk_forward(dy, w.flip({2, 3}).contiguous(), torch::Tensor(), d, nhwc);
+    auto [dw, db] = dlk_weight_grad(x, dy, w, d, nhwc);
     return {dx, dw, db, torch::Tensor(), torch::Tensor()};
   }
+  // The GPU whose stream the kernels use; none for the CPU.
+  static c10::optional<c10::Device> device_of_cuda(const torch::Tensor& x) {
+    return x.is_cuda() ? c10::optional<c10::Device>(x.device()) : c10::nullopt;
+  }
 };
-#endif
 
 } // namespace
 
@@ -271,7 +276,7 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
       auto bias = b.defined() ? b.to(at::kFloat) : torch::zeros({w.size(0)}, w.options().dtype(at::kFloat));
       auto xt = x.to(dtype);
       const bool nhwc = cuda_nhwc(xt, w.size(-1), d);
-      auto y = DepthwiseCuda::apply(kernel_layout(xt, nhwc), w.to(at::kFloat).contiguous(), bias.contiguous(), d, nhwc);
+      auto y = Depthwise::apply(kernel_layout(xt, nhwc), w.to(at::kFloat).contiguous(), bias.contiguous(), d, nhwc);
       // A channels-last input whose channels the NHWC kernels cannot take: back to its layout
       return nhwc ? y : y.contiguous(xt.suggest_memory_format());
     }
@@ -282,9 +287,10 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
   // kernels, which are as fast as dlk's (bench/kernels/depthwise_bench.cpp). fp32 or bf16
   // activations (bf16 inference: fp32 sums, bf16 out), NCHW or channels-last.
   const auto t = x.scalar_type();
-  if (backend.rfind("dlk-cpu", 0) == 0 && needs_grad && t == at::kFloat) { // training: all of them (see DepthwiseCpu)
+  if (backend.rfind("dlk-cpu", 0) == 0 && needs_grad && t == at::kFloat) { // training: all of them, fp32
     auto bias = b.defined() ? b.to(at::kFloat) : torch::zeros({w.size(0)}, w.options().dtype(at::kFloat));
-    return DepthwiseCpu::apply(x, w.to(at::kFloat), bias, d);
+    const bool nhwc = is_nhwc(x);
+    return Depthwise::apply(kernel_layout(x, nhwc), w.to(at::kFloat).contiguous(), bias.contiguous(), d, nhwc);
   }
   if (backend.rfind("dlk-cpu", 0) == 0 && !needs_grad && d > 1 && (t == at::kFloat || t == at::kBFloat16))
     return cpu_forward(x, w, b, d);
