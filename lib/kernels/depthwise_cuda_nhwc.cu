@@ -13,6 +13,20 @@ using namespace cuda;
 using nhwc::Plan;
 using nhwc::R;
 
+// Loads of channels [c0, c0 + CV) of one image's pixels (img points at channel c0 of pixel 0),
+// zeros outside the image.
+template <typename T, int CV> struct PixelLoad {
+  const T* __restrict__ img;
+  int h, w, c;
+  __device__ __forceinline__ void operator()(int iy, int ix, float* v) const {
+    if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+      load_vec<T, CV>(img + (int64_t(iy) * w + ix) * c, v);
+    else
+#pragma unroll
+      for (int i = 0; i < CV; ++i) v[i] = 0.f;
+  }
+};
+
 template <typename T, int K, int D>
 __global__ void __launch_bounds__(256)
     nhwc_forward(const T* __restrict__ x, const float* __restrict__ wt, const float* __restrict__ b,
@@ -25,15 +39,8 @@ __global__ void __launch_bounds__(256)
   __syncthreads();
   if (t.ox >= p.w) return;
   const int64_t image = int64_t(p.h) * p.w * p.c;
-  const T* xi = x + t.n0 * image + t.c0;
+  const PixelLoad<T, CV> load{x + t.n0 * image + t.c0, p.h, p.w, p.c};
   T* yi = y + t.n0 * image + t.c0;
-  const auto load = [&](int iy, int ix, float* v) {
-    if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w)
-      load_vec<T, CV>(xi + (int64_t(iy) * p.w + ix) * p.c, v);
-    else
-#pragma unroll
-      for (int c = 0; c < CV; ++c) v[c] = 0.f;
-  };
   float bias[CV];
 #pragma unroll
   for (int c = 0; c < CV; ++c) bias[c] = b ? b[t.c0 + c] : 0.f;
@@ -73,15 +80,7 @@ __global__ void __launch_bounds__(128)
       for (int i = 0; i < KK; ++i) acc[i][c] = 0.f;
     }
     for (int n = t.n0; n < t.n1; ++n) {
-      const T* xi = x + n * image + t.c0;
-      const T* gi = dy + n * image + t.c0;
-      const auto load = [&](int iy, int ix, float* v) {
-        if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w)
-          load_vec<T, CV>(xi + (int64_t(iy) * p.w + ix) * p.c, v);
-        else
-#pragma unroll
-          for (int c = 0; c < CV; ++c) v[c] = 0.f;
-      };
+      const PixelLoad<T, CV> load{x + n * image + t.c0, p.h, p.w, p.c}, grad{dy + n * image + t.c0, p.h, p.w, p.c};
       for (int g = 0; g < p.groups; ++g)
         for (int r = 0; r < D; ++r) {
           const int row0 = nhwc::first_row(t.y0, D, r, g);
@@ -89,12 +88,7 @@ __global__ void __launch_bounds__(128)
           float gv[R][CV];
 #pragma unroll
           for (int j = 0; j < R; ++j) {
-            const int oy = row0 + D * j;
-            if (oy < p.h)
-              load_vec<T, CV>(gi + (int64_t(oy) * p.w + t.ox) * p.c, gv[j]);
-            else
-#pragma unroll
-              for (int c = 0; c < CV; ++c) gv[j][c] = 0.f;
+            grad(row0 + D * j, t.ox, gv[j]); // zero below the image
 #pragma unroll
             for (int c = 0; c < CV; ++c) bsum[c] += gv[j][c];
           }

@@ -86,13 +86,21 @@ DLK_HD Work thread_work(const Plan& p, int bx, int by, int bz, int tx, int ty) {
 // cover [y0, y0 + th) once.
 DLK_HD int first_row(int y0, int d, int r, int g) { return y0 + g * R * d + r; }
 
-// acc[j][c] = bias[c] + sum_{u,v} w(u,v)[c] * x(row0 + D(j+u) - P, ox + vD - P)[c], j < R.
+// Tap column v of a thread's R outputs: the R + K - 1 input pixels they read, D rows apart.
 // load(iy, ix, v) fills v[0..CV) with the thread's channels of input pixel (iy, ix), zeros outside
-// the image; wt points at the thread's channels of tap 0 of the tap-major weights, taps wstride apart.
+// the image.
+template <int K, int D, int CV, typename Load>
+DLK_HD void load_column(const Load& load, int row0, int ox, int v, float (*col)[CV]) {
+  constexpr int P = D * (K - 1) / 2;
+  DLK_UNROLL
+  for (int m = 0; m < R + K - 1; ++m) load(row0 + D * m - P, ox + D * v - P, col[m]);
+}
+
+// acc[j][c] = bias[c] + sum_{u,v} w(u,v)[c] * x(row0 + D(j+u) - P, ox + vD - P)[c], j < R;
+// wt points at the thread's channels of tap 0 of the tap-major weights, taps wstride apart.
 template <int K, int D, int CV, typename Load>
 DLK_HD void forward_outputs(const Load& load, const float* wt, int wstride, int row0, int ox, const float* bias,
                             float (*acc)[CV]) {
-  constexpr int P = D * (K - 1) / 2;
   DLK_UNROLL
   for (int j = 0; j < R; ++j)
     DLK_UNROLL
@@ -100,8 +108,7 @@ DLK_HD void forward_outputs(const Load& load, const float* wt, int wstride, int 
   DLK_UNROLL
   for (int v = 0; v < K; ++v) {
     float col[R + K - 1][CV];
-    DLK_UNROLL
-    for (int m = 0; m < R + K - 1; ++m) load(row0 + D * m - P, ox + D * v - P, col[m]);
+    load_column<K, D, CV>(load, row0, ox, v, col);
     DLK_UNROLL
     for (int u = 0; u < K; ++u) {
       float wv[CV];
@@ -119,12 +126,10 @@ DLK_HD void forward_outputs(const Load& load, const float* wt, int wstride, int 
 // share of the thread's R outputs, whose output gradients are g.
 template <int K, int D, int CV, typename Load>
 DLK_HD void weight_grad_outputs(const Load& load, int row0, int ox, const float (*g)[CV], float (*acc)[CV]) {
-  constexpr int P = D * (K - 1) / 2;
   DLK_UNROLL
   for (int v = 0; v < K; ++v) {
     float col[R + K - 1][CV];
-    DLK_UNROLL
-    for (int m = 0; m < R + K - 1; ++m) load(row0 + D * m - P, ox + D * v - P, col[m]);
+    load_column<K, D, CV>(load, row0, ox, v, col);
     DLK_UNROLL
     for (int u = 0; u < K; ++u)
       DLK_UNROLL
