@@ -3,11 +3,7 @@
 # own rounding noise (bench/reference/train_curve.py says how that is measured).
 set -u
 EXPORT=${1:?usage: curve.sh CURVE_EXPORTER}
-PY=
-for p in ${DLK_PYTHON:-} /usr/bin/python3 python3; do
-  if "$p" -c "import torch, numpy" 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || { echo "SKIP: no python3 with torch and numpy (scripts/install-deps installs python3-torch)"; exit 77; }
+. "$(dirname "$0")/python.inc"
 T=$(mktemp -d /tmp/dlk-curve-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 "$EXPORT" S "$T/S" 60 16 cpu fp32 || exit 1
