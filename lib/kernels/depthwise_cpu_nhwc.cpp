@@ -1,7 +1,7 @@
 // Depthwise convolution on the CPU for channels-last (NHWC) images. There a pixel's channels are
 // contiguous, so each vector holds 8 channels of one pixel, a tap's weights for those channels are
-// one vector too, and shifting a tap moves by whole pixels: no padding copies, no horizontal
-// shuffles. Four output pixels of a row share each weight vector. fp32 or bf16 storage, fp32 sums.
+// one vector too, and shifting a tap moves by whole pixels: no horizontal shuffles. Four output
+// pixels of a row share each weight vector. fp32 or bf16 storage, fp32 sums.
 // (On a CPU, LibTorch's oneDNN convolutions run two to six times faster channels-last in bf16, so
 // dlk-infer runs the network that way; this kernel keeps the dilated convs, which LibTorch still
 // sends to a slow loop, in the same layout.)
@@ -9,20 +9,70 @@
 #include "cpu_vector.h"
 
 #include <cstring>
+#include <type_traits>
+#include <vector>
 
 namespace dlk::kernels {
 namespace {
 
 using namespace cpu;
 
+// bf16: for each output row and block of 8 channels, the k input rows it reads are first
+// converted to fp32 with p zero pixels on either side (each input is then converted k times, not
+// k*k), and every quad of outputs reads them without bounds checks.
+DLK_INLINE void rows_bf16(const uint16_t* x, const float* wt, const float* b, uint16_t* y, int H, int W, int C, int k,
+                          int d, int row0, int row1) {
+  const int p = d * (k - 1) / 2, C8 = C / 8 * 8, PW = W + 2 * p + 3; // + 3: the last quad's overhang
+  thread_local std::vector<float> buf;
+  buf.assign(size_t(k) * PW * 8, 0.f);
+  for (int i = row0; i < row1; ++i)
+    for (int c0 = 0; c0 < C8; c0 += 8) {
+      int rows_in[32], nr = 0; // the kernel rows whose input row is inside the image (k < 32: see rows)
+      for (int u = 0; u < k; ++u) {
+        const int r = i + u * d - p;
+        if (r < 0 || r >= H) continue;
+        float* br = buf.data() + size_t(u) * PW * 8;
+        const uint16_t* xr = x + int64_t(r) * W * C + c0;
+        for (int s = 0; s < W; ++s) store8(br + size_t(p + s) * 8, load8(xr + int64_t(s) * C));
+        rows_in[nr++] = u;
+      }
+      const v8 bias = b ? load8(b + c0) : v8{};
+      for (int j = 0; j < W; j += 4) {
+        v8 acc[4] = {bias, bias, bias, bias};
+        for (int n = 0; n < nr; ++n) {
+          const int u = rows_in[n];
+          const float* xs = buf.data() + (size_t(u) * PW + j) * 8; // padded column j = input column j - p
+          for (int v = 0; v < k; ++v, xs += size_t(d) * 8) {
+            const v8 wv = load8(wt + (u * k + v) * C + c0);
+            acc[0] += wv * load8(xs);
+            acc[1] += wv * load8(xs + 8);
+            acc[2] += wv * load8(xs + 16);
+            acc[3] += wv * load8(xs + 24);
+          }
+        }
+        for (int q = 0; q < 4 && j + q < W; ++q) store8(y + (int64_t(i) * W + j + q) * C + c0, acc[q]);
+      }
+    }
+}
+
 // Output rows [row0, row1) of one image; wt is [k*k][C] (tap-major).
 template <typename T>
 DLK_INLINE void rows(const T* x, const float* wt, const float* b, T* y, int H, int W, int C, int k, int d, int row0,
                      int row1) {
   const int p = d * (k - 1) / 2, C8 = C / 8 * 8;
+  int first8 = 0; // the first block of 8 channels left to do here
+  if constexpr (std::is_same_v<T, uint16_t>) {
+    if (k < 32) {
+      rows_bf16(x, wt, b, y, H, W, C, k, d, row0, row1);
+      if (C8 == C) return;
+      first8 = C8;
+    }
+  }
   for (int i = row0; i < row1; ++i)
     for (int j = 0; j < W; j += 4) {
-      for (int c0 = 0; c0 < C8; c0 += 8) {
+      // Quads whose taps all fall inside the row need no bounds checks in the inner loop.
+      const bool inside = j >= p && j + 3 + p < W;
+      for (int c0 = first8; c0 < C8; c0 += 8) {
         v8 acc[4];
         const v8 bias = b ? load8(b + c0) : v8{};
         for (int q = 0; q < 4; ++q) acc[q] = bias;
@@ -30,6 +80,17 @@ DLK_INLINE void rows(const T* x, const float* wt, const float* b, T* y, int H, i
           const int r = i + u * d - p;
           if (r < 0 || r >= H) continue;
           const T* xr = x + (int64_t(r) * W) * C + c0;
+          if (inside) {
+            const T* xs = xr + int64_t(j - p) * C;
+            for (int v = 0; v < k; ++v, xs += int64_t(d) * C) {
+              const v8 wv = load8(wt + (u * k + v) * C + c0);
+              acc[0] += wv * load8(xs);
+              acc[1] += wv * load8(xs + C);
+              acc[2] += wv * load8(xs + 2 * int64_t(C));
+              acc[3] += wv * load8(xs + 3 * int64_t(C));
+            }
+            continue;
+          }
           for (int v = 0; v < k; ++v) {
             const v8 wv = load8(wt + (u * k + v) * C + c0);
             const int s0 = j + v * d - p;
