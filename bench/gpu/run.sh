@@ -98,7 +98,10 @@ done
 cp "$OUT/python.jsonl" "$W/" 2>/dev/null
 # The model alone, measured as train_bench.py measures Python (random batches, no data path).
 for v in $VARIANTS; do
-  [ "$DEVICE" = cuda ] && timeout 120 build-gpu/dlk-step-bench "$v" | tee -a "$W/step.jsonl"
+  for k in $KERNELS; do
+    [ "$DEVICE" = cuda ] && DLK_KERNELS=$k timeout 120 build-gpu/dlk-step-bench "$v" | sed "s/^{/{\"kernels\": \"$k\", /" |
+      tee -a "$W/step.jsonl"
+  done
 done
 
 python3 - "$W" "$VARIANTS" >"$W/table.md" <<'PY'
@@ -122,7 +125,8 @@ f = lambda x, d=1: "-" if x is None else f"{x:.{d}f}"
 step = {}
 p = os.path.join(w, "step.jsonl")
 for l in open(p) if os.path.exists(p) else []:
-    r = json.loads(l); step[r["variant"]] = r
+    r = json.loads(l)
+    if r.get("kernels", "dlk") == "dlk": step[r["variant"]] = r
 print("| variant | train img/s: Python bf16+cl | dlk-step-bench (model alone) | dlk-train end to end, dlk kernels | dlk kernels, channels-last | dlk-train, LibTorch ops | dlk-train / Python | peak GiB: Python | dlk | dlk channels-last | infer slices/s: Python bf16+cl (forward only) | dlk-step-bench (forward only) | dlk-infer end to end, dlk kernels | dlk channels-last | LibTorch ops | dlk-infer / Python |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for v in variants:
@@ -135,6 +139,11 @@ for v in variants:
     st = step.get(v, {})
     print(f"| {v} | {f(pt)} | {f(st.get('train_img_per_s'))} | {f(td)} | {f(tn)} | {f(tt)} | {f(best_t / pt if best_t and pt else None, 2)}x | {f(p.get('peak_gib'))} | {f(md)} | {f(mn)} | "
           f"{f(pi)} | {f(st.get('infer_slices_per_s'))} | {f(idl)} | {f(inh)} | {f(it)} | {f(best_i / pi if best_i and pi else None, 2)}x |")
+print("\n| dlk-step-bench (model alone, bf16, batch 24) | DLK_KERNELS | ms per step | img/s | forward slices/s | peak GiB |\n|---|---|---|---|---|---|")
+step_path = os.path.join(w, "step.jsonl")
+for l in open(step_path) if os.path.exists(step_path) else []:
+    r = json.loads(l)
+    print(f"| {r['variant']} | {r.get('kernels')} ({r.get('depthwise')}) | {r['train_ms_per_step']} | {r['train_img_per_s']} | {r['infer_slices_per_s']} | {r['peak_gib']} |")
 PY
 cat "$W/table.md"
 finish
@@ -156,8 +165,13 @@ finish
 # Where a training step's GPU time goes: LibTorch's profiler over 3 steps of DLKUNet-L (nsys is
 # not installed on the GPU machine).
 if [ "$DEVICE" = cuda ] && in_time "profile"; then
-  timeout 120 build-gpu/dlk-step-bench L "$W/trace-L.json" >/dev/null 2>"$W/trace.err" &&
-    python3 bench/gpu/trace_summary.py "$W/trace-L.json" >"$OUT/profile.md" 2>>"$W/trace.err"
+  for k in $KERNELS; do
+    [ "$k" = torch ] && continue # cuDNN's own split is in ../shared/anchors
+    echo "### DLKUNet-L, DLK_KERNELS=$k" >>"$OUT/profile.md"
+    DLK_KERNELS=$k timeout 120 build-gpu/dlk-step-bench L "$W/trace-L-$k.json" >/dev/null 2>>"$W/trace.err" &&
+      python3 bench/gpu/trace_summary.py "$W/trace-L-$k.json" >>"$OUT/profile.md" 2>>"$W/trace.err"
+    echo >>"$OUT/profile.md"
+  done
   row "profile of 3 training steps, DLKUNet-L: profile.md ($(wc -l <"$OUT/profile.md" 2>/dev/null || echo 0) lines)"
 fi
 finish
