@@ -42,13 +42,13 @@ grep -q "data-parallel over 2 processes" "$T/ddp.log" && pass "dlk-train ran ove
 
 # The pre-timeout signal: checkpoint, requeue, resume, finish.
 job=$(sbatch --parsable --gres=none --cpus-per-task=2 --time=00:01:00 --signal=B:USR1@10 --output="$T/rq.log" \
-  examples/slurm/train.sbatch "$T/ds" "$T/rq" --epochs 100000 --max-steps 1000 --val-every 100000 --save-every 100000 \
-  --base-channels 8 --size 64 --batch 8 --device cpu -j 1) # about 70 s of work on 2 cores: USR1 (at ~25 s) comes first
+  examples/slurm/train.sbatch "$T/ds" "$T/rq" --epochs 100000 --max-steps 1500 --val-every 100000 --save-every 100000 \
+  --base-channels 8 --size 64 --batch 8 --device cpu -j 1) # about 100 s of work on 2 cores: USR1 comes first
 for _ in $(seq 300); do
   squeue -h -j "$job" 2>/dev/null | grep -q . || break
   sleep 1
 done
 grep -q "requeueing job" "$T/rq.log" && pass "the job checkpointed and requeued itself on USR1" || { fail "no requeue"; cat "$T/rq.log"; }
 grep -q "resuming" "$T/rq.log" && pass "the requeued job resumed from latest.dlkc" || fail "no resume"
-grep -q "max-steps 1000 reached" "$T/rq.log" && [ -s "$T/rq/final.dlkc" ] && pass "and finished" || { fail "did not finish"; tail -5 "$T/rq.log"; }
+grep -q "max-steps 1500 reached" "$T/rq.log" && [ -s "$T/rq/final.dlkc" ] && pass "and finished" || { fail "did not finish"; tail -5 "$T/rq.log"; }
 finish
