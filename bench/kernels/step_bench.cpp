@@ -6,9 +6,9 @@
 // recorded by LibTorch's profiler into a Chrome trace (bench/gpu/trace_summary.py sums it). Prints
 // one JSON line. The inputs are channels-last where the depthwise convs prefer it, as in
 // dlk-train (DLK_KERNELS=nhwc or torch).
-// --cpu: the step as dlk-train runs it on a CPU (fp32, NCHW, all cores), batch 4 unless --batch,
-// median of 3 steps after 1, no inference; its trace is LibTorch's CPU operator profile.
-// --channels-last: channels-last on the CPU too (for comparisons).
+// --cpu: the step as dlk-train runs it on a CPU (fp32, channels-last, all cores), batch 4 unless
+// --batch, median of 3 steps after 1, no inference; its trace is LibTorch's CPU operator profile.
+// --nchw: NCHW on the CPU (for comparisons).
 #include "dlk/cli.h"
 #include "dlk/depthwise_conv.h"
 #include "dlk/model.h"
@@ -32,19 +32,19 @@
 
 int main(int argc, char** argv) {
   std::string variant, trace;
-  bool cpu = false, cpu_cl = false;
+  bool cpu = false, cpu_cl = true;
   int64_t batch = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--cpu") cpu = true;
-    else if (a == "--channels-last") cpu_cl = true;
+    else if (a == "--nchw") cpu_cl = false;
     else if (a == "--batch" && i + 1 < argc) batch = std::stoll(argv[++i]);
     else if (variant.empty()) variant = a;
     else if (trace.empty()) trace = a;
     else variant.clear(), i = argc; // too many words: the usage below
   }
   if (variant.empty()) {
-    std::fprintf(stderr, "usage: dlk-step-bench S|M|L [TRACE.json] [--cpu [--channels-last]] [--batch N]\n");
+    std::fprintf(stderr, "usage: dlk-step-bench S|M|L [TRACE.json] [--cpu [--nchw]] [--batch N]\n");
     return 2;
   }
   if (!cpu && !dlk::compat::cuda_available()) {
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   dlk::DLKUNet model(cfg);
   model->to(dev);
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
-  const bool cl = cpu ? cpu_cl : dlk::depthwise_prefers_channels_last(dev, true);
+  const bool cl = dlk::depthwise_prefers_channels_last(dev, true) && (!cpu || cpu_cl);
   auto input = [&](int64_t n) {
     auto t = torch::randn({n, 1, 224, 224}, dev);
     return cl ? dlk::channels_last_input(t) : t;
@@ -113,9 +113,9 @@ int main(int argc, char** argv) {
   }
   std::printf("{\"variant\": \"%s\", \"device\": \"%s\", \"batch\": %lld, \"train_ms_per_step\": %.1f, "
               "\"train_img_per_s\": %.2f, \"infer_slices_per_s\": %.1f, \"peak_gib\": %.1f, \"torch\": \"%s\", "
-              "\"depthwise\": \"%s\"}\n",
+              "\"depthwise\": \"%s\", \"channels_last\": %s}\n",
               variant.c_str(), cpu ? "cpu" : "cuda", (long long)batch, step_ms, batch * 1000.0 / step_ms, infer, peak,
-              TORCH_VERSION, dlk::depthwise_backend(dev, true).c_str());
+              TORCH_VERSION, dlk::depthwise_backend(dev, true).c_str(), cl ? "true" : "false");
   if (trace.empty()) return 0;
   if (cpu) { // LibTorch's operator profile of one step
     torch::autograd::profiler::RecordProfile guard(trace);

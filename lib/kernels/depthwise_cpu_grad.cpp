@@ -65,40 +65,46 @@ DLK_INLINE void plane_grad(const float* x, const float* dy, int H, int W, int k,
   }
 }
 
-// NHWC: channels [c0, c1) of one image, 8 channels a vector; each output row's dot products run
-// over the columns whose shifted source column is inside the image.
+// NHWC: channels [c0, c1) of one image, 8 channels a vector. Each block of 8 channels is first
+// copied out of the image into dense rows ([W][8], and x with p zero pixels on either side), so
+// that the dot products read consecutive vectors (a pixel's 8 channels are 32 bytes of a 4*C-byte
+// pixel in the image) and need no bounds checks.
 DLK_INLINE void nhwc_grad(const float* x, const float* dy, int H, int W, int C, int k, int d, int c0, int c1,
                           float* dwt, float* db) {
-  const int p = d * (k - 1) / 2;
+  const int p = d * (k - 1) / 2, PW = W + 2 * p;
+  thread_local std::vector<float> xb, gb;
   int c = c0;
   for (; c + 8 <= c1; c += 8) {
-    v8 acc[MAX_K * MAX_K], bias = v8{};
+    xb.assign(size_t(H) * PW * 8, 0.f);
+    gb.resize(size_t(H) * W * 8);
+    v8 bias = v8{};
+    for (int r = 0; r < H; ++r)
+      for (int s = 0; s < W; ++s) {
+        const int64_t at = (int64_t(r) * W + s) * C + c;
+        store8(xb.data() + (size_t(r) * PW + p + s) * 8, load8(x + at));
+        const v8 g = load8(dy + at);
+        store8(gb.data() + (size_t(r) * W + s) * 8, g);
+        bias += g;
+      }
+    v8 acc[MAX_K * MAX_K];
     for (int t = 0; t < k * k; ++t) acc[t] = v8{};
     for (int i = 0; i < H; ++i) {
-      const float* g = dy + int64_t(i) * W * C + c;
-      v8 s0 = v8{}, s1 = v8{};
-      int j = 0;
-      for (; j + 2 <= W; j += 2) {
-        s0 += load8(g + int64_t(j) * C);
-        s1 += load8(g + int64_t(j + 1) * C);
-      }
-      if (j < W) s0 += load8(g + int64_t(j) * C);
-      bias += s0 + s1;
+      const float* g = gb.data() + size_t(i) * W * 8;
       for (int u = 0; u < k; ++u) {
         const int r = i + u * d - p;
         if (r < 0 || r >= H) continue;
-        const float* xr = x + int64_t(r) * W * C + c;
+        const float* xr = xb.data() + size_t(r) * PW * 8; // xr[(j + v*d) * 8] = x(r, j + v*d - p)
         for (int v = 0; v < k; ++v) {
-          const int off = v * d - p, j0 = std::max(0, -off), j1 = std::min(W, W - off);
+          const float* xs = xr + size_t(v) * d * 8;
           v8 a0 = v8{}, a1 = v8{}, a2 = v8{}, a3 = v8{};
-          int jj = j0;
-          for (; jj + 4 <= j1; jj += 4) {
-            a0 += load8(g + int64_t(jj) * C) * load8(xr + int64_t(jj + off) * C);
-            a1 += load8(g + int64_t(jj + 1) * C) * load8(xr + int64_t(jj + 1 + off) * C);
-            a2 += load8(g + int64_t(jj + 2) * C) * load8(xr + int64_t(jj + 2 + off) * C);
-            a3 += load8(g + int64_t(jj + 3) * C) * load8(xr + int64_t(jj + 3 + off) * C);
+          int j = 0;
+          for (; j + 4 <= W; j += 4) {
+            a0 += load8(g + j * 8) * load8(xs + j * 8);
+            a1 += load8(g + j * 8 + 8) * load8(xs + j * 8 + 8);
+            a2 += load8(g + j * 8 + 16) * load8(xs + j * 8 + 16);
+            a3 += load8(g + j * 8 + 24) * load8(xs + j * 8 + 24);
           }
-          for (; jj < j1; ++jj) a0 += load8(g + int64_t(jj) * C) * load8(xr + int64_t(jj + off) * C);
+          for (; j < W; ++j) a0 += load8(g + j * 8) * load8(xs + j * 8);
           acc[u * k + v] += (a0 + a1) + (a2 + a3);
         }
       }

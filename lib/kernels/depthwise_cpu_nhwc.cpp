@@ -8,6 +8,7 @@
 #include "dlk/depthwise_kernels.h"
 #include "cpu_vector.h"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -17,42 +18,44 @@ namespace {
 
 using namespace cpu;
 
-// bf16: for each output row and block of 8 channels, the k input rows it reads are first
-// converted to fp32 with p zero pixels on either side (each input is then converted k times, not
-// k*k), and every quad of outputs reads them without bounds checks.
-DLK_INLINE void rows_bf16(const uint16_t* x, const float* wt, const float* b, uint16_t* y, int H, int W, int C, int k,
-                          int d, int row0, int row1) {
-  const int p = d * (k - 1) / 2, C8 = C / 8 * 8, PW = W + 2 * p + 3; // + 3: the last quad's overhang
+// Blocks of 8 channels: the input rows are copied (bf16: converted to fp32) once per block into a
+// ring of the 2p+1 rows that an output row reads, dense ([W][8]) and with p zero pixels on either
+// side, so that the loads are consecutive (a pixel's 8 channels are 32 bytes of a 4*C-byte pixel in
+// the image) and eight outputs share each weight vector without bounds checks.
+template <typename T>
+DLK_INLINE void rows_blocks(const T* x, const float* wt, const float* b, T* y, int H, int W, int C, int k, int d,
+                            int row0, int row1) {
+  constexpr int Q = 8; // outputs a weight load
+  const int p = d * (k - 1) / 2, C8 = C / 8 * 8, PW = W + 2 * p + Q - 1; // + Q - 1: the last group's overhang
+  const int ring = 2 * p + 1;
   thread_local std::vector<float> buf;
-  buf.assign(size_t(k) * PW * 8, 0.f);
-  for (int i = row0; i < row1; ++i)
-    for (int c0 = 0; c0 < C8; c0 += 8) {
-      int rows_in[32], nr = 0; // the kernel rows whose input row is inside the image (k < 32: see rows)
-      for (int u = 0; u < k; ++u) {
-        const int r = i + u * d - p;
-        if (r < 0 || r >= H) continue;
-        float* br = buf.data() + size_t(u) * PW * 8;
-        const uint16_t* xr = x + int64_t(r) * W * C + c0;
-        for (int s = 0; s < W; ++s) store8(br + size_t(p + s) * 8, load8(xr + int64_t(s) * C));
-        rows_in[nr++] = u;
+  buf.assign(size_t(ring) * PW * 8, 0.f);
+  auto slot = [&](int r) { return buf.data() + size_t(r % ring) * PW * 8; };
+  for (int c0 = 0; c0 < C8; c0 += 8) {
+    int loaded = std::max(0, row0 - p); // rows [.., loaded) are in the ring
+    const v8 bias = b ? load8(b + c0) : v8{};
+    for (int i = row0; i < row1; ++i) {
+      for (; loaded <= std::min(H - 1, i + p); ++loaded) {
+        float* br = slot(loaded) + size_t(p) * 8;
+        const T* xr = x + int64_t(loaded) * W * C + c0;
+        for (int s = 0; s < W; ++s) store8(br + size_t(s) * 8, load8(xr + int64_t(s) * C));
       }
-      const v8 bias = b ? load8(b + c0) : v8{};
-      for (int j = 0; j < W; j += 4) {
-        v8 acc[4] = {bias, bias, bias, bias};
-        for (int n = 0; n < nr; ++n) {
-          const int u = rows_in[n];
-          const float* xs = buf.data() + (size_t(u) * PW + j) * 8; // padded column j = input column j - p
+      for (int j = 0; j < W; j += Q) {
+        v8 acc[Q];
+        for (int q = 0; q < Q; ++q) acc[q] = bias;
+        for (int u = 0; u < k; ++u) {
+          const int r = i + u * d - p;
+          if (r < 0 || r >= H) continue;
+          const float* xs = slot(r) + size_t(j) * 8; // padded column j = input column j - p
           for (int v = 0; v < k; ++v, xs += size_t(d) * 8) {
             const v8 wv = load8(wt + (u * k + v) * C + c0);
-            acc[0] += wv * load8(xs);
-            acc[1] += wv * load8(xs + 8);
-            acc[2] += wv * load8(xs + 16);
-            acc[3] += wv * load8(xs + 24);
+            for (int q = 0; q < Q; ++q) acc[q] += wv * load8(xs + q * 8);
           }
         }
-        for (int q = 0; q < 4 && j + q < W; ++q) store8(y + (int64_t(i) * W + j + q) * C + c0, acc[q]);
+        for (int q = 0; q < Q && j + q < W; ++q) store8(y + (int64_t(i) * W + j + q) * C + c0, acc[q]);
       }
     }
+  }
 }
 
 // Output rows [row0, row1) of one image; wt is [k*k][C] (tap-major).
@@ -61,12 +64,10 @@ DLK_INLINE void rows(const T* x, const float* wt, const float* b, T* y, int H, i
                      int row1) {
   const int p = d * (k - 1) / 2, C8 = C / 8 * 8;
   int first8 = 0; // the first block of 8 channels left to do here
-  if constexpr (std::is_same_v<T, uint16_t>) {
-    if (k < 32) {
-      rows_bf16(x, wt, b, y, H, W, C, k, d, row0, row1);
-      if (C8 == C) return;
-      first8 = C8;
-    }
+  if (k < 32) {
+    rows_blocks(x, wt, b, y, H, W, C, k, d, row0, row1);
+    if (C8 == C) return;
+    first8 = C8;
   }
   for (int i = row0; i < row1; ++i)
     for (int j = 0; j < W; j += 4) {
