@@ -85,7 +85,7 @@ torch::Tensor cpu_forward(const torch::Tensor& x, const torch::Tensor& w, const 
   auto xc = x.contiguous();
   auto wc = w.to(at::kFloat).contiguous();
   auto bc = b.defined() ? b.to(at::kFloat).contiguous() : torch::Tensor();
-  auto y = torch::empty(xc.sizes(), xc.options());
+  auto y = torch::empty_like(xc); // NCHW, or a one-channel tensor's channels-last strides
   const int64_t C = xc.size(1), H = xc.size(2), W = xc.size(3), k = wc.size(2);
   const bool bf16 = xc.scalar_type() == at::kBFloat16;
   const float* wp = wc.data_ptr<float>();

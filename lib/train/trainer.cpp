@@ -177,10 +177,11 @@ struct Position {
   int best_epoch = -1;
 };
 
-// Whether the model's tensors are channels-last: on a GPU when asked for and the depthwise convs
-// that run prefer it (cuDNN's, dlk's NHWC kernels; dlk's default kernels work on NCHW planes).
+// Whether the model's tensors are channels-last: when asked for (the default) and the depthwise
+// convs that run prefer it: cuDNN's and oneDNN's, dlk's CPU kernels (a CPU step of DLKUNet-S is
+// 17% faster so: BENCHMARKS.md) and its NHWC CUDA kernels; dlk's default CUDA kernels are NCHW.
 static bool use_channels_last(const TrainOptions& o, const torch::Device& dev) {
-  return o.channels_last && dev.is_cuda() && depthwise_prefers_channels_last(dev, true);
+  return o.channels_last && depthwise_prefers_channels_last(dev, true);
 }
 
 // Validation: per case, slices resized to the model size, argmax, Dice per class over the whole

@@ -84,7 +84,7 @@ cli::ToolSpec spec(Options& o) {
   s.group("Device and reproducibility")
     ("device", po::value(&o.device)->value_name("D")->default_value("auto"), "cpu, cuda or cuda:N (auto: cuda if present)")
     ("precision", po::value(&o.t.precision)->value_name("P")->default_value("bf16"), "on GPU: bf16 autocast, fp16 autocast or fp32")
-    ("no-channels-last", "keep NCHW on the GPU")
+    ("no-channels-last", "keep NCHW")
     ("deterministic", po::bool_switch(&o.t.deterministic), "deterministic algorithms (slower on GPU)")
     ("seed", po::value(&o.t.seed)->value_name("N")->default_value(1234), "seed of initialisation, order and augmentation");
   s.group("Actions")
