@@ -158,6 +158,12 @@ void depthwise_weight_grad_plane_cpu_portable(const float* x, const float* dy, i
   plane_grad(x, dy, height, width, k, dilation, dw, db);
 }
 
+void depthwise_weight_grad_nhwc_cpu_portable(const float* x, const float* dy, int height, int width, int channels,
+                                             int k, int dilation, int c0, int c1, float* dwt, float* db) {
+  check_k(k);
+  nhwc_grad(x, dy, height, width, channels, k, dilation, c0, c1, dwt, db);
+}
+
 void depthwise_weight_grad_nhwc_cpu(const float* x, const float* dy, int height, int width, int channels, int k,
                                     int dilation, int c0, int c1, float* dwt, float* db) {
   check_k(k);

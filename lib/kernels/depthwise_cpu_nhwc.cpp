@@ -140,6 +140,11 @@ void depthwise_rows_nhwc_cpu(const float* x, const float* wt, const float* b, fl
   rows_best(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
 }
 
+void depthwise_rows_nhwc_cpu_portable(const float* x, const float* wt, const float* b, float* y, int height, int width,
+                                      int channels, int k, int dilation, int row0, int row1) {
+  rows(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+}
+
 void depthwise_rows_nhwc_cpu_bf16(const uint16_t* x, const float* wt, const float* b, uint16_t* y, int height,
                                   int width, int channels, int k, int dilation, int row0, int row1) {
   rows_best(x, wt, b, y, height, width, channels, k, dilation, row0, row1);

@@ -143,6 +143,8 @@ TEST_CASE("depthwise kernel, channels-last: equals the definition, fp32 and bf16
     // in two row ranges, as two threads would
     depthwise_rows_nhwc_cpu(x.data(), wt.data(), b.data(), y.data(), c.H, c.W, c.C, c.k, c.d, 0, c.H / 2);
     depthwise_rows_nhwc_cpu(x.data(), wt.data(), b.data(), y.data(), c.H, c.W, c.C, c.k, c.d, c.H / 2, c.H);
+    std::vector<float> yp(x.size(), NAN); // the portable path, on all rows
+    depthwise_rows_nhwc_cpu_portable(x.data(), wt.data(), b.data(), yp.data(), c.H, c.W, c.C, c.k, c.d, 0, c.H);
     std::vector<uint16_t> xb(x.size()), yb(x.size());
     std::vector<float> xr(x.size());
     for (size_t i = 0; i < x.size(); ++i) {
@@ -163,6 +165,7 @@ TEST_CASE("depthwise kernel, channels-last: equals the definition, fp32 and bf16
       const auto want_r = by_definition(plane_r, w, b[size_t(ch)], c.H, c.W, c.k, c.d);
       for (size_t i = 0; i < px; ++i) {
         worst = std::max(worst, double(std::fabs(y[i * c.C + ch] - want[i])));
+        worst = std::max(worst, double(std::fabs(yp[i * c.C + ch] - want[i])));
         bf16_ok = bf16_ok && std::fabs(bf16_value(yb[i * c.C + ch]) - want_r[i]) <= std::fabs(want_r[i]) / 256 + 1e-5;
       }
     }
@@ -241,14 +244,17 @@ TEST_CASE("depthwise weight gradient: NCHW planes and channels-last images equal
         xi[q * C + size_t(c)] = x[q];
         gi[q * C + size_t(c)] = dy[q];
       }
-      std::vector<float> dwt(size_t(s.k * s.k) * C, 0.5f), db(size_t(C), 0.25f); // they accumulate
-      depthwise_weight_grad_nhwc_cpu(xi.data(), gi.data(), s.h, s.w, C, s.k, s.d, 1, C, dwt.data(), db.data());
-      double err = 0;
-      for (int t = 0; t < s.k * s.k; ++t) err = std::max(err, std::fabs(dwt[size_t(t) * C + c] - 0.5 - want[size_t(t)]) / scale);
-      CHECK(err < 1e-5);
-      CHECK(std::fabs(db[size_t(c)] - 0.25 - want_db) / scale < 1e-5);
-      CHECK(dwt[0] == 0.5f); // channel 0 is outside the range
-      CHECK(db[0] == 0.25f);
+      for (bool portable : {false, true}) {
+        std::vector<float> dwt(size_t(s.k * s.k) * C, 0.5f), db(size_t(C), 0.25f); // they accumulate
+        (portable ? depthwise_weight_grad_nhwc_cpu_portable : depthwise_weight_grad_nhwc_cpu)(
+            xi.data(), gi.data(), s.h, s.w, C, s.k, s.d, 1, C, dwt.data(), db.data());
+        double err = 0;
+        for (int t = 0; t < s.k * s.k; ++t) err = std::max(err, std::fabs(dwt[size_t(t) * C + c] - 0.5 - want[size_t(t)]) / scale);
+        CHECK(err < 1e-5);
+        CHECK(std::fabs(db[size_t(c)] - 0.25 - want_db) / scale < 1e-5);
+        CHECK(dwt[0] == 0.5f); // channel 0 is outside the range
+        CHECK(db[0] == 0.25f);
+      }
     }
   }
 }

@@ -29,6 +29,11 @@ void depthwise_weight_grad_plane_cpu_portable(const float* x, const float* dy, i
 // One channels-last image, channels [c0, c1): dwt (tap-major, [k*k][C]) and db [C] accumulate.
 void depthwise_weight_grad_nhwc_cpu(const float* x, const float* dy, int height, int width, int channels, int k,
                                     int dilation, int c0, int c1, float* dwt, float* db);
+// The portable channels-last paths alone, so tests can check them on an AVX2 machine.
+void depthwise_rows_nhwc_cpu_portable(const float* x, const float* wt, const float* b, float* y, int height, int width,
+                                      int channels, int k, int dilation, int row0, int row1);
+void depthwise_weight_grad_nhwc_cpu_portable(const float* x, const float* dy, int height, int width, int channels,
+                                             int k, int dilation, int c0, int c1, float* dwt, float* db);
 bool cpu_has_avx2_fma();
 // Whether the CPU multiplies bf16 natively (AVX512-BF16), so that oneDNN's bf16 convolutions
 // run at twice the fp32 rate or more.
