@@ -282,16 +282,17 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
     }
   }
 #endif
-  // On the CPU only the dilated convs: LibTorch runs those through a slow loop (6x slower than
-  // dlk's kernel at DLKUNet's 7x7, dilation 3, NCHW), the others through oneDNN's vectorised
-  // kernels, which are as fast as dlk's (bench/kernels/depthwise_bench.cpp). fp32 or bf16
-  // activations (bf16 inference: fp32 sums, bf16 out), NCHW or channels-last.
+  // CPU training: every depthwise conv, fp32 (LibTorch 1.13's backward is slow for all of them).
   const auto t = x.scalar_type();
-  if (backend.rfind("dlk-cpu", 0) == 0 && needs_grad && t == at::kFloat) { // training: all of them, fp32
+  if (backend.rfind("dlk-cpu", 0) == 0 && needs_grad && t == at::kFloat) {
     auto bias = b.defined() ? b.to(at::kFloat) : torch::zeros({w.size(0)}, w.options().dtype(at::kFloat));
     const bool nhwc = is_nhwc(x);
     return Depthwise::apply(kernel_layout(x, nhwc), w.to(at::kFloat).contiguous(), bias.contiguous(), d, nhwc);
   }
+  // CPU inference: only the dilated convs. LibTorch runs those through a slow loop (6x slower than
+  // dlk's kernel at DLKUNet's 7x7, dilation 3, NCHW), the others through oneDNN's vectorised
+  // kernels, which are as fast as dlk's or faster (bench/kernels/depthwise_bench.cpp). fp32 or bf16
+  // activations (bf16 inference: fp32 sums, bf16 out), NCHW or channels-last.
   if (backend.rfind("dlk-cpu", 0) == 0 && !needs_grad && d > 1 && (t == at::kFloat || t == at::kBFloat16))
     return cpu_forward(x, w, b, d);
   return torch_op(x, w, b, d);
