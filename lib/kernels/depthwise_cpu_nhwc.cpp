@@ -1,6 +1,6 @@
 // Depthwise convolution on the CPU for channels-last (NHWC) images. There a pixel's channels are
 // contiguous, so each vector holds 8 channels of one pixel, a tap's weights for those channels are
-// one vector too, and shifting a tap moves by whole pixels: no horizontal shuffles. Four output
+// one vector too, and shifting a tap moves by whole pixels: no horizontal shuffles. Eight output
 // pixels of a row share each weight vector. fp32 or bf16 storage, fp32 sums.
 // (On a CPU, LibTorch's oneDNN convolutions run two to six times faster channels-last in bf16, so
 // dlk-infer runs the network that way; this kernel keeps the dilated convs, which LibTorch still
@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <type_traits>
 #include <vector>
 
 namespace dlk::kernels {
@@ -58,65 +57,27 @@ DLK_INLINE void rows_blocks(const T* x, const float* wt, const float* b, T* y, i
   }
 }
 
-// Output rows [row0, row1) of one image; wt is [k*k][C] (tap-major).
+// Output rows [row0, row1) of one image; wt is [k*k][C] (tap-major): blocks of 8 channels as
+// above, channels beyond a multiple of 8 one at a time.
 template <typename T>
 DLK_INLINE void rows(const T* x, const float* wt, const float* b, T* y, int H, int W, int C, int k, int d, int row0,
                      int row1) {
-  const int p = d * (k - 1) / 2, C8 = C / 8 * 8;
-  int first8 = 0; // the first block of 8 channels left to do here
-  if (k < 32) {
-    rows_blocks(x, wt, b, y, H, W, C, k, d, row0, row1);
-    if (C8 == C) return;
-    first8 = C8;
-  }
-  for (int i = row0; i < row1; ++i)
-    for (int j = 0; j < W; j += 4) {
-      // Quads whose taps all fall inside the row need no bounds checks in the inner loop.
-      const bool inside = j >= p && j + 3 + p < W;
-      for (int c0 = first8; c0 < C8; c0 += 8) {
-        v8 acc[4];
-        const v8 bias = b ? load8(b + c0) : v8{};
-        for (int q = 0; q < 4; ++q) acc[q] = bias;
+  rows_blocks(x, wt, b, y, H, W, C, k, d, row0, row1);
+  const int p = d * (k - 1) / 2;
+  for (int c = C / 8 * 8; c < C; ++c)
+    for (int i = row0; i < row1; ++i)
+      for (int j = 0; j < W; ++j) {
+        float acc = b ? b[c] : 0.f;
         for (int u = 0; u < k; ++u) {
           const int r = i + u * d - p;
           if (r < 0 || r >= H) continue;
-          const T* xr = x + (int64_t(r) * W) * C + c0;
-          if (inside) {
-            const T* xs = xr + int64_t(j - p) * C;
-            for (int v = 0; v < k; ++v, xs += int64_t(d) * C) {
-              const v8 wv = load8(wt + (u * k + v) * C + c0);
-              acc[0] += wv * load8(xs);
-              acc[1] += wv * load8(xs + C);
-              acc[2] += wv * load8(xs + 2 * int64_t(C));
-              acc[3] += wv * load8(xs + 3 * int64_t(C));
-            }
-            continue;
-          }
           for (int v = 0; v < k; ++v) {
-            const v8 wv = load8(wt + (u * k + v) * C + c0);
-            const int s0 = j + v * d - p;
-            for (int q = 0; q < 4; ++q) {
-              const int s = s0 + q;
-              if (j + q < W && s >= 0 && s < W) acc[q] += wv * load8(xr + int64_t(s) * C);
-            }
+            const int s = j + v * d - p;
+            if (s >= 0 && s < W) acc += wt[(u * k + v) * C + c] * to_float(x[(int64_t(r) * W + s) * C + c]);
           }
         }
-        for (int q = 0; q < 4 && j + q < W; ++q) store8(y + (int64_t(i) * W + j + q) * C + c0, acc[q]);
+        store1(y + (int64_t(i) * W + j) * C + c, acc);
       }
-      for (int c = C8; c < C; ++c) // channels beyond a multiple of 8, one at a time
-        for (int q = 0; q < 4 && j + q < W; ++q) {
-          float acc = b ? b[c] : 0.f;
-          for (int u = 0; u < k; ++u) {
-            const int r = i + u * d - p;
-            if (r < 0 || r >= H) continue;
-            for (int v = 0; v < k; ++v) {
-              const int s = j + q + v * d - p;
-              if (s >= 0 && s < W) acc += wt[(u * k + v) * C + c] * to_float(x[(int64_t(r) * W + s) * C + c]);
-            }
-          }
-          store1(y + (int64_t(i) * W + j + q) * C + c, acc);
-        }
-    }
 }
 
 template <typename T>
