@@ -31,7 +31,6 @@ Segmenter::Segmenter(const std::string& path, const InferOptions& opt) : opt_(op
   if (opt_.resize != "labels" && opt_.resize != "logits") throw UsageError(fmt::format("--resize: '{}' (labels or logits)", opt_.resize));
   model_->to(dev);
   model_->eval();
-  model_->set_channels_last(dev.is_cpu()); // oneDNN's convolutions: much faster channels-last
   if (dev.is_cuda()) at::globalContext().setBenchmarkCuDNN(true); // fastest algorithms per shape
 }
 
@@ -73,9 +72,9 @@ Segmentation Segmenter::segment(const InferCase& c) {
       xd = torch::cat({xd, torch::zeros({padded - b, nc, h, w}, xd.options())});
     if (!model_size)
       xd = F::interpolate(xd, F::InterpolateFuncOptions().size(std::vector<int64_t>{height_, width_}).mode(torch::kBicubic).align_corners(false));
-    // Channels-last on a GPU when the depthwise convs prefer it (cuDNN's, dlk's NHWC kernels). (On
-    // a CPU the model itself turns channels-last after its first conv.)
-    if (dev.is_cuda() && depthwise_prefers_channels_last(dev, false)) xd = channels_last_input(xd);
+    // Channels-last where the depthwise convs prefer it: on a CPU (oneDNN's convolutions are much
+    // faster so, and dlk's kernels as fast) and on a GPU with cuDNN's or dlk's NHWC kernels.
+    if (depthwise_prefers_channels_last(dev, false)) xd = channels_last_input(xd);
     auto forward = [&](const torch::Tensor& in) {
       compat::CudaAutocast ac(amp, opt_.precision == "fp16" ? at::kHalf : at::kBFloat16);
       compat::CpuAutocast cpu_ac(cpu_bf16, at::kBFloat16);

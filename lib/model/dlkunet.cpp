@@ -50,7 +50,6 @@ static torch::Tensor sep_bn(SepConv& s, torch::nn::BatchNorm2d& bn, const torch:
 
 torch::Tensor EBlockImpl::forward(const torch::Tensor& x) {
   auto t = torch::relu(sep_bn(sep1, bn1, x, is_training()));
-  if (channels_last) t = t.contiguous(torch::MemoryFormat::ChannelsLast);
   t = torch::relu(sep_bn(sep2, bn2, t, is_training())); // the code's ReLU after the second BN (spec 5.3)
   return lka(t);
 }

@@ -187,10 +187,6 @@ TEST_CASE("depthwise conv: channels-last on the CPU, and DLKUNet run channels-la
   DLKUNet m = small_model("M");
   auto img = torch::randn({2, 1, 66, 70});
   auto nchw = m->forward(img);
-  m->set_channels_last(true);
-  auto cl = m->forward(img);
-  m->set_channels_last(false);
-  CHECK(rel_error(cl, nchw) < 1e-5);
   // A one-channel input made channels-last by contiguous() keeps NCHW strides (LibTorch 1.13), and
   // the network then runs NCHW; channels_last_input gives it channels-last strides, and the
   // network follows.

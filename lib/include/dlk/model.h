@@ -33,7 +33,6 @@ struct EBlockImpl : torch::nn::Module {
   SepConv sep1{nullptr}, sep2{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
   LKA lka{nullptr};
-  bool channels_last = false; // turn the first conv's output channels-last (see DLKUNetImpl)
 };
 TORCH_MODULE(EBlock);
 
@@ -49,9 +48,6 @@ TORCH_MODULE(DFB);
 struct DLKUNetImpl : torch::nn::Module {
   explicit DLKUNetImpl(const ModelConfig& cfg);
   torch::Tensor forward(const torch::Tensor& x); // [N, in, H, W] -> logits [N, classes, H, W]
-  // Run the network channels-last from the stem's first conv on (the input itself, with one
-  // channel, has no layout to speak of): oneDNN's CPU convolutions are much faster so.
-  void set_channels_last(bool on) { stem->channels_last = on; }
   ModelConfig config;
   EBlock stem{nullptr};
   std::vector<EBlock> encoders; // enc1..encD (after a 2x2 max-pool each)
