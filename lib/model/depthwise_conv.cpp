@@ -250,6 +250,12 @@ struct Depthwise : torch::autograd::Function<Depthwise> {
   }
 };
 
+// Depthwise::apply with x in kernel_layout(x, nhwc), the parameters in fp32 (a zero bias if none).
+torch::Tensor dlk_op(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d, bool nhwc) {
+  auto bias = b.defined() ? b.to(at::kFloat) : torch::zeros({w.size(0)}, w.options().dtype(at::kFloat));
+  return Depthwise::apply(kernel_layout(x, nhwc), w.to(at::kFloat).contiguous(), bias.contiguous(), d, nhwc);
+}
+
 } // namespace
 
 void use_depthwise_kernels(bool on) { kernels_flag() = on; }
@@ -273,10 +279,9 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
     auto dtype = x.scalar_type();
     if (compat::cuda_autocast_enabled()) dtype = compat::cuda_autocast_dtype(); // as conv2d would run
     if (dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kHalf) {
-      auto bias = b.defined() ? b.to(at::kFloat) : torch::zeros({w.size(0)}, w.options().dtype(at::kFloat));
       auto xt = x.to(dtype);
       const bool nhwc = cuda_nhwc(xt, w.size(-1), d);
-      auto y = Depthwise::apply(kernel_layout(xt, nhwc), w.to(at::kFloat).contiguous(), bias.contiguous(), d, nhwc);
+      auto y = dlk_op(xt, w, b, d, nhwc);
       // A channels-last input whose channels the NHWC kernels cannot take: back to its layout
       return nhwc ? y : y.contiguous(xt.suggest_memory_format());
     }
@@ -284,11 +289,7 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
 #endif
   // CPU training: every depthwise conv, fp32 (LibTorch 1.13's backward is slow for all of them).
   const auto t = x.scalar_type();
-  if (backend.rfind("dlk-cpu", 0) == 0 && needs_grad && t == at::kFloat) {
-    auto bias = b.defined() ? b.to(at::kFloat) : torch::zeros({w.size(0)}, w.options().dtype(at::kFloat));
-    const bool nhwc = is_nhwc(x);
-    return Depthwise::apply(kernel_layout(x, nhwc), w.to(at::kFloat).contiguous(), bias.contiguous(), d, nhwc);
-  }
+  if (backend.rfind("dlk-cpu", 0) == 0 && needs_grad && t == at::kFloat) return dlk_op(x, w, b, d, is_nhwc(x));
   // CPU inference: only the dilated convs. LibTorch runs those through a slow loop (6x slower than
   // dlk's kernel at DLKUNet's 7x7, dilation 3, NCHW), the others through oneDNN's vectorised
   // kernels, which are as fast as dlk's or faster (bench/kernels/depthwise_bench.cpp). fp32 or bf16
