@@ -1,6 +1,7 @@
 #include "dlk/error.h"
 #include "dlk/label_volumes.h"
 #include "dlk/score.h"
+#include "dlk/thread_group.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +10,6 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 
 namespace dlk {
 
@@ -47,9 +47,9 @@ CaseScores score_case(const LabelVolume& p, const LabelVolume& r, const ScoreOpt
       }
     }
   };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::max(1, std::min<int>(o.threads, int(cs.class_ids.size()))); ++t) pool.emplace_back(work);
-  for (auto& t : pool) t.join();
+  ThreadGroup pool;
+  pool.start(std::max(1, std::min<int>(o.threads, int(cs.class_ids.size()))), work);
+  pool.join();
   if (!err.empty()) throw Error(fmt::format("case {}: {}", r.case_id, err));
   return cs;
 }

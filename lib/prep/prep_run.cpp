@@ -1,6 +1,7 @@
 #include "dlk/error.h"
 #include "dlk/prep.h"
 #include "dlk/progress.h"
+#include "dlk/thread_group.h"
 
 #include <fmt/format.h>
 
@@ -10,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -154,10 +154,9 @@ PrepSummary run_prep(PrepRun run, const std::function<void(const ShardMeta&, uin
         }
       }
     };
-    std::vector<std::thread> pool;
-    const int n = std::max(1, std::min<int>(run.threads, int(run.cases.size())));
-    for (int t = 0; t < n; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
+    ThreadGroup pool;
+    pool.start(std::max(1, std::min<int>(run.threads, int(run.cases.size()))), worker);
+    pool.join();
     progress.finish();
     if (failed) { // the OutputFiles' destructors remove every temporary of this run
       outputs.clear();

@@ -1,4 +1,5 @@
 #include "dlk/error.h"
+#include "dlk/thread_group.h"
 #include "dlk/train.h"
 
 #include <torch/torch.h>
@@ -19,7 +20,7 @@ struct SliceLoader::Impl {
 
   std::mutex mu;
   std::condition_variable ready, room;
-  std::vector<std::thread> pool;
+  ThreadGroup pool;
   std::vector<std::vector<SliceRef>> batches;
   int64_t n_batches = 0, next_claim = 0, next_take = 0, generation = 0;
   std::map<int64_t, std::vector<LoadedSlice>> done;
@@ -74,7 +75,12 @@ SliceLoader::SliceLoader(std::vector<std::shared_ptr<ShardFile>> shards, int thr
   impl_->threads = std::max(1, threads);
   impl_->pin = pin_memory;
   impl_->prefetch = std::max(1, prefetch);
-  for (int t = 0; t < impl_->threads; ++t) impl_->pool.emplace_back([this] { impl_->worker(); });
+  try {
+    impl_->pool.start(impl_->threads, [this] { impl_->worker(); });
+  } catch (...) { // the threads that did start wait for work: release and join them
+    stop();
+    throw;
+  }
 }
 
 SliceLoader::~SliceLoader() { stop(); }
@@ -85,8 +91,8 @@ void SliceLoader::stop() {
     impl_->quit = true;
   }
   impl_->room.notify_all();
-  for (auto& t : impl_->pool)
-    if (t.joinable()) t.join();
+  impl_->ready.notify_all();
+  impl_->pool.join();
 }
 
 void SliceLoader::start(std::vector<SliceRef> order, int64_t batch, int64_t first) {

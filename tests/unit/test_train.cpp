@@ -81,6 +81,31 @@ TEST_CASE("slice loader delivers every slice of an epoch, in order, in batches",
   }
 }
 
+TEST_CASE("slice loader: destroyed mid-epoch with busy workers, or after an error, it shuts down", "[train]") {
+  // More threads than cores (the GPU machines have 16), batches still queued, in flight and
+  // unclaimed when the loader goes: its destructor must release and join every worker.
+  test::TempDir dir;
+  Geometry g;
+  g.size = {16, 16, 9};
+  auto c = test::make_case("c", 1, g, 2, true, ImageDType::Float32, true, 4);
+  auto shard = std::make_shared<ShardFile>(test::write_case_file(c, dir / "c.dlks"));
+  std::vector<SliceRef> order;
+  for (int rep = 0; rep < 8; ++rep)
+    for (int64_t i = 0; i < 9; ++i) order.push_back({0, i});
+  for (int round = 0; round < 50; ++round) {
+    SliceLoader loader({shard}, 16, false, 8);
+    loader.start(order, 2, 0);
+    std::vector<LoadedSlice> b;
+    for (int k = 0; k < round % 4; ++k) REQUIRE(loader.next(b));
+    if (round % 5 == 0) loader.start(order, 3, 1); // a restarted epoch leaves stale work behind
+  }
+  // A slice that cannot be read: next() reports it, and the loader still shuts down.
+  SliceLoader bad({shard}, 4, false);
+  bad.start({{0, 0}, {0, 99}}, 1, 0);
+  std::vector<LoadedSlice> b;
+  CHECK_THROWS(bad.next(b) && bad.next(b));
+}
+
 TEST_CASE("grad scaler: skips non-finite steps, halves, unscales, grows", "[train]") {
   auto w = torch::ones({2}, torch::requires_grad());
   torch::optim::SGD opt({w}, torch::optim::SGDOptions(1.0));
