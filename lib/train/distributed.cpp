@@ -45,11 +45,16 @@ std::unique_ptr<Distributed> Distributed::from_environment(bool cuda) {
   d->world_ = env_int({"WORLD_SIZE", "SLURM_NTASKS"}, 1, &src);
   d->rank_ = env_int({"RANK", "SLURM_PROCID"}, 0);
   d->local_rank_ = env_int({"LOCAL_RANK", "SLURM_LOCALID"}, 0);
-  if (d->world_ <= 1) return d;
-  if (d->rank_ < 0 || d->rank_ >= d->world_)
-    throw UsageError(fmt::format("environment: rank {} outside a world of {} ({})", d->rank_, d->world_, src));
   const char* addr = std::getenv("MASTER_ADDR");
   const char* port = std::getenv("MASTER_PORT");
+  // Slurm's one-task jobs and plain runs stay single-process; a world of one with a rendezvous
+  // (torchrun's variables) gets its process group.
+  if (d->world_ < 1 || (d->world_ == 1 && (src != "WORLD_SIZE" || !addr || !port))) {
+    d->world_ = 1;
+    return d;
+  }
+  if (d->rank_ < 0 || d->rank_ >= d->world_)
+    throw UsageError(fmt::format("environment: rank {} outside a world of {} ({})", d->rank_, d->world_, src));
   if (!addr || !port)
     throw UsageError(fmt::format("{} = {} processes, but MASTER_ADDR and MASTER_PORT are not both set", src, d->world_));
   c10d::TCPStoreOptions so;

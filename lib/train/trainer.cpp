@@ -252,7 +252,8 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
   auto log = [&](const std::string& line) {
     if (dist->rank() == 0) log_all(line);
   };
-  if (dist->active()) log(fmt::format("data-parallel over {} processes", dist->world()));
+  if (dist->active())
+    log(fmt::format("data-parallel over {} process{} ({})", dist->world(), dist->world() == 1 ? "" : "es", dist->backend()));
   Dataset ds = Dataset::load(o.dataset);
   if (o.model.in_channels != int64_t(ds.channels.size()) || o.model.classes != int64_t(ds.classes.size()))
     throw UsageError(fmt::format("the model has {} input channels and {} classes, the dataset {} and {}",

@@ -13,14 +13,17 @@ namespace dlk {
 
 class Distributed {
 public:
-  // A single process unless the environment names several; `cuda` picks NCCL.
+  // A single process unless the environment names several, or names a world of one with
+  // MASTER_ADDR and MASTER_PORT (as torchrun --nproc-per-node 1 does): then a process group of
+  // one is made too, so that a one-GPU run exercises NCCL as a larger one would. `cuda` picks NCCL.
   static std::unique_ptr<Distributed> from_environment(bool cuda);
   ~Distributed();
 
   int rank() const { return rank_; }
   int world() const { return world_; }
   int local_rank() const { return local_rank_; }
-  bool active() const { return world_ > 1; }
+  bool active() const { return impl_ != nullptr; } // a process group exists (world >= 1)
+  const char* backend() const { return !impl_ ? "none" : cuda_ ? "NCCL" : "Gloo"; }
 
   // Sums the tensors over all processes in place (one flat buffer per call).
   void all_reduce_sum(std::vector<torch::Tensor> tensors);
