@@ -40,15 +40,24 @@ expect 0 "train-ddp.sbatch with 2 tasks" timeout 300 sbatch --wait --gres=none -
 grep -q "data-parallel over 2 processes" "$T/ddp.log" && pass "dlk-train ran over 2 Slurm tasks" || { fail "no data-parallel run"; cat "$T/ddp.log"; }
 [ -s "$T/ddp/final.dlkc" ] && pass "the data-parallel run finished" || fail "no final.dlkc"
 
-# The pre-timeout signal: checkpoint, requeue, resume, finish.
-job=$(sbatch --parsable --gres=none --cpus-per-task=2 --time=00:01:00 --signal=B:USR1@10 --output="$T/rq.log" \
-  examples/slurm/train.sbatch "$T/ds" "$T/rq" --epochs 100000 --max-steps 1500 --val-every 100000 --save-every 100000 \
-  --base-channels 8 --size 64 --batch 8 --device cpu -j 1) # about 100 s of work on 2 cores: USR1 comes first
-for _ in $(seq 300); do
+# The pre-timeout signal: checkpoint, requeue, resume, finish. The test sends the signal Slurm
+# would send before the time limit (USR1 to the batch shell, as --signal=B:USR1 does) once the
+# first of 30 epochs is logged, so the outcome depends on no machine's speed; the time limit and
+# the waits below only catch hangs.
+job=$(sbatch --parsable --gres=none --cpus-per-task=2 --time=00:30:00 --output="$T/rq.log" \
+  examples/slurm/train.sbatch "$T/ds" "$T/rq" --epochs 30 --val-every 100000 --save-every 100000 \
+  --base-channels 4 --size 32 --batch 8 --device cpu -j 1)
+for _ in $(seq 6000); do # until the first epoch is logged (at most 10 minutes)
+  [ -s "$T/rq/log.jsonl" ] && break
+  squeue -h -j "$job" 2>/dev/null | grep -q . || break
+  sleep 0.1
+done
+scancel --batch --signal=USR1 "$job" 2>/dev/null && pass "USR1 sent to the job after its first epoch" || fail "could not signal job $job"
+for _ in $(seq 1200); do # until the job has left the queue (at most 20 minutes)
   squeue -h -j "$job" 2>/dev/null | grep -q . || break
   sleep 1
 done
 grep -q "requeueing job" "$T/rq.log" && pass "the job checkpointed and requeued itself on USR1" || { fail "no requeue"; cat "$T/rq.log"; }
 grep -q "resuming" "$T/rq.log" && pass "the requeued job resumed from latest.dlkc" || fail "no resume"
-grep -q "max-steps 1500 reached" "$T/rq.log" && [ -s "$T/rq/final.dlkc" ] && pass "and finished" || { fail "did not finish"; tail -5 "$T/rq.log"; }
+grep -q "done: 30 epochs" "$T/rq.log" && [ -s "$T/rq/final.dlkc" ] && pass "and finished" || { fail "did not finish"; tail -5 "$T/rq.log"; }
 finish

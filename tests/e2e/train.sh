@@ -41,7 +41,7 @@ PYEOF
 # SIGTERM: finish the step, write latest.dlkc, exit 75; the run then resumes.
 "$BIN/dlk-train" "$T/ds" -o "$T/C" --epochs 500 $TINY >"$T/c.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do [ -s "$T/C/log.jsonl" ] && break; sleep 0.1; done
+for _ in $(seq 6000); do [ -s "$T/C/log.jsonl" ] && break; sleep 0.1; done # the first epoch, however slow (10 min: hangs only)
 kill -TERM $pid
 wait $pid
 rc=$?
