@@ -5,6 +5,8 @@ forward of 64 slices without grad. Prints one JSON line per variant and mode.
 
 usage: train_bench.py [--variants S M L] [--modes bf16+cl ...] [--steps 20] [--cudnn-benchmark]
                       [--cpu [--batch 4]]
+(modes: bf16 or fp32, +cl for channels-last, +compile for torch.compile in its default mode: the
+warm-up steps then include the compilation, which is not timed)
 (--cudnn-benchmark: torch.backends.cudnn.benchmark = True, as dlk-train and dlk-infer do on a GPU;
 --cpu: the training step on the CPU with all cores, modes fp32 or fp32+cl, median of --steps after
 one, wall-clock time, no inference)"""
@@ -63,6 +65,7 @@ def run(variant, mode, steps, batch=24, size=224, classes=9):
     if cl:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    net = torch.compile(model) if "compile" in mode else model
     x = torch.randn(batch, 1, size, size, device=dev)
     if cl:
         x = x.contiguous(memory_format=torch.channels_last)
@@ -74,7 +77,7 @@ def run(variant, mode, steps, batch=24, size=224, classes=9):
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         a.record()
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-            out = model(x)
+            out = net(x)
             loss = 0.5 * F.cross_entropy(out.float(), y) + 0.5 * dice_loss(out, y, classes)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -89,12 +92,12 @@ def run(variant, mode, steps, batch=24, size=224, classes=9):
     xi = torch.randn(64, 1, size, size, device=dev)
     with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
         for _ in range(3):
-            model(xi)
+            net(xi)
         torch.cuda.synchronize()
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         a.record()
         for _ in range(5):
-            model(xi)
+            net(xi)
         b.record()
         torch.cuda.synchronize()
     infer = 64 * 5 / (a.elapsed_time(b) / 1000)
