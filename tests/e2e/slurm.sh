@@ -42,10 +42,10 @@ grep -q "data-parallel over 2 processes" "$T/ddp.log" && pass "dlk-train ran ove
 
 # The pre-timeout signal: checkpoint, requeue, resume, finish. The test sends the signal Slurm
 # would send before the time limit (USR1 to the batch shell, as --signal=B:USR1 does) once the
-# first of 30 epochs is logged, so the outcome depends on no machine's speed; the time limit and
+# first of 8 epochs is logged, so the outcome depends on no machine's speed; the time limit and
 # the waits below only catch hangs.
 job=$(sbatch --parsable --gres=none --cpus-per-task=2 --time=00:30:00 --output="$T/rq.log" \
-  examples/slurm/train.sbatch "$T/ds" "$T/rq" --epochs 30 --val-every 100000 --save-every 100000 \
+  examples/slurm/train.sbatch "$T/ds" "$T/rq" --epochs 8 --val-every 100000 --save-every 100000 \
   --base-channels 4 --size 32 --batch 8 --device cpu -j 1)
 for _ in $(seq 6000); do # until the first epoch is logged (at most 10 minutes)
   [ -s "$T/rq/log.jsonl" ] && break
@@ -59,5 +59,5 @@ for _ in $(seq 1200); do # until the job has left the queue (at most 20 minutes)
 done
 grep -q "requeueing job" "$T/rq.log" && pass "the job checkpointed and requeued itself on USR1" || { fail "no requeue"; cat "$T/rq.log"; }
 grep -q "resuming" "$T/rq.log" && pass "the requeued job resumed from latest.dlkc" || fail "no resume"
-grep -q "done: 30 epochs" "$T/rq.log" && [ -s "$T/rq/final.dlkc" ] && pass "and finished" || { fail "did not finish"; tail -5 "$T/rq.log"; }
+grep -q "done: 8 epochs" "$T/rq.log" && [ -s "$T/rq/final.dlkc" ] && pass "and finished" || { fail "did not finish"; tail -5 "$T/rq.log"; }
 finish
