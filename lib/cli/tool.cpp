@@ -179,7 +179,9 @@ po::variables_map parse(const ToolSpec& spec, int argc, char** argv, Common& com
 }
 
 int run(const std::string& tool, const std::function<int()>& body) {
+  ensure_standard_descriptors(); // before anything opens a file
   set_tool_name(tool);
+  set_notice_hook([](const std::string& msg) { info(msg); });
   install_cleanup_signal_handlers();
   int code = kOk;
   try {
@@ -202,6 +204,12 @@ int run(const std::string& tool, const std::function<int()>& body) {
   }
   // A full disk may only show when stdout is closed (samtools does the same check).
   std::cout.flush();
+  std::fflush(stdout);
+  if (const uint64_t lost = bytes_lost_to_closed_stdout()) {
+    std::fprintf(stderr, "%s: error: standard output is closed: %llu bytes of output lost\n", tool.c_str(),
+                 static_cast<unsigned long long>(lost));
+    if (code == kOk) code = kFailure;
+  }
   if (std::fflush(stdout) != 0 || std::fclose(stdout) != 0 || !std::cout.good()) {
     if (errno != EPIPE) {
       std::fprintf(stderr, "%s: error: writing to standard output: %s\n", tool.c_str(), std::strerror(errno));

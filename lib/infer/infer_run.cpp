@@ -5,6 +5,7 @@
 #include "dlk/shard.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <filesystem>
@@ -25,7 +26,9 @@ using Clock = std::chrono::steady_clock;
 struct Job {
   std::string id;
   std::vector<std::string> images;
-  std::string shard; // path of a dataset's shard
+  std::string shard;                       // path of a dataset's shard
+  std::shared_ptr<const Dataset> dataset;  // which lists it (checked against it when read)
+  const DatasetCase* listed = nullptr;
 };
 
 InferCase from_shard_meta(const ShardMeta& m, const std::string& source, const Segmenter& seg) {
@@ -34,9 +37,14 @@ InferCase from_shard_meta(const ShardMeta& m, const std::string& source, const S
   if (m.axis != seg.axis()) fail(source, fmt::format("case {} was sliced along axis {}, the model along {}", m.case_id, m.axis, seg.axis()));
   const NormalizeSpec want = seg.normalization();
   for (auto& n : m.normalization.as_array())
-    if (n.at("method").as_string() != want.method)
-      fail(source, fmt::format("case {} was normalized with '{}', the model's training data with '{}'", m.case_id,
-                               n.at("method").as_string(), want.method));
+    if (std::string why = normalization_mismatch(want, n); !why.empty())
+      fail(source, fmt::format("case {} was normalized differently from the model's training data: {}", m.case_id, why));
+  // Classes a shard names (more than the lone "background" of unlabelled data) must be the model's:
+  // a label map of 3 classes read by a 9-class model would get labels it does not have.
+  const auto classes = seg.classes();
+  if (m.classes.size() > 1 && m.classes != classes)
+    fail(source, fmt::format("case {} has classes [{}], the model [{}]", m.case_id, fmt::join(m.classes, ", "),
+                             fmt::join(classes, ", ")));
   InferCase c;
   c.id = m.case_id;
   c.source = source;
@@ -50,9 +58,10 @@ void put_slice(InferCase& c, const ShardMeta& m, const Slice& s) {
     insert_slice(s.image.data() + size_t(ch) * m.slice_pixels(), c.geometry, m.axis, s.index, c.channels[size_t(ch)].data());
 }
 
-InferCase load_shard_case(const std::string& path, const Segmenter& seg) {
-  ShardFile f(path);
-  InferCase c = from_shard_meta(f.meta(), path, seg);
+InferCase load_shard_case(const Job& j, const Segmenter& seg) {
+  const auto shard = j.dataset->open_shard(fs::path(j.shard).parent_path().string(), *j.listed);
+  const ShardFile& f = *shard;
+  InferCase c = from_shard_meta(f.meta(), j.shard, seg);
   for (int64_t s = 0; s < f.meta().n_slices; ++s) put_slice(c, f.meta(), f.read_slice(s, true, false));
   return c;
 }
@@ -60,13 +69,13 @@ InferCase load_shard_case(const std::string& path, const Segmenter& seg) {
 std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
   std::vector<Job> jobs;
   if (!r.images.empty()) {
-    jobs.push_back({r.case_id.empty() ? strip_volume_extension(r.images[0]) : r.case_id, r.images, {}});
+    jobs.push_back({r.case_id.empty() ? strip_volume_extension(r.images[0]) : r.case_id, r.images, {}, nullptr, nullptr});
     return jobs;
   }
   if (fs::is_directory(r.input)) {
     if (Dataset::exists(r.input)) {
-      Dataset d = Dataset::load(r.input);
-      for (auto* c : d.split(r.split)) jobs.push_back({c->id, {}, (fs::path(r.input) / c->shard).string()});
+      auto d = std::make_shared<const Dataset>(Dataset::load(r.input));
+      for (auto* c : d->split(r.split)) jobs.push_back({c->id, {}, (fs::path(r.input) / c->shard).string(), d, c});
       if (jobs.empty()) fail(r.input, fmt::format("no case in the '{}' split", r.split));
       return jobs;
     }
@@ -82,7 +91,7 @@ std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
       else by_case[stem][0] = e.path().string();
     }
     for (auto& [id, chans] : by_case) {
-      Job j{id, {}, {}};
+      Job j{id, {}, {}, nullptr, nullptr};
       for (auto& [k, path] : chans) {
         if (k != int(j.images.size())) fail(path, fmt::format("case {}: channel {} missing", id, j.images.size()));
         j.images.push_back(path);
@@ -95,7 +104,7 @@ std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
     return jobs;
   }
   if (!fs::exists(r.input)) fail(r.input, "no such file or directory");
-  jobs.push_back({strip_volume_extension(r.input), {r.input}, {}});
+  jobs.push_back({strip_volume_extension(r.input), {r.input}, {}, nullptr, nullptr});
   return jobs;
 }
 
@@ -200,6 +209,8 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
   if (r.output.empty()) throw UsageError("no output: give -o DIR (or -o - for a shard stream)");
   if (r.parts < 1 || r.part < 1 || r.part > r.parts) throw UsageError(fmt::format("--part {}/{}: K must be within 1..N", r.part, r.parts));
   if (r.images.empty() == r.input.empty()) throw UsageError("give either --image (one case) or an input (volumes, a dataset or -)");
+  if (!r.case_id.empty())
+    if (std::string why = case_id_problem(r.case_id); !why.empty()) throw UsageError("--case: " + why);
   Segmenter seg(r.checkpoint, r.options);
   Writer writer(r, seg.classes(), seg.axis());
   InferStats st;
@@ -231,7 +242,7 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
     next = [&]() -> std::optional<InferCase> {
       if (at == jobs.size()) return std::nullopt;
       const Job& j = jobs[at++];
-      return j.shard.empty() ? read_case(j.id, j.images, norm) : load_shard_case(j.shard, seg);
+      return j.shard.empty() ? read_case(j.id, j.images, norm) : load_shard_case(j, seg);
     };
   }
   auto loading = std::async(std::launch::async, next);

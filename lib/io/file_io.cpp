@@ -4,11 +4,17 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <mutex>
+#include <regex>
+#include <set>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +29,9 @@ constexpr int kMaxTemps = 1024;
 char g_temps[kMaxTemps][1024];
 volatile sig_atomic_t g_temp_used[kMaxTemps];
 std::mutex g_temps_mutex;
+
+void (*g_notice)(const std::string&) = nullptr;
+bool g_stdout_closed = false;
 
 int register_temp(const std::string& path) {
   std::lock_guard<std::mutex> lock(g_temps_mutex);
@@ -47,7 +56,93 @@ extern "C" void cleanup_and_reraise(int sig) {
   signal(sig, SIG_DFL);
   raise(sig);
 }
+// This host's name as it appears in temporary names: letters and digits, others as '_'.
+const std::string& host_token() {
+  static const std::string token = [] {
+    char h[256] = {};
+    if (gethostname(h, sizeof h - 1) != 0 || !h[0]) std::strcpy(h, "localhost");
+    std::string t;
+    for (char* c = h; *c && t.size() < 40; ++c) t += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+    return t;
+  }();
+  return token;
+}
+
+std::string directory_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
 } // namespace
+
+void set_notice_hook(void (*hook)(const std::string&)) { g_notice = hook; }
+void notice(const std::string& msg) {
+  if (g_notice) g_notice(msg);
+}
+
+int register_temporary(const std::string& path) { return register_temp(path); }
+void unregister_temporary(int slot) { unregister_temp(slot); }
+
+void sweep_stale_temporaries(const std::string& dir) {
+  static std::mutex mu;
+  static std::set<std::string> swept;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!swept.insert(dir).second) return;
+  }
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return; // the caller's own open or create reports a missing directory
+  // NAME.tmp-HOST-PID-XXXXXX, optionally followed by the extension a format writer needs.
+  static const std::regex ours(R"(.+\.tmp-([A-Za-z0-9_]+)-([0-9]+)-[A-Za-z0-9]{6}(\..*)?)");
+  std::vector<std::string> removed;
+  while (dirent* e = ::readdir(d)) {
+    std::cmatch m;
+    if (!std::regex_match(e->d_name, m, ours) || m[1].str() != host_token()) continue;
+    const long pid = std::strtol(m[2].str().c_str(), nullptr, 10);
+    if (pid <= 0 || pid == long(::getpid()) || pid > INT_MAX) continue;
+    if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue; // alive (or not ours to judge)
+    const std::string path = dir + "/" + e->d_name;
+    if (::unlink(path.c_str()) == 0) removed.push_back(path);
+  }
+  ::closedir(d);
+  if (g_notice)
+    for (auto& p : removed) g_notice(fmt::format("removed '{}', left by an earlier run that was killed", p));
+}
+
+int create_temporary_beside(const std::string& path, const std::string& suffix, std::string& tmp) {
+  sweep_stale_temporaries(directory_of(path));
+  const std::string base = suffix.empty() ? path : path.substr(0, path.size() - suffix.size());
+  std::string tmpl = fmt::format("{}.tmp-{}-{}-XXXXXX{}", base, host_token(), ::getpid(), suffix);
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  const int fd = ::mkostemps(name.data(), int(suffix.size()), O_CLOEXEC);
+  if (fd < 0) fail(path, "cannot create a temporary file beside it: " + errno_text());
+  tmp = name.data();
+  return fd;
+}
+
+void ensure_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    // An anonymous file, not /dev/null: what a tool writes to a closed stdout is counted and
+    // reported at exit instead of vanishing.
+    int got = fd == 0 ? ::open("/dev/null", O_RDONLY) : ::memfd_create("dlk-closed-descriptor", 0);
+    if (got < 0) got = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (got >= 0 && got != fd) { // the lowest free descriptor should be fd itself
+      ::dup2(got, fd);
+      ::close(got);
+    }
+    if (fd == 1) g_stdout_closed = true;
+  }
+}
+
+bool stdout_was_closed() { return g_stdout_closed; }
+
+uint64_t bytes_lost_to_closed_stdout() {
+  if (!g_stdout_closed) return 0;
+  const off_t end = ::lseek(1, 0, SEEK_END);
+  return end > 0 ? uint64_t(end) : 0;
+}
 
 void install_cleanup_signal_handlers() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
@@ -174,21 +269,34 @@ void RandomAccessFile::read_at(uint64_t off, void* buf, size_t n, const std::str
 OutputFile::OutputFile(const std::string& path, bool force) : path_(path) {
   buf_.reserve(1 << 20);
   if (path == "-") {
+    if (g_stdout_closed) fail("-", "standard output is closed (redirect it or give a file name)");
     fd_ = 1;
     return;
   }
-  if (!force && ::access(path.c_str(), F_OK) == 0)
-    fail(path, "exists (use --force to overwrite)");
+  // A symbolic link stays a link: its target is what gets replaced.
+  std::string target = path;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    if (char* real = ::realpath(path.c_str(), nullptr)) {
+      target = real;
+      std::free(real);
+    }
+  }
+  const bool exists = ::stat(target.c_str(), &st) == 0;
+  if (exists && !force) fail(path, "exists (use --force to overwrite)");
+  if (exists && S_ISDIR(st.st_mode)) fail(path, "is a directory");
+  if (exists && !S_ISREG(st.st_mode)) { // a device or a FIFO: written in place
+    fd_ = ::open(target.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) fail(path, "cannot open: " + errno_text());
+    in_place_ = true;
+    return;
+  }
   // The temporary sits beside the target so that rename() is atomic.
-  std::string tmpl = path + ".tmp-XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  fd_ = ::mkstemp(name.data());
-  if (fd_ < 0) fail(path, "cannot create a temporary file beside it: " + errno_text());
-  tmp_ = name.data();
+  fd_ = create_temporary_beside(target, "", tmp_);
   static const mode_t mask = [] { mode_t m = umask(0); umask(m); return m; }();
   ::fchmod(fd_, 0644 & ~mask); // mkstemp makes 0600; give the usual mode of a new file
   slot_ = register_temp(tmp_);
+  target_ = target;
 }
 
 OutputFile::~OutputFile() {
@@ -231,7 +339,7 @@ void OutputFile::close() {
   flush_buffer();
   std::vector<unsigned char>().swap(buf_);
   if (fd_ == 1) return;
-  if (::fsync(fd_) != 0) fail(path_, "fsync failed: " + errno_text());
+  if (!in_place_ && ::fsync(fd_) != 0) fail(path_, "fsync failed: " + errno_text());
   if (::close(fd_) != 0) fail(path_, "close failed: " + errno_text());
   fd_ = -1;
 }
@@ -243,9 +351,20 @@ void OutputFile::commit() {
     return;
   }
   close();
-  if (::rename(tmp_.c_str(), path_.c_str()) != 0)
+  if (in_place_) {
+    committed_ = true;
+    return;
+  }
+  if (::rename(tmp_.c_str(), target_.c_str()) != 0)
     fail(path_, "cannot rename the temporary file into place: " + errno_text());
   committed_ = true;
+}
+
+void OutputFile::commit_as(const std::string& path) {
+  if (in_place_ || fd_ == 1 || directory_of(path) != directory_of(target_))
+    fail(path, "internal: commit_as needs a temporary in the same directory");
+  path_ = target_ = path;
+  commit();
 }
 
 // ---------------------------------------------------------------- helpers

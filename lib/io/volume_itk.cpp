@@ -1,6 +1,7 @@
 // Volume I/O through ITK: only the NIfTI, NRRD and MetaImage IO modules are linked and
 // registered, so dlk does not drag in ITK's whole IO zoo (DICOM, HDF5, MINC...).
 #include "dlk/error.h"
+#include "dlk/io.h"
 #include "dlk/volume.h"
 
 #include <fmt/format.h>
@@ -21,6 +22,8 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace dlk {
@@ -143,6 +146,7 @@ bool volume_io_available() { return true; }
 Volume read_volume(const std::string& path) {
   register_factories();
   if (::access(path.c_str(), R_OK) != 0) fail(path, std::string("cannot read: ") + std::strerror(errno));
+  check_volume_file(path);
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
   if (!io) fail(path, "not a NIfTI, NRRD or MetaImage file (or not readable as one)");
   Volume v;
@@ -178,7 +182,10 @@ Volume read_volume(const std::string& path) {
   if (!is_orthonormal(g.direction))
     fail(path, fmt::format("non-orthonormal direction cosines ({})", fmt::join(g.direction, ", ")));
   for (int i = 0; i < 3; ++i)
-    if (!(g.spacing[i] > 0)) fail(path, fmt::format("spacing {} along axis {} is not positive", g.spacing[i], i));
+    if (!(g.spacing[i] > 0) || !std::isfinite(g.spacing[i]))
+      fail(path, fmt::format("spacing {} along axis {} is not a positive number", g.spacing[i], i));
+  for (int i = 0; i < 3; ++i)
+    if (!std::isfinite(g.origin[i])) fail(path, fmt::format("origin {} along axis {} is not a number", g.origin[i], i));
 
   const bool nifti_float = std::string(io->GetNameOfClass()) == "NiftiImageIO" &&
                            (v.pixel_type == "float32" || v.pixel_type == "float64");
@@ -206,9 +213,24 @@ void write_volume(const std::string& path, const Geometry& g, const float* voxel
   // Single-file formats only: a detached header names its data file, which a rename would break.
   if (ext.empty() || ext == ".mhd" || ext == ".nhdr")
     fail(path, "cannot write this format: use .nii.gz, .nii, .nrrd or .mha");
-  // A temporary name with the same extension, so ITK picks the same writer.
-  std::string tmp = path.substr(0, path.size() - ext.size()) + fmt::format(".tmp-{}", ::getpid()) + ext;
-
+  // A temporary name with the same extension, so ITK picks the same writer; registered, so that
+  // a signal removes it, and named so that the next run removes it after a kill.
+  std::string tmp;
+  {
+    const int fd = create_temporary_beside(path, ext, tmp);
+    static const mode_t mask = [] { mode_t m = umask(0); umask(m); return m; }();
+    ::fchmod(fd, 0644 & ~mask);
+    ::close(fd);
+  }
+  struct Temporary {
+    std::string path;
+    int slot;
+    bool keep = false;
+    ~Temporary() {
+      if (!keep) ::unlink(path.c_str());
+      unregister_temporary(slot);
+    }
+  } guard{tmp, register_temporary(tmp)};
   auto write_as = [&](auto tag) {
     using T = decltype(tag);
     using Image = itk::Image<T, 3>;
@@ -243,13 +265,25 @@ void write_volume(const std::string& path, const Geometry& g, const float* voxel
     case VoxelType::Float32: write_as(float{}); break;
     }
   } catch (const itk::ExceptionObject& e) {
-    std::remove(tmp.c_str());
     fail(path, "cannot write: " + itk_message(e));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail(path, std::string("cannot rename the temporary file into place: ") + std::strerror(errno));
+  // ITK's NIfTI writer ignores failed writes (a full disk gives a cut-off .nii.gz and no error):
+  // flush the file to the disk, then read it back to its end.
+  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    fail(path, "cannot write: " + why);
   }
+  ::close(fd);
+  try {
+    check_volume_file(tmp);
+  } catch (const Error&) {
+    fail(path, "cannot write: the file written is incomplete (disk full or a write error)");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    fail(path, std::string("cannot rename the temporary file into place: ") + std::strerror(errno));
+  guard.keep = true;
 }
 
 } // namespace dlk

@@ -10,5 +10,6 @@ static const char* kNoItk = "dlk was built without ITK (DLK_WITH_ITK=OFF): it ca
 bool volume_io_available() { return false; }
 Volume read_volume(const std::string& path) { fail(path, kNoItk); }
 void write_volume(const std::string& path, const Geometry&, const float*, VoxelType) { fail(path, kNoItk); }
+void check_volume_file(const std::string&) {} // nothing reads volumes without ITK
 
 } // namespace dlk

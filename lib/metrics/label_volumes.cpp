@@ -86,9 +86,9 @@ public:
   LabelVolume load(const std::string& id) override {
     const DatasetCase* c = ds_.find(id);
     if (!c) fail(dir_, fmt::format("no case {}", id));
-    const std::string path = (fs::path(dir_) / c->shard).string();
-    ShardFile f(path);
-    LabelVolume out = prepare(f.meta(), path);
+    const auto shard = ds_.open_shard(dir_, *c);
+    const ShardFile& f = *shard;
+    LabelVolume out = prepare(f.meta(), f.path());
     for (int64_t s = 0; s < f.meta().n_slices; ++s) {
       Slice sl = f.read_slice(s, false, true);
       insert_slice(sl.label.data(), out.geometry, f.meta().axis, s, out.labels.data());
@@ -100,11 +100,53 @@ public:
     out = load(cases_[it_++]);
     return true;
   }
+  std::vector<std::string> classes() const override { return ds_.classes; }
 
 private:
   std::string dir_;
   Dataset ds_;
   std::vector<std::string> cases_;
+  size_t it_ = 0;
+};
+
+// A file of shards (dlk-infer -o FILE, dlk-prep -o FILE): random access by case id.
+class ShardFileSet : public LabelVolumes {
+public:
+  explicit ShardFileSet(const std::string& path) : path_(path), shards_(ShardFile::open_all(path)) {
+    for (auto& f : shards_) {
+      if (!f->meta().has_label) fail(path, fmt::format("case {} has no labels", f->meta().case_id));
+      if (f->meta().classes != shards_[0]->meta().classes)
+        fail(path, fmt::format("case {} names other classes than case {}", f->meta().case_id, shards_[0]->meta().case_id));
+    }
+  }
+  bool random_access() const override { return true; }
+  std::vector<std::string> case_ids() const override {
+    std::vector<std::string> ids;
+    for (auto& f : shards_) ids.push_back(f->meta().case_id);
+    return ids;
+  }
+  LabelVolume load(const std::string& id) override {
+    for (auto& f : shards_)
+      if (f->meta().case_id == id) {
+        LabelVolume out = prepare(f->meta(), path_);
+        for (int64_t s = 0; s < f->meta().n_slices; ++s) {
+          Slice sl = f->read_slice(s, false, true);
+          insert_slice(sl.label.data(), out.geometry, f->meta().axis, s, out.labels.data());
+        }
+        return out;
+      }
+    fail(path_, fmt::format("no case {}", id));
+  }
+  bool next(LabelVolume& out) override {
+    if (it_ == shards_.size()) return false;
+    out = load(shards_[it_++]->meta().case_id);
+    return true;
+  }
+  std::vector<std::string> classes() const override { return shards_[0]->meta().classes; }
+
+private:
+  std::string path_;
+  std::vector<std::unique_ptr<ShardFile>> shards_;
   size_t it_ = 0;
 };
 
@@ -145,7 +187,10 @@ std::unique_ptr<LabelVolumes> LabelVolumes::open(const std::string& path, const 
     return std::make_unique<FileSet>(std::move(files), map);
   }
   if (!fs::exists(path)) fail(path, "no such file or directory");
-  if (is_shard_file(path)) return std::make_unique<StreamSet>(path);
+  if (is_shard_file(path)) {
+    if (fs::is_regular_file(path)) return std::make_unique<ShardFileSet>(path);
+    return std::make_unique<StreamSet>(path); // a FIFO, /dev/stdin
+  }
   return std::make_unique<FileSet>(std::map<std::string, std::string>{{strip_volume_extension(path), path}}, map);
 }
 

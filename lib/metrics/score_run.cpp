@@ -60,6 +60,18 @@ int max_label(const LabelVolume& v) {
   return m;
 }
 
+// Every label must be one of the n classes: a stray value (200, 65535) would otherwise add as many
+// classes to the table, each scored and averaged into the headline number.
+void check_labels(const LabelVolume& v, int n, const char* side, const char* hint) {
+  for (size_t i = 0; i < v.labels.size(); ++i)
+    if (v.labels[i] >= n) {
+      const auto& s = v.geometry.size;
+      fail(v.source, fmt::format("{} of case {}: label {} at voxel ({}, {}, {}) is not one of the {} classes (0..{}){}", side,
+                                 v.case_id, v.labels[i], int64_t(i) % s[0], (int64_t(i) / s[0]) % s[1],
+                                 int64_t(i) / (s[0] * s[1]), n, n - 1, hint));
+    }
+}
+
 double mean_of(const std::vector<double>& v, bool skip_nan) {
   double s = 0;
   int n = 0;
@@ -90,12 +102,25 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
   rep.options = o;
   auto refs = LabelVolumes::open(truth, o.split, o.truth_map);
   auto preds = LabelVolumes::open(pred, o.split, LabelMap{});
-  if (!refs->random_access()) throw UsageError("--truth must be a file, a directory or a dataset (not a stream)");
+  if (!refs->random_access()) throw UsageError("--truth must be a volume, a directory, a dataset or a shard file (not a stream)");
   std::vector<std::string> ref_ids = refs->case_ids();
   std::set<std::string> pending(ref_ids.begin(), ref_ids.end()), seen;
+  // The classes, known before any case is scored: --classes, else the names a side gives, else
+  // the truth label map's, else 0 .. the largest label of any reference.
   int n_classes = int(o.classes.size());
+  const char* hint = "";
+  if (!n_classes) n_classes = int(refs->classes().size());
+  if (!n_classes) n_classes = int(preds->classes().size());
+  if (!n_classes && !o.truth_map.empty()) n_classes = o.truth_map.max_class() + 1;
+  if (!n_classes) {
+    for (auto& id : ref_ids) n_classes = std::max(n_classes, max_label(refs->load(id)) + 1);
+    n_classes = std::max(n_classes, 2);
+    hint = "; the references hold no larger label: give --classes to score more";
+  }
   auto classes_from = [&](const LabelVolume& v) {
     if (rep.class_names.empty() && !v.classes.empty()) rep.class_names = v.classes;
+    if (!v.classes.empty() && int(v.classes.size()) != n_classes)
+      fail(v.source, fmt::format("case {} names {} classes, the scoring {}", v.case_id, v.classes.size(), n_classes));
   };
   auto handle = [&](const LabelVolume& p) {
     if (!seen.insert(p.case_id).second) throw Error(fmt::format("case {} appears twice among the predictions", p.case_id));
@@ -111,8 +136,9 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
     check_same_grid(p, r);
     classes_from(p);
     classes_from(r);
-    const int k = std::max({n_classes, int(rep.class_names.size()), max_label(p) + 1, max_label(r) + 1});
-    CaseScores cs = score_case(p, r, o, k);
+    check_labels(r, n_classes, "reference", hint);
+    check_labels(p, n_classes, "prediction", hint);
+    CaseScores cs = score_case(p, r, o, n_classes);
     if (on_case) on_case(cs);
     rep.cases.push_back(std::move(cs));
   };
@@ -130,8 +156,9 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
     LabelVolume empty = r;
     std::fill(empty.labels.begin(), empty.labels.end(), 0);
     classes_from(r);
+    check_labels(r, n_classes, "reference", hint);
     rep.warnings.push_back(fmt::format("case {}: no prediction, scored as an empty one", id));
-    rep.cases.push_back(score_case(empty, r, o, std::max({n_classes, int(rep.class_names.size()), max_label(r) + 1})));
+    rep.cases.push_back(score_case(empty, r, o, n_classes));
   }
   if (rep.cases.empty()) throw Error("no case to score");
   if (!o.classes.empty()) rep.class_names = o.classes;

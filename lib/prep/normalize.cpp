@@ -54,6 +54,21 @@ json::Value NormalizeSpec::to_json() const {
   return v;
 }
 
+std::string normalization_mismatch(const NormalizeSpec& spec, const json::Value& recorded) {
+  NormalizeSpec got;
+  try {
+    got = NormalizeSpec::from_json(recorded);
+  } catch (const Error& e) {
+    return std::string("unreadable record (") + e.what() + ")";
+  }
+  if (got.method != spec.method) return fmt::format("method '{}' vs '{}'", got.method, spec.method);
+  if (spec.method == "window" && (got.window_lo != spec.window_lo || got.window_hi != spec.window_hi))
+    return fmt::format("window [{}, {}] vs [{}, {}]", got.window_lo, got.window_hi, spec.window_lo, spec.window_hi);
+  if (spec.method == "percentile" && (got.pct_lo != spec.pct_lo || got.pct_hi != spec.pct_hi))
+    return fmt::format("percentiles [{}, {}] vs [{}, {}]", got.pct_lo, got.pct_hi, spec.pct_lo, spec.pct_hi);
+  return {};
+}
+
 NormalizeSpec NormalizeSpec::from_json(const json::Value& v) {
   NormalizeSpec s;
   s.method = v.at("method").as_string("normalization.method");

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -40,8 +41,8 @@ std::vector<std::string> channel_names(const PrepRun& run) {
 void check_inputs(const PrepRun& run) {
   std::set<std::string> ids;
   for (auto& c : run.cases) {
-    if (c.id.empty() || c.id.find('/') != std::string::npos || c.id[0] == '.')
-      throw UsageError(fmt::format("invalid case id '{}'", c.id));
+    if (std::string why = case_id_problem(c.id); !why.empty())
+      throw UsageError(why + (c.id.empty() ? "" : " (give another with --case)"));
     if (!ids.insert(c.id).second) throw UsageError(fmt::format("duplicate case id '{}'", c.id));
     if (!valid_split_name(c.split)) throw UsageError(fmt::format("case {}: split '{}' (train, val or test)", c.id, c.split));
     if (c.images.size() != run.cases[0].images.size())
@@ -180,6 +181,12 @@ PrepSummary run_prep(PrepRun run, const std::function<void(const ShardMeta&, uin
       if (std::string why = d.incompatibility(mine); !why.empty())
         fail((fs::path(run.out_dir) / Dataset::kFileName).string(), "changed while this run worked: " + why);
     }
+    // The commit is the rename of dataset.json, and nothing before it changes what the current
+    // dataset.json describes: a case prepared again goes to a shard name the current file does
+    // not list (CASE.dlks and CASE@2.dlks alternate), the shards it replaces go after the commit.
+    // A failure or kill at any point leaves the old dataset whole; what a kill can leave is an
+    // unlisted shard, which the next run (and --check) reports.
+    std::vector<std::string> names(run.cases.size()), replaced;
     for (size_t i = 0; i < run.cases.size(); ++i) {
       if (metas[i].classes != d.classes)
         fail(run.cases[i].label, fmt::format("case {} has {} classes, the dataset {}", run.cases[i].id,
@@ -188,13 +195,43 @@ PrepSummary run_prep(PrepRun run, const std::function<void(const ShardMeta&, uin
       dc.id = metas[i].case_id;
       dc.split = metas[i].split;
       dc.shard = dc.id + ".dlks";
+      if (const DatasetCase* prev = d.find(dc.id)) {
+        if (prev->shard == dc.shard) dc.shard = dc.id + "@2.dlks";
+        replaced.push_back(prev->shard);
+      }
       dc.slices = metas[i].n_slices;
       dc.has_label = metas[i].has_label;
       dc.label_counts = metas[i].label_counts;
       d.put(dc, run.force);
+      names[i] = dc.shard;
     }
-    for (auto& o : outputs) o->commit();
-    d.save(run.out_dir);
+    const fs::path dir(run.out_dir);
+    OutputFile index((dir / Dataset::kFileName).string());
+    index.write(d.to_json().dump(2) + "\n");
+    index.close(); // written and synced: a full disk shows here, before anything is renamed
+    std::vector<std::string> placed;
+    try {
+      for (size_t i = 0; i < run.cases.size(); ++i) {
+        outputs[i]->commit_as((dir / names[i]).string());
+        placed.push_back((dir / names[i]).string());
+      }
+      index.commit();
+    } catch (...) {
+      for (auto& p : placed) ::unlink(p.c_str()); // listed by no dataset.json
+      throw;
+    }
+    for (auto& old : replaced) {
+      std::error_code ec;
+      fs::remove(dir / old, ec);
+    }
+    // Shards no dataset.json lists: left by a run that was killed while it committed.
+    std::set<std::string> listed;
+    for (auto& c : d.cases) listed.insert(c.shard);
+    for (auto& e : fs::directory_iterator(dir)) {
+      const std::string f = e.path().filename().string();
+      if (f.size() > 5 && f.compare(f.size() - 5, 5, ".dlks") == 0 && !listed.count(f))
+        notice(fmt::format("'{}' is not listed in dataset.json (left by an interrupted run?): delete it", e.path().string()));
+    }
   }
   for (size_t i = 0; i < run.cases.size(); ++i) {
     sum.slices += metas[i].n_slices;

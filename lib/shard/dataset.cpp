@@ -1,3 +1,4 @@
+#include "dlk/crc32.h"
 #include "dlk/dataset.h"
 #include "dlk/error.h"
 #include "dlk/io.h"
@@ -14,10 +15,37 @@ namespace dlk {
 
 bool Dataset::exists(const std::string& dir) { return fs::is_regular_file(fs::path(dir) / kFileName); }
 
+namespace {
+// The checksum of a dataset.json: CRC-32 of its compact form without the "checksum" member.
+// Parsing keeps the members' order, so the reader recomputes exactly what the writer did.
+std::string checksum_of(json::Value v) {
+  auto& members = v.object();
+  members.erase(std::remove_if(members.begin(), members.end(), [](auto& kv) { return kv.first == "checksum"; }),
+                members.end());
+  const std::string text = v.dump();
+  return fmt::format("crc32:{:08x}", crc32(text.data(), text.size()));
+}
+} // namespace
+
+std::string shard_name_problem(const std::string& name) {
+  const std::string ext = ".dlks";
+  if (name.size() <= ext.size() || name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
+    return fmt::format("shard '{}' is not a .dlks file name", name);
+  std::string stem = name.substr(0, name.size() - ext.size());
+  if (auto at = stem.rfind('@'); at != std::string::npos) { // a replacement's name: CASE@N.dlks
+    const std::string gen = stem.substr(at + 1);
+    if (gen.empty() || gen.size() > 9 || gen.find_first_not_of("0123456789") != std::string::npos)
+      return fmt::format("shard '{}' is not a dlk shard name", name);
+    stem = stem.substr(0, at);
+  }
+  if (!case_id_problem(stem).empty()) return fmt::format("shard '{}' is not a file name inside the dataset", name);
+  return {};
+}
+
 json::Value Dataset::to_json() const {
   json::Value v;
   v.set("format", "dlk-dataset");
-  v.set("version", 1);
+  v.set("version", 2);
   v.set("name", name);
   v.set("channels", channels);
   v.set("classes", classes);
@@ -40,14 +68,25 @@ json::Value Dataset::to_json() const {
   json::Value counts;
   for (const char* s : {"train", "val", "test"}) counts.set(s, int64_t(split(s).size()));
   v.set("split_counts", counts);
+  v.set("checksum", checksum_of(v));
   return v;
 }
 
 Dataset Dataset::from_json(const json::Value& v) {
   Dataset d;
+  if (!v.is_object()) throw Error("not a JSON object");
   if (v.at("format").as_string("format") != "dlk-dataset") throw Error("format is not \"dlk-dataset\"");
-  if (v.at("version").as_int("version") != 1)
-    throw Error(fmt::format("dataset version {} is not supported (this dlk reads 1)", v.at("version").as_int()));
+  const int64_t version = v.at("version").as_int("version");
+  if (version != 1 && version != 2)
+    throw Error(fmt::format("dataset version {} is not supported (this dlk reads 1 and 2)", version));
+  // Version 2 carries a checksum, so that an edited or damaged file is not trusted; version 1
+  // (dlk 0.1's dlk-prep) has none and is read as it is.
+  if (version == 2) {
+    const json::Value* sum = v.find("checksum");
+    if (!sum) throw Error("no checksum (version 2 has one)");
+    if (sum->as_string("checksum") != checksum_of(v))
+      throw Error("checksum mismatch: the file was edited or damaged after dlk-prep wrote it (run dlk-prep again)");
+  }
   d.name = v.at("name").as_string("name");
   d.channels = v.at("channels").as_strings("channels");
   d.classes = v.at("classes").as_strings("classes");
@@ -55,6 +94,10 @@ Dataset Dataset::from_json(const json::Value& v) {
   d.label_map = v.at("label_map");
   d.axis = int(v.at("axis").as_int("axis"));
   d.dtype = v.at("dtype").as_string("dtype");
+  if (d.axis < 0 || d.axis > 2) throw Error(fmt::format("axis {} (0, 1 or 2 allowed)", d.axis));
+  if (d.dtype != "float16" && d.dtype != "float32") throw Error(fmt::format("dtype '{}' (float16 or float32 allowed)", d.dtype));
+  if (d.classes.size() > 256) throw Error(fmt::format("{} classes (256 at most)", d.classes.size()));
+  if (d.channels.size() > 64) throw Error(fmt::format("{} channels (64 at most)", d.channels.size()));
   for (auto& c : v.at("cases").as_array("cases")) {
     DatasetCase dc;
     dc.id = c.at("id").as_string("cases[].id");
@@ -63,8 +106,11 @@ Dataset Dataset::from_json(const json::Value& v) {
     dc.slices = c.at("slices").as_int("cases[].slices");
     dc.has_label = c.at("has_label").as_bool("cases[].has_label");
     for (auto& n : c.at("label_counts").as_array("cases[].label_counts")) dc.label_counts.push_back(n.as_int());
-    if (dc.shard.find('/') != std::string::npos || dc.shard.find("..") != std::string::npos)
-      throw Error(fmt::format("case {}: shard '{}' must be a file name inside the dataset", dc.id, dc.shard));
+    if (dc.split != "train" && dc.split != "val" && dc.split != "test")
+      throw Error(fmt::format("case {}: split '{}' (train, val or test)", dc.id, dc.split));
+    if (std::string why = case_id_problem(dc.id); !why.empty()) throw Error("cases[]: " + why);
+    if (std::string why = shard_name_problem(dc.shard); !why.empty()) throw Error(fmt::format("case {}: {}", dc.id, why));
+    if (dc.slices < 1 || dc.slices > (int64_t(1) << 20)) throw Error(fmt::format("case {}: {} slices", dc.id, dc.slices));
     if (d.find(dc.id)) throw Error(fmt::format("case {} listed twice", dc.id));
     d.cases.push_back(std::move(dc));
   }
@@ -118,6 +164,33 @@ std::vector<const DatasetCase*> Dataset::split(const std::string& name) const {
   for (auto& c : cases)
     if (name == "all" || c.split == name) out.push_back(&c);
   return out;
+}
+
+std::string Dataset::shard_mismatch(const DatasetCase& c, const ShardMeta& m) const {
+  if (m.case_id != c.id) return fmt::format("holds case {}, dataset.json says {}", m.case_id, c.id);
+  if (m.n_slices != c.slices) return fmt::format("{} slices, dataset.json says {}", m.n_slices, c.slices);
+  if (m.split != c.split) return fmt::format("split {}, dataset.json says {}", m.split, c.split);
+  if (m.channels != channels) return "channels differ from dataset.json";
+  if (m.classes != classes) return "classes differ from dataset.json";
+  if (m.has_label != c.has_label) return "label presence differs from dataset.json";
+  if (m.axis != axis) return fmt::format("axis {}, dataset.json says {}", m.axis, axis);
+  if (dtype_name(m.dtype) != dtype) return fmt::format("dtype {}, dataset.json says {}", dtype_name(m.dtype), dtype);
+  if (m.label_map != label_map) return "label map differs from dataset.json";
+  // Each channel's recorded normalization has the dataset's method (and window, if any).
+  for (auto& n : m.normalization.as_array()) {
+    const json::Value* w = normalization.find("window");
+    if (!n.find("method") || !normalization.find("method") || *n.find("method") != *normalization.find("method") ||
+        (w && (!n.find("window") || *n.find("window") != *w)))
+      return "normalization differs from dataset.json";
+  }
+  return {};
+}
+
+std::unique_ptr<ShardFile> Dataset::open_shard(const std::string& dir, const DatasetCase& c) const {
+  const std::string path = (fs::path(dir) / c.shard).string();
+  auto f = std::make_unique<ShardFile>(path);
+  if (std::string why = shard_mismatch(c, f->meta()); !why.empty()) fail(path, why);
+  return f;
 }
 
 int64_t Dataset::total_slices() const {

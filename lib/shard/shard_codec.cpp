@@ -143,6 +143,12 @@ void decode_record(const ShardMeta& m, const RecordHeader& rh, const unsigned ch
   if (want_label && m.has_label) {
     std::vector<unsigned char> lab;
     unzstd(payload + rh.image_bytes, rh.label_bytes, lab, m.slice_pixels(), "label", path, s);
+    // A label is a class id: one past the classes would index past every per-class table.
+    const size_t n_classes = m.classes.size();
+    for (size_t i = 0; i < lab.size(); ++i)
+      if (lab[i] >= n_classes)
+        slice_raise(path, s, fmt::format("label {} at row {}, column {} is not a class id (the shard has {} classes: 0..{})",
+                                         lab[i], i / size_t(m.width), i % size_t(m.width), n_classes, n_classes - 1));
     out.label.assign(lab.begin(), lab.end());
   } else {
     out.label.clear();

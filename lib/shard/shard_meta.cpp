@@ -4,7 +4,22 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <cmath>
+
 namespace dlk {
+
+std::string case_id_problem(const std::string& id) {
+  std::string shown; // as printable text: a hostile id must not reach the terminal raw
+  for (unsigned char c : id.substr(0, 160)) shown += c >= 32 && c < 127 ? std::string(1, char(c)) : fmt::format("\\x{:02x}", c);
+  if (id.empty()) return "a case id cannot be empty";
+  if (id.size() > 128) return fmt::format("case id '{}...' is {} characters long (128 at most)", shown.substr(0, 40), id.size());
+  if (!std::isalnum(static_cast<unsigned char>(id[0]))) return fmt::format("case id '{}' must start with a letter or digit", shown);
+  for (unsigned char c : id)
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-' && c != '+')
+      return fmt::format("case id '{}' may hold only letters, digits, '.', '_', '-' and '+'", shown);
+  return {};
+}
 
 const char* dtype_name(ImageDType t) { return t == ImageDType::Float16 ? "float16" : "float32"; }
 
@@ -60,7 +75,7 @@ ShardMeta ShardMeta::from_json(const json::Value& v) {
     need(v.is_object(), "not a JSON object");
     need(v.at("format").as_string("format") == "dlk-shard", "format is not \"dlk-shard\"");
     m.case_id = v.at("case").as_string("case");
-    need(!m.case_id.empty(), "empty case id");
+    if (std::string why = case_id_problem(m.case_id); !why.empty()) need(false, why);
     m.split = v.at("split").as_string("split");
     m.channels = v.at("channels").as_strings("channels");
     need(int64_t(m.channels.size()) <= kMaxChannels, fmt::format("{} channels (0..{} allowed)", m.channels.size(), kMaxChannels));
@@ -83,6 +98,10 @@ ShardMeta ShardMeta::from_json(const json::Value& v) {
       m.geometry.origin[i] = origin[i];
     }
     for (int i = 0; i < 9; ++i) m.geometry.direction[i] = dir[i];
+    need(m.geometry.voxels() <= kMaxVoxels, fmt::format("{} voxels (at most {})", m.geometry.voxels(), kMaxVoxels));
+    for (int i = 0; i < 3; ++i)
+      need(std::isfinite(spacing[i]) && spacing[i] > 0 && std::isfinite(origin[i]), "geometry spacing or origin is not a finite number");
+    for (double x : dir) need(std::isfinite(x), "geometry direction is not finite");
     m.source_pixel_type = geo.at("pixel_type").as_string("geometry.pixel_type");
 
     m.axis = int(v.at("axis").as_int("axis"));
@@ -94,7 +113,7 @@ ShardMeta ShardMeta::from_json(const json::Value& v) {
     need(shape.size() == 3 && shape[0] == double(m.channels.size()) && shape[1] == double(m.height) &&
              shape[2] == double(m.width),
          "slice_shape disagrees with channels and geometry");
-    need(m.height <= kMaxSliceSide && m.width <= kMaxSliceSide, "slice larger than 32768 on a side");
+    need(m.height <= kMaxSliceSide && m.width <= kMaxSliceSide, fmt::format("slice larger than {} on a side", kMaxSliceSide));
 
     const std::string& dt = v.at("dtype").as_string("dtype");
     if (dt == "float16") m.dtype = ImageDType::Float16;

@@ -92,7 +92,12 @@ std::vector<std::unique_ptr<ShardFile>> ShardFile::open_all(const std::string& p
   }
   std::reverse(spans.begin(), spans.end());
   std::vector<std::unique_ptr<ShardFile>> out;
-  for (auto& [base, len] : spans) out.emplace_back(new ShardFile(f, base, len));
+  std::set<std::string> ids;
+  for (auto& [base, len] : spans) {
+    out.emplace_back(new ShardFile(f, base, len));
+    if (!ids.insert(out.back()->meta().case_id).second)
+      raise(where(path), fmt::format("case {} appears twice in the file (shard {})", out.back()->meta().case_id, out.size()));
+  }
   return out;
 }
 
@@ -121,6 +126,8 @@ bool ShardStreamReader::next_shard() {
   std::string meta(meta_len, '\0');
   in_.read_exact(meta.data(), meta_len, "shard metadata");
   meta_ = parse_metadata(h, meta, w0);
+  if (!case_ids_.insert(meta_.case_id).second)
+    raise(w0, fmt::format("case {} appears twice in the stream (shard {})", meta_.case_id, shards_ + 1));
   offsets_.clear();
   next_index_ = 0;
   in_shard_ = true;

@@ -271,7 +271,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
     std::vector<std::shared_ptr<ShardFile>> out;
     for (auto* c : ds.split(split)) {
       if (!c->has_label) continue;
-      out.push_back(std::make_shared<ShardFile>((fs::path(o.dataset) / c->shard).string()));
+      out.push_back(ds.open_shard(o.dataset, *c)); // checked against dataset.json
     }
     return out;
   };

@@ -5,10 +5,15 @@
 #include "dlk/json.h"
 #include "dlk/shard.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace dlk {
+
+// Why `name` cannot be a shard of a dataset (it must be "CASE.dlks" or, for a case prepared
+// again, "CASE@N.dlks", CASE a valid case id), or "".
+std::string shard_name_problem(const std::string& name);
 
 struct DatasetCase {
   std::string id, split, shard; // shard: file name relative to the dataset directory
@@ -39,6 +44,10 @@ struct Dataset {
   // Empty when `other` can share this dataset; else which field differs and how.
   std::string incompatibility(const Dataset& other) const;
   std::vector<const DatasetCase*> split(const std::string& name) const; // "all" = every case
+  // Empty when shard metadata `m` is what this dataset says case `c` is; else what differs.
+  std::string shard_mismatch(const DatasetCase& c, const ShardMeta& m) const;
+  // Opens case c's shard in dir and checks it against dataset.json (shard_mismatch).
+  std::unique_ptr<ShardFile> open_shard(const std::string& dir, const DatasetCase& c) const;
   int64_t total_slices() const;
 };
 

@@ -54,8 +54,11 @@ private:
   uint64_t size_ = 0;
 };
 
-// Writes to PATH.tmp-XXXXXX beside PATH, renames on commit(); "-" writes to stdout.
-// An uncommitted file is removed by the destructor and on SIGINT/SIGTERM/SIGHUP.
+// Writes to a temporary beside PATH (see temporary_beside), renames on commit(); "-" writes to
+// stdout. An uncommitted file is removed by the destructor and on SIGINT/SIGTERM/SIGHUP. A PATH
+// that is a symbolic link is resolved, so the link stays and its target is replaced. A PATH that
+// exists and is not a regular file (/dev/null, /dev/full, a FIFO) is written in place: renaming
+// over it would replace the device itself.
 class OutputFile {
 public:
   explicit OutputFile(const std::string& path, bool force = true);
@@ -68,17 +71,43 @@ public:
   uint64_t bytes_written() const { return written_; }
   void close();  // flush, fsync and close now, keeping the temporary name (frees the buffer)
   void commit(); // close() if needed, then rename into place
+  // commit() under another name in the same directory (decided once the content is written).
+  void commit_as(const std::string& path);
   const std::string& path() const { return path_; }
 
 private:
   void flush_buffer();
-  std::string path_, tmp_;
+  std::string path_, tmp_, target_;
   int fd_ = -1;
+  bool in_place_ = false; // a device or FIFO: no temporary, no rename
   int slot_ = -1; // in the signal handler's table of temporaries
   bool committed_ = false;
   uint64_t written_ = 0;
   std::vector<unsigned char> buf_;
 };
+
+// Temporary names: "NAME.tmp-HOST-PID-XXXXXX" beside PATH (suffix: "NAME.tmp-HOST-PID-XXXXXX.nii.gz"
+// for writers that pick a format by extension). Creates the file (mode 0600) and returns its
+// descriptor; the name goes to `tmp`. The first time a process writes into a directory it removes
+// the temporaries that killed runs on this host left there (their process is gone) and reports
+// what it removed through the notice hook.
+int create_temporary_beside(const std::string& path, const std::string& suffix, std::string& tmp);
+// Registers a temporary for removal if a signal ends the process; returns a slot for unregister.
+int register_temporary(const std::string& path);
+void unregister_temporary(int slot);
+// Removes stale temporaries of this host's dead processes from dir (once per directory and process).
+void sweep_stale_temporaries(const std::string& dir);
+// Where the library's notices go (removed leftovers); tools route it to their log. Default: none.
+void set_notice_hook(void (*hook)(const std::string&));
+void notice(const std::string& msg);
+
+// Descriptors 0, 1 and 2 closed at start-up would be taken by the first files a tool opens, and
+// data meant for a file would go to "stdout". Tools call this first: a closed descriptor is
+// replaced (stdin by /dev/null, stdout and stderr by an anonymous file) and remembered.
+void ensure_standard_descriptors();
+// True when stdout was closed when the tool started; bytes written to it since then.
+bool stdout_was_closed();
+uint64_t bytes_lost_to_closed_stdout();
 
 // Whole-file helpers.
 std::string read_text_file(const std::string& path);

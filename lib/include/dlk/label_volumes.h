@@ -1,6 +1,6 @@
 // Label volumes for scoring, from any of: a volume file (NIfTI/NRRD/MHA), a directory of them
 // (case id = file name without extensions), a dlk-prep dataset (label slices put back on the
-// case's grid), a shard file or a stream of shards ("-", e.g. from dlk-infer -o -).
+// case's grid), a shard file (random access) or a stream of shards ("-", e.g. from dlk-infer -o -).
 #pragma once
 #include "dlk/label_map.h"
 #include "dlk/volume.h"
@@ -30,6 +30,9 @@ public:
   virtual std::vector<std::string> case_ids() const = 0; // random access only
   virtual LabelVolume load(const std::string& case_id) = 0;
   virtual bool next(LabelVolume& out) = 0; // every case in order
+  // The class names the source gives (a dataset, a shard file), before any case is read; empty
+  // where it gives none (volumes, streams).
+  virtual std::vector<std::string> classes() const { return {}; }
 };
 
 } // namespace dlk

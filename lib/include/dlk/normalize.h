@@ -21,6 +21,9 @@ struct NormalizeSpec {
 
 // Normalizes v in place; returns {"method": ..., parameters...}.
 json::Value normalize(std::vector<float>& v, const NormalizeSpec& spec);
+// Empty when a normalization recorded by normalize() followed `spec` (same method and the same
+// window or percentiles); otherwise what differs, e.g. "window [-125, 275] vs [-160, 240]".
+std::string normalization_mismatch(const NormalizeSpec& spec, const json::Value& recorded);
 // Re-applies a normalization recorded by normalize() (same parameters, not recomputed).
 void apply_normalization(std::vector<float>& v, const json::Value& recorded);
 

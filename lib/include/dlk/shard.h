@@ -7,12 +7,18 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace dlk {
 
 enum class ImageDType { Float16, Float32 };
+
+// Case ids name output files (dlk-infer writes CASE.nii.gz), and shards come from other people:
+// an id is 1..128 characters of letters, digits, '.', '_', '-' and '+', starting with a letter or
+// digit, so it can never leave a directory or hide. Returns why `id` is not one, or "".
+std::string case_id_problem(const std::string& id);
 const char* dtype_name(ImageDType t);
 
 struct ShardMeta {
@@ -149,6 +155,7 @@ private:
   uint64_t shard_start_ = 0;
   int64_t next_index_ = 0, shards_ = 0;
   std::vector<uint64_t> offsets_;
+  std::set<std::string> case_ids_; // a case twice in one stream would overwrite its own output
   void finish_shard();
 };
 

@@ -44,9 +44,17 @@ bool is_orthonormal(const std::array<double, 9>& direction, double tol = 1e-4);
 // ITK-backed volume I/O (NIfTI .nii/.nii.gz, NRRD .nrrd/.nhdr, MetaImage .mha/.mhd).
 // Available when dlk is built with DLK_WITH_ITK; otherwise they throw dlk::Error.
 bool volume_io_available();
+// read_volume checks the file first (check_volume_file) and the geometry it gets: a damaged,
+// truncated or absurd file is a dlk::Error naming it, never zeros, garbage or an abort.
 Volume read_volume(const std::string& path);
+// NIfTI: header fields (dimensions, datatype, vox_offset, finite qform/sform) against the data
+// the file holds, gzip streams decompressed to their end (CRC and length checked); MetaImage:
+// header fields, the data file (present, not the header itself) and its size or zlib stream.
+// Other formats pass. Throws dlk::Error naming the file.
+void check_volume_file(const std::string& path);
 enum class VoxelType { UInt8, UInt16, Float32 };
-// Writes atomically (temporary name with the same extension, then rename).
+// Writes atomically (temporary name with the same extension, then rename), and reads a NIfTI
+// back through check_volume_file before the rename: ITK's writers do not report a full disk.
 void write_volume(const std::string& path, const Geometry& g, const float* voxels, VoxelType type);
 
 // Case id from a file name: the name without directories and known extensions
