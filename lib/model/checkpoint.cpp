@@ -1,5 +1,5 @@
 #include "dlk/checkpoint.h"
-#include "dlk/crc32.h"
+#include "dlk/checkpoint_format.h"
 #include "dlk/error.h"
 #include "dlk/io.h"
 #include "dlk/torch_compat.h"
@@ -7,23 +7,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <cstring>
-
 namespace dlk {
 
 namespace {
-constexpr unsigned char kMagic[8] = {0x89, 'D', 'L', 'K', 'C', '\r', '\n', 0x1A};
-constexpr size_t kHeader = 24, kTrailer = 16, kAlign = 64;
-constexpr uint32_t kMaxMeta = 64u << 20;
-
-void put32(unsigned char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
-}
-uint32_t get32(const unsigned char* p) {
-  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
-uint64_t align(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
-
+// The same names as checkpoint_format::dtype_size, which validated them before any tensor exists.
 struct DType {
   const char* name;
   torch::ScalarType type;
@@ -50,99 +37,27 @@ const torch::Tensor* Checkpoint::find(const std::string& name) const {
 }
 
 void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
-  std::vector<torch::Tensor> data;
-  json::Array table;
-  uint64_t offset = 0;
+  std::vector<torch::Tensor> keep; // CPU, contiguous copies alive while their bytes are written
+  std::vector<CheckpointTensorBytes> tensors;
   for (auto& [name, t] : ckpt.tensors) {
     torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
-    const uint64_t bytes = uint64_t(c.numel()) * c.element_size();
-    json::Value e;
-    e.set("name", name);
-    e.set("dtype", dtype_name(c.scalar_type()));
-    e.set("shape", std::vector<int64_t>(c.sizes().begin(), c.sizes().end()));
-    e.set("offset", offset);
-    e.set("bytes", bytes);
-    e.set("crc32", int64_t(crc32(c.data_ptr(), bytes)));
-    table.push_back(std::move(e));
-    data.push_back(c);
-    offset = align(offset + bytes);
+    tensors.push_back({name, dtype_name(c.scalar_type()), std::vector<int64_t>(c.sizes().begin(), c.sizes().end()),
+                       c.data_ptr(), uint64_t(c.numel()) * c.element_size()});
+    keep.push_back(std::move(c));
   }
-  json::Value meta = ckpt.meta.is_null() ? json::Value(json::Object{}) : ckpt.meta;
-  meta.set("format", "dlk-checkpoint");
-  meta.set("tensors", json::Value(std::move(table)));
-  const std::string m = meta.dump();
-
-  unsigned char h[kHeader] = {};
-  std::memcpy(h, kMagic, 8);
-  h[8] = 1; // major
-  h[10] = 0; // minor
-  put32(h + 16, uint32_t(m.size()));
-  put32(h + 20, crc32(m.data(), m.size(), crc32(h, 20)));
-
-  OutputFile out(path);
-  out.write(h, kHeader);
-  out.write(m);
-  const uint64_t start = align(kHeader + m.size());
-  std::string pad(kAlign, '\0');
-  out.write(pad.data(), size_t(start - kHeader - m.size()));
-  uint64_t at = 0;
-  for (auto& c : data) {
-    const uint64_t bytes = uint64_t(c.numel()) * c.element_size();
-    out.write(c.data_ptr(), bytes);
-    out.write(pad.data(), size_t(align(at + bytes) - at - bytes));
-    at = align(at + bytes);
-  }
-  unsigned char t[kTrailer] = {'D', 'L', 'K', 'Z'};
-  const uint64_t total = start + at + kTrailer;
-  for (int i = 0; i < 8; ++i) t[8 + i] = uint8_t(total >> (8 * i));
-  out.write(t, kTrailer);
-  out.commit();
+  write_checkpoint(path, ckpt.meta, tensors);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
   RandomAccessFile f(path);
-  unsigned char h[kHeader];
-  f.read_at(0, h, kHeader, "checkpoint header");
-  if (std::memcmp(h, kMagic, 8) != 0) fail(path, "not a dlk checkpoint (bad magic)");
-  if (h[8] != 1 || h[9] != 0) fail(path, fmt::format("checkpoint format version {} is not supported", h[8] | h[9] << 8));
-  const uint32_t mlen = get32(h + 16);
-  if (mlen == 0 || mlen > kMaxMeta) fail(path, "corrupt checkpoint header");
-  std::string m(mlen, '\0');
-  f.read_at(kHeader, m.data(), mlen, "checkpoint metadata");
-  if (crc32(m.data(), m.size(), crc32(h, 20)) != get32(h + 20)) fail(path, "checkpoint header or metadata checksum mismatch");
-  unsigned char t[kTrailer];
-  if (f.size() < kTrailer) fail(path, "truncated checkpoint");
-  f.read_at(f.size() - kTrailer, t, kTrailer, "checkpoint trailer");
-  uint64_t total = 0;
-  for (int i = 0; i < 8; ++i) total |= uint64_t(t[8 + i]) << (8 * i);
-  if (std::memcmp(t, "DLKZ", 4) != 0 || total != f.size())
-    fail(path, fmt::format("truncated or damaged checkpoint ({} bytes, its trailer is missing or says otherwise)", f.size()));
-
+  // The whole table is validated first: only then is anything allocated, and only what it says.
+  CheckpointIndex ix = read_checkpoint_index(f);
   Checkpoint ck;
-  const uint64_t start = align(kHeader + mlen);
-  try {
-    ck.meta = json::Value::parse(m);
-    for (auto& e : ck.meta.at("tensors").as_array("tensors")) {
-      const std::string name = e.at("name").as_string("tensor name");
-      const auto type = dtype_of(e.at("dtype").as_string("dtype"), path);
-      std::vector<int64_t> shape;
-      int64_t n = 1;
-      for (auto& d : e.at("shape").as_array("shape")) {
-        shape.push_back(d.as_int("shape"));
-        if (shape.back() < 0 || shape.back() > (int64_t(1) << 40)) fail(path, fmt::format("tensor {}: bad shape", name));
-        n *= shape.back();
-      }
-      const uint64_t off = uint64_t(e.at("offset").as_int("offset")), bytes = uint64_t(e.at("bytes").as_int("bytes"));
-      torch::Tensor x = torch::empty(shape, torch::TensorOptions().dtype(type));
-      if (uint64_t(n) * x.element_size() != bytes) fail(path, fmt::format("tensor {}: size disagrees with its shape", name));
-      if (start + off + bytes + kTrailer > f.size()) fail(path, fmt::format("tensor {} lies beyond the end of the file", name));
-      f.read_at(start + off, x.data_ptr(), bytes, "tensor " + name);
-      if (crc32(x.data_ptr(), bytes) != uint32_t(e.at("crc32").as_int("crc32")))
-        fail(path, fmt::format("tensor {}: checksum mismatch (corrupt checkpoint)", name));
-      ck.tensors.emplace_back(name, x);
-    }
-  } catch (const Error& e) {
-    fail_naming(path, e, "checkpoint metadata: ");
+  ck.meta = std::move(ix.meta);
+  for (auto& t : ix.tensors) {
+    torch::Tensor x = torch::empty(t.shape, torch::TensorOptions().dtype(dtype_of(t.dtype, path)));
+    read_checkpoint_tensor(f, t, x.data_ptr());
+    ck.tensors.emplace_back(t.name, x);
   }
   return ck;
 }

@@ -2,6 +2,7 @@
 #include "dlk/dataset.h"
 #include "dlk/error.h"
 #include "dlk/io.h"
+#include "shard_format.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -104,6 +105,9 @@ Dataset Dataset::from_json(const json::Value& v) {
     dc.split = c.at("split").as_string("cases[].split");
     dc.shard = c.at("shard").as_string("cases[].shard");
     dc.slices = c.at("slices").as_int("cases[].slices");
+    // A shard's own bound, so that total_slices() cannot overflow (fuzz-dataset-json found it).
+    if (dc.slices < 0 || dc.slices > shard_format::kMaxSlices)
+      throw Error(fmt::format("case {}: {} slices (a shard holds 0 to {})", dc.id, dc.slices, shard_format::kMaxSlices));
     dc.has_label = c.at("has_label").as_bool("cases[].has_label");
     for (auto& n : c.at("label_counts").as_array("cases[].label_counts")) dc.label_counts.push_back(n.as_int());
     if (dc.split != "train" && dc.split != "val" && dc.split != "test")

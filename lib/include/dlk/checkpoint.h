@@ -6,6 +6,8 @@
 // "tensors" table: name, dtype, shape, offset, bytes, crc32), zero padding to a multiple of 64,
 // the tensor data (each at a 64-byte aligned offset from the data start), and a 16-byte trailer
 // { "DLKZ", u32 0, u64 total file size }.
+// dlk/checkpoint_format.h reads and validates this container without LibTorch; its limits (at
+// most 64 MiB of metadata, 65536 tensors, 16 dimensions each) hold for the writer too.
 #pragma once
 #include "dlk/dataset.h"
 #include "dlk/json.h"
@@ -30,6 +32,7 @@ struct Checkpoint {
 // Writes atomically (temporary name, then rename). Tensors are copied to CPU, contiguous.
 void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 // Reads and verifies every checksum; a corrupt or truncated file is a dlk::Error naming it.
+// The tensor table is validated as a whole before any tensor is allocated.
 Checkpoint load_checkpoint(const std::string& path);
 
 // Model <-> tensors: parameters and buffers under their module paths ("stem.bn1.running_mean").
