@@ -114,7 +114,6 @@ Dataset Dataset::from_json(const json::Value& v) {
       throw Error(fmt::format("case {}: split '{}' (train, val or test)", dc.id, dc.split));
     if (std::string why = case_id_problem(dc.id); !why.empty()) throw Error("cases[]: " + why);
     if (std::string why = shard_name_problem(dc.shard); !why.empty()) throw Error(fmt::format("case {}: {}", dc.id, why));
-    if (dc.slices < 1 || dc.slices > (int64_t(1) << 20)) throw Error(fmt::format("case {}: {} slices", dc.id, dc.slices));
     if (d.find(dc.id)) throw Error(fmt::format("case {} listed twice", dc.id));
     d.cases.push_back(std::move(dc));
   }
