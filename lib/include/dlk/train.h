@@ -118,6 +118,12 @@ struct TrainOptions {
   static TrainOptions from_json(const json::Value& v); // what to_json wrote (a run's config.json)
 };
 
+// Makes a run's log.jsonl agree with the checkpoint it resumes from, which has completed
+// `epochs_done` epochs: keeps one line per epoch before that (the last one written, in epoch
+// order) and drops later epochs' lines (the resumed run writes them again), unreadable and
+// unfinished lines. Rewrites the file atomically when it changes; returns the lines dropped.
+int trim_train_log(const std::string& path, int epochs_done);
+
 // Exit statuses of run_training.
 constexpr int kTrainInterrupted = 75; // a signal asked to stop: `latest` written, requeue and --resume
 
