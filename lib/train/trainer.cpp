@@ -119,6 +119,20 @@ TrainOptions TrainOptions::from_json(const json::Value& c) {
   return t;
 }
 
+namespace {
+std::string absolute_normal(const std::string& path) {
+  if (path.empty()) return path;
+  fs::path p = fs::absolute(path).lexically_normal();
+  if (p.filename().empty() && p.has_relative_path()) p = p.parent_path(); // "runs/A/" -> "runs/A"
+  return p.string();
+}
+} // namespace
+
+void TrainOptions::make_paths_absolute() {
+  dataset = absolute_normal(dataset);
+  run_dir = absolute_normal(run_dir);
+}
+
 int trim_train_log(const std::string& path, int epochs_done) {
   if (!fs::exists(path)) return 0;
   const std::string text = read_text_file(path);
@@ -285,6 +299,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
   };
   if (dist->active())
     log(fmt::format("data-parallel over {} process{} ({})", dist->world(), dist->world() == 1 ? "" : "es", dist->backend()));
+  o.make_paths_absolute();
   Dataset ds = Dataset::load(o.dataset);
   if (o.model.in_channels != int64_t(ds.channels.size()) || o.model.classes != int64_t(ds.classes.size()))
     throw UsageError(fmt::format("the model has {} input channels and {} classes, the dataset {} and {}",

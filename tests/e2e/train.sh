@@ -51,6 +51,15 @@ bad = [k for k in a if not np.array_equal(a[k], b[k])]
 assert not bad, bad[:5]
 PYEOF
 
+# config.json holds absolute paths: a run started with relative ones resumes from any directory.
+here=$PWD
+cd "$T"
+expect 0 "train with relative paths" "$BIN/dlk-train" ds -o R --epochs 1 --max-steps 2 $TINY
+grep -qF "\"dataset\": \"$(pwd -P)/ds\"" R/config.json && pass "config.json has the dataset's absolute path" || fail "config.json: $(grep dataset R/config.json)"
+cd /
+expect 0 "resume from another directory" "$BIN/dlk-train" --resume "$T/R" --max-steps 0 --device cpu -j 2
+cd "$here"
+
 # SIGTERM: finish the step, write latest.dlkc, exit 75; the run then resumes.
 "$BIN/dlk-train" "$T/ds" -o "$T/C" --epochs 500 $TINY >"$T/c.log" 2>&1 &
 pid=$!

@@ -219,3 +219,17 @@ TEST_CASE("trim_train_log keeps one line per completed epoch", "[train]") {
   CHECK(trim_train_log(log, 0) == 2);
   CHECK(read_text_file(log).empty());
 }
+
+TEST_CASE("config.json records absolute, normal paths", "[train]") {
+  TrainOptions o;
+  o.dataset = "data/./synapse/";
+  o.run_dir = "runs/../runs/A";
+  o.make_paths_absolute();
+  const auto cwd = std::filesystem::current_path();
+  CHECK(o.dataset == (cwd / "data/synapse").string());
+  CHECK(o.run_dir == (cwd / "runs/A").string());
+  o.make_paths_absolute(); // idempotent
+  CHECK(o.dataset == (cwd / "data/synapse").string());
+  const TrainOptions back = TrainOptions::from_json(o.to_json());
+  CHECK(back.dataset == o.dataset);
+}

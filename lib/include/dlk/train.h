@@ -116,6 +116,9 @@ struct TrainOptions {
   bool benchmark_loader = false; // only time the slice loader over one epoch
   json::Value to_json() const;
   static TrainOptions from_json(const json::Value& v); // what to_json wrote (a run's config.json)
+  // Makes the dataset and run directory absolute and normal (no trailing '/'), so that the
+  // config.json that records them serves --resume from any working directory.
+  void make_paths_absolute();
 };
 
 // Makes a run's log.jsonl agree with the checkpoint it resumes from, which has completed
