@@ -2,6 +2,7 @@
 // the slice order of an epoch and each slice's augmentation. With the model, optimizer and BN
 // state in the checkpoint, a run resumed at any step continues exactly as it would have.
 #include "dlk/checkpoint.h"
+#include "dlk/cli.h"
 #include "dlk/dataset.h"
 #include "dlk/depthwise_conv.h"
 #include "dlk/distributed.h"
@@ -127,6 +128,40 @@ std::string absolute_normal(const std::string& path) {
   return p.string();
 }
 } // namespace
+
+void TrainOptions::validate() const {
+  cli::require_at_least("--epochs", epochs, 0);
+  cli::require_at_least("--max-steps", max_steps, 0);
+  cli::require_at_least("--batch", batch, 1);
+  cli::require_at_least("--accumulate", accumulate, 1);
+  cli::require_at_least("--val-every", val_every, 1);
+  cli::require_at_least("--save-every", save_every, 1);
+  cli::require_non_negative("--save-minutes", save_minutes);
+  cli::require_split("--train-split", train_split);
+  cli::require_split("--val-split", val_split);
+  cli::require_one_of("--augment", augment, {"paper", "transunet", "none"});
+  cli::require_precision("--precision", precision);
+  cli::require_one_of("--optimizer", optimizer, {"adam", "adamw", "sgd"});
+  cli::require_positive("--lr", lr.base);
+  cli::require_non_negative("--weight-decay", weight_decay);
+  cli::require_unit_interval("--momentum", momentum, false);
+  cli::require_one_of("--schedule", lr.kind, {"step", "poly", "cosine", "constant"});
+  cli::require_at_least("--step-epochs", lr.step_epochs, 1);
+  cli::require_positive("--gamma", lr.gamma);
+  cli::require_non_negative("--power", lr.power);
+  cli::require_non_negative("--min-lr", lr.min_lr);
+  cli::require_at_least("--warmup", lr.warmup, 0);
+  cli::require_one_of("--loss", loss.strategy, {"ordinary", "phase", "dynamic"});
+  cli::require_non_negative("--alpha", loss.fixed.alpha);
+  cli::require_non_negative("--beta", loss.fixed.beta);
+  for (auto& p : loss.phases) {
+    cli::require_non_negative("--loss-phases", p.w.alpha);
+    cli::require_non_negative("--loss-phases", p.w.beta);
+  }
+  cli::require_unit_interval("--dynamic-a", loss.A, true);
+  cli::require_unit_interval("--dynamic-b", loss.B, true);
+  cli::require_positive("--dynamic-k", loss.k);
+}
 
 void TrainOptions::make_paths_absolute() {
   dataset = absolute_normal(dataset);

@@ -30,4 +30,14 @@ contains "missing.dlks" "missing input is named"
 expect 1 "dlk-prep --check of an empty file" "$BIN/dlk-prep" --check "$T/empty.dlks"
 expect 1 "dlk-prep --check of an empty stdin" sh -c "'$BIN/dlk-prep' --check - </dev/null"
 contains "empty input" "empty stream is explained"
+
+# Bad option values: exit 2 and the option named, before any data is read (none exists here).
+train() { "$BIN/dlk-train" "$T/nodata" -o "$T/run" "$@"; }
+for bad in "--lr nan" "--lr -1" "--weight-decay -1" "--momentum 1" "--epochs -1" "--batch 0" "--val-every 0" \
+  "--save-minutes nan" "--dynamic-k 0" "--precision fp8" "--train-split bogus" "--val-split bogus" "--classes -1"; do
+  set -- $bad
+  expect 2 "dlk-train $bad" train "$1" "$2"
+  contains "$1: " "dlk-train $bad: the message names $1"
+done
+[ -e "$T/run" ] && fail "a refused command left output" || pass "refused commands leave no output"
 finish

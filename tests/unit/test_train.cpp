@@ -233,3 +233,60 @@ TEST_CASE("config.json records absolute, normal paths", "[train]") {
   const TrainOptions back = TrainOptions::from_json(o.to_json());
   CHECK(back.dataset == o.dataset);
 }
+
+TEST_CASE("training options: a bad value is a usage error naming its option", "[train]") {
+  CHECK_NOTHROW(TrainOptions().validate()); // the defaults
+  const double nan = std::nan("");
+  const std::vector<std::pair<std::string, std::function<void(TrainOptions&)>>> bad = {
+      {"--lr", [&](TrainOptions& o) { o.lr.base = nan; }},
+      {"--lr", [](TrainOptions& o) { o.lr.base = -1; }},
+      {"--lr", [](TrainOptions& o) { o.lr.base = INFINITY; }},
+      {"--weight-decay", [](TrainOptions& o) { o.weight_decay = -1e-5; }},
+      {"--momentum", [](TrainOptions& o) { o.momentum = 1; }},
+      {"--momentum", [&](TrainOptions& o) { o.momentum = nan; }},
+      {"--epochs", [](TrainOptions& o) { o.epochs = -1; }},
+      {"--max-steps", [](TrainOptions& o) { o.max_steps = -1; }},
+      {"--batch", [](TrainOptions& o) { o.batch = 0; }},
+      {"--accumulate", [](TrainOptions& o) { o.accumulate = 0; }},
+      {"--val-every", [](TrainOptions& o) { o.val_every = 0; }},
+      {"--save-every", [](TrainOptions& o) { o.save_every = 0; }},
+      {"--save-minutes", [&](TrainOptions& o) { o.save_minutes = nan; }},
+      {"--train-split", [](TrainOptions& o) { o.train_split = "bogus"; }},
+      {"--val-split", [](TrainOptions& o) { o.val_split = ""; }},
+      {"--augment", [](TrainOptions& o) { o.augment = "mixup"; }},
+      {"--precision", [](TrainOptions& o) { o.precision = "fp8"; }},
+      {"--optimizer", [](TrainOptions& o) { o.optimizer = "lion"; }},
+      {"--schedule", [](TrainOptions& o) { o.lr.kind = "linear"; }},
+      {"--step-epochs", [](TrainOptions& o) { o.lr.step_epochs = 0; }},
+      {"--gamma", [](TrainOptions& o) { o.lr.gamma = 0; }},
+      {"--power", [&](TrainOptions& o) { o.lr.power = nan; }},
+      {"--min-lr", [](TrainOptions& o) { o.lr.min_lr = -1; }},
+      {"--warmup", [](TrainOptions& o) { o.lr.warmup = -1; }},
+      {"--loss", [](TrainOptions& o) { o.loss.strategy = "focal"; }},
+      {"--alpha", [](TrainOptions& o) { o.loss.fixed.alpha = -0.5; }},
+      {"--beta", [&](TrainOptions& o) { o.loss.fixed.beta = nan; }},
+      {"--loss-phases", [](TrainOptions& o) { o.loss.phases[0].w.alpha = -1; }},
+      {"--dynamic-a", [](TrainOptions& o) { o.loss.A = 1.5; }},
+      {"--dynamic-b", [](TrainOptions& o) { o.loss.B = -0.1; }},
+      {"--dynamic-k", [](TrainOptions& o) { o.loss.k = 0; }},
+  };
+  for (auto& [option, spoil] : bad) {
+    TrainOptions o;
+    spoil(o);
+    INFO(option);
+    try {
+      o.validate();
+      FAIL("accepted");
+    } catch (const UsageError& e) {
+      CHECK(std::string(e.what()).rfind(option + ": ", 0) == 0);
+    }
+  }
+  TrainOptions edge; // the bounds themselves
+  edge.weight_decay = 0;
+  edge.momentum = 0;
+  edge.epochs = 0;
+  edge.save_minutes = 0;
+  edge.train_split = "all";
+  edge.loss.A = 1;
+  CHECK_NOTHROW(edge.validate());
+}

@@ -116,6 +116,9 @@ struct TrainOptions {
   bool benchmark_loader = false; // only time the slice loader over one epoch
   json::Value to_json() const;
   static TrainOptions from_json(const json::Value& v); // what to_json wrote (a run's config.json)
+  // Checks the values of the options (not the model's, which need the dataset): a bad one is a
+  // dlk::UsageError that names its option ("--lr: nan (a finite number > 0)").
+  void validate() const;
   // Makes the dataset and run directory absolute and normal (no trailing '/'), so that the
   // config.json that records them serves --resume from any working directory.
   void make_paths_absolute();
