@@ -2,6 +2,7 @@
 // the slice order of an epoch and each slice's augmentation. With the model, optimizer and BN
 // state in the checkpoint, a run resumed at any step continues exactly as it would have.
 #include "dlk/checkpoint.h"
+#include "dlk/cli.h"
 #include "dlk/dataset.h"
 #include "dlk/depthwise_conv.h"
 #include "dlk/distributed.h"
@@ -20,6 +21,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -119,6 +121,80 @@ TrainOptions TrainOptions::from_json(const json::Value& c) {
 }
 
 namespace {
+std::string absolute_normal(const std::string& path) {
+  if (path.empty()) return path;
+  fs::path p = fs::absolute(path).lexically_normal();
+  if (p.filename().empty() && p.has_relative_path()) p = p.parent_path(); // "runs/A/" -> "runs/A"
+  return p.string();
+}
+} // namespace
+
+void TrainOptions::validate() const {
+  cli::require_at_least("--epochs", epochs, 0);
+  cli::require_at_least("--max-steps", max_steps, 0);
+  cli::require_at_least("--batch", batch, 1);
+  cli::require_at_least("--accumulate", accumulate, 1);
+  cli::require_at_least("--val-every", val_every, 1);
+  cli::require_at_least("--save-every", save_every, 1);
+  cli::require_non_negative("--save-minutes", save_minutes);
+  cli::require_split("--train-split", train_split);
+  cli::require_split("--val-split", val_split);
+  cli::require_one_of("--augment", augment, {"paper", "transunet", "none"});
+  cli::require_precision("--precision", precision);
+  cli::require_one_of("--optimizer", optimizer, {"adam", "adamw", "sgd"});
+  cli::require_positive("--lr", lr.base);
+  cli::require_non_negative("--weight-decay", weight_decay);
+  cli::require_unit_interval("--momentum", momentum, false);
+  cli::require_one_of("--schedule", lr.kind, {"step", "poly", "cosine", "constant"});
+  cli::require_at_least("--step-epochs", lr.step_epochs, 1);
+  cli::require_positive("--gamma", lr.gamma);
+  cli::require_non_negative("--power", lr.power);
+  cli::require_non_negative("--min-lr", lr.min_lr);
+  cli::require_at_least("--warmup", lr.warmup, 0);
+  cli::require_one_of("--loss", loss.strategy, {"ordinary", "phase", "dynamic"});
+  cli::require_non_negative("--alpha", loss.fixed.alpha);
+  cli::require_non_negative("--beta", loss.fixed.beta);
+  for (auto& p : loss.phases) {
+    cli::require_non_negative("--loss-phases", p.w.alpha);
+    cli::require_non_negative("--loss-phases", p.w.beta);
+  }
+  cli::require_unit_interval("--dynamic-a", loss.A, true);
+  cli::require_unit_interval("--dynamic-b", loss.B, true);
+  cli::require_positive("--dynamic-k", loss.k);
+}
+
+void TrainOptions::make_paths_absolute() {
+  dataset = absolute_normal(dataset);
+  run_dir = absolute_normal(run_dir);
+}
+
+int trim_train_log(const std::string& path, int epochs_done) {
+  if (!fs::exists(path)) return 0;
+  const std::string text = read_text_file(path);
+  std::map<int64_t, std::string> keep; // epoch -> its last complete line
+  int lines = 0;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = text.find('\n', start);
+    const bool complete = end != std::string::npos; // a kill mid-write leaves a line unfinished
+    const std::string line = text.substr(start, complete ? end - start : std::string::npos);
+    start = complete ? end + 1 : text.size();
+    if (line.empty()) continue;
+    ++lines;
+    if (!complete) continue;
+    try {
+      const json::Value v = json::Value::parse(line);
+      const json::Value* e = v.is_object() ? v.find("epoch") : nullptr;
+      if (e && e->is_number() && e->as_int() >= 0 && e->as_int() < epochs_done) keep[e->as_int()] = line;
+    } catch (const Error&) { // not a line of ours: dropped
+    }
+  }
+  std::string out;
+  for (auto& [epoch, line] : keep) out += line + "\n";
+  if (out != text) write_file_atomic(path, out);
+  return lines - int(keep.size());
+}
+
+namespace {
 
 using Clock = std::chrono::steady_clock;
 
@@ -175,6 +251,10 @@ struct Position {
   int64_t iteration = 0; // global
   double best = -1;      // best validation mean Dice
   int best_epoch = -1;
+  // The epoch in progress so far, over all processes: its steps and the sums of their losses
+  // (what its log.jsonl line averages), so that a run resumed mid-epoch logs the whole epoch.
+  int64_t steps = 0;
+  double sum_loss = 0, sum_ce = 0, sum_dice = 0;
 };
 
 // Whether the model's tensors are channels-last: when asked for (the default) and the depthwise
@@ -254,6 +334,7 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
   };
   if (dist->active())
     log(fmt::format("data-parallel over {} process{} ({})", dist->world(), dist->world() == 1 ? "" : "es", dist->backend()));
+  o.make_paths_absolute();
   Dataset ds = Dataset::load(o.dataset);
   if (o.model.in_channels != int64_t(ds.channels.size()) || o.model.classes != int64_t(ds.classes.size()))
     throw UsageError(fmt::format("the model has {} input channels and {} classes, the dataset {} and {}",
@@ -321,6 +402,12 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
     pos.iteration = s.at("iteration").as_int();
     pos.best = s.at("best").as_number();
     pos.best_epoch = int(s.at("best_epoch").as_int());
+    if (const json::Value* e = s.find("epoch_steps")) { // checkpoints of older versions lack them
+      pos.steps = e->as_int();
+      pos.sum_loss = s.at("epoch_sum_loss").as_number();
+      pos.sum_ce = s.at("epoch_sum_ce").as_number();
+      pos.sum_dice = s.at("epoch_sum_dice").as_number();
+    }
     log(fmt::format("resuming {} at epoch {}, batch {} (iteration {})", o.run_dir, pos.epoch, pos.batch, pos.iteration));
   } else if (fs::exists(latest)) {
     throw UsageError(fmt::format("'{}' holds a run already: --resume {} continues it, or choose another -o", o.run_dir, o.run_dir));
@@ -345,6 +432,10 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
     st.set("iteration", p.iteration);
     st.set("best", p.best);
     st.set("best_epoch", p.best_epoch);
+    st.set("epoch_steps", p.steps);
+    st.set("epoch_sum_loss", p.sum_loss);
+    st.set("epoch_sum_ce", p.sum_ce);
+    st.set("epoch_sum_dice", p.sum_dice);
     e.set("state", st);
     e.set("epoch", p.epoch);
     Checkpoint ck = make_checkpoint(model, ds.classes, e);
@@ -375,7 +466,16 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
     return fs::exists(latest) ? "the last good checkpoint is '" + latest + "'" : std::string("no checkpoint was written yet");
   };
   std::ofstream jlog;
-  if (dist->rank() == 0) jlog.open((fs::path(o.run_dir) / "log.jsonl").string(), std::ios::app);
+  if (dist->rank() == 0) {
+    // log.jsonl agrees with the checkpoint: a kill between an epoch's line and its checkpoint (or
+    // epochs after the last --save-every) left lines that the resumed run writes again; a new run
+    // starts a new log.
+    const std::string path = (fs::path(o.run_dir) / "log.jsonl").string();
+    if (const int dropped = trim_train_log(path, pos.epoch))
+      log(fmt::format("log.jsonl: dropped {} line(s) for epochs from {} on, which {}", dropped, pos.epoch,
+                      o.resume.empty() ? "belong to an earlier run without a checkpoint" : "the checkpoint has not completed"));
+    jlog.open(path, std::ios::app);
+  }
   GradScaler scaler(amp && o.precision == "fp16");
   auto last_save = Clock::now();
   double loader_rate = 0;
@@ -396,10 +496,14 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
       batch_size.push_back(n);
     }
     loader.start_batches(parts, pos.batch);
-    torch::Tensor sum_loss = torch::zeros({}, torch::TensorOptions().device(dev).dtype(torch::kFloat64)),
-                  sum_ce = sum_loss.clone(), sum_dice = sum_loss.clone();
-    int64_t steps = 0, images = 0;
-    double lr = 0;
+    // This process's running sums of the epoch; rank 0's start from those of a resumed checkpoint.
+    const auto f64 = torch::TensorOptions().device(dev).dtype(torch::kFloat64);
+    const bool first = dist->rank() == 0;
+    torch::Tensor sum_loss = torch::full({}, first ? pos.sum_loss : 0.0, f64),
+                  sum_ce = torch::full({}, first ? pos.sum_ce : 0.0, f64),
+                  sum_dice = torch::full({}, first ? pos.sum_dice : 0.0, f64);
+    int64_t steps = pos.steps, images = 0;
+    double lr = pos.batch > 0 ? o.lr.at(pos.iteration - 1) : 0; // a resume at the epoch's end runs no step
     Progress bar(fmt::format("epoch {}/{}", epoch + 1, o.epochs), ipe, o.progress && dist->rank() == 0);
     bar.add(pos.batch);
     std::vector<LoadedSlice> batch;
@@ -457,20 +561,28 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
       bar.add(1);
       // A signal to any process stops them all at the same step; non-finite losses end the run
       // (checked every 20 steps to keep the GPU fed).
+      // Saving on time is decided together too: a mid-epoch save sums the processes' losses.
       const bool check = steps % 20 == 0;
-      const auto flags = dist->sum({double(stop_request().load() > 0), check ? sum_loss.item<double>() : 0.0});
-      if (flags[0] > 0) stop_request() = 1;
+      const bool save_due = std::chrono::duration<double>(Clock::now() - last_save).count() > o.save_minutes * 60;
+      const auto flags = dist->sum({double(stop_request().load() > 0), check ? sum_loss.item<double>() : 0.0,
+                                    double(save_due)});
+      const bool stop = flags[0] > 0; // what every process saw: a signal after the sum counts at the next step
+      if (stop) stop_request() = 1;
       if (check && !std::isfinite(flags[1]))
         throw Error(fmt::format("the loss became {} at epoch {}, iteration {}: stopping; {} (try a lower --lr)", flags[1],
                                 epoch, pos.iteration,
                                 last_good()));
       const bool out_of_steps = o.max_steps > 0 && pos.iteration >= o.max_steps;
-      if (stop_request() || out_of_steps ||
-          std::chrono::duration<double>(Clock::now() - last_save).count() > o.save_minutes * 60) {
-        if (!std::isfinite(sum_loss.item<double>())) throw Error("the loss became non-finite: not saving this state");
+      if (stop || out_of_steps || flags[2] > 0) {
+        const auto sums = dist->sum({sum_loss.item<double>(), sum_ce.item<double>(), sum_dice.item<double>()});
+        if (!std::isfinite(sums[0])) throw Error("the loss became non-finite: not saving this state");
+        pos.steps = steps;
+        pos.sum_loss = sums[0];
+        pos.sum_ce = sums[1];
+        pos.sum_dice = sums[2];
         save("latest.dlkc", pos, true);
         last_save = Clock::now();
-        if (stop_request()) {
+        if (stop) {
           bar.finish();
           log(fmt::format("stopped by a signal at epoch {}, iteration {}: wrote '{}'; continue with --resume {}", epoch,
                           pos.iteration, latest, o.run_dir));
@@ -518,6 +630,8 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
         Position p = pos;
         p.epoch = epoch + 1;
         p.batch = 0;
+        p.steps = 0;
+        p.sum_loss = p.sum_ce = p.sum_dice = 0;
         save("best.dlkc", p, false);
         val_text += " (best)";
       }
@@ -536,6 +650,8 @@ int run_training(TrainOptions o, const std::function<void(const std::string&)>& 
                     secs > 0 ? double(images) / secs : 0.0, val_text));
     pos.epoch = epoch + 1;
     pos.batch = 0;
+    pos.steps = 0;
+    pos.sum_loss = pos.sum_ce = pos.sum_dice = 0;
     if ((epoch + 1) % std::max(1, o.save_every) == 0 || epoch + 1 == o.epochs) {
       save("latest.dlkc", pos, true);
       last_save = Clock::now();

@@ -30,4 +30,38 @@ contains "missing.dlks" "missing input is named"
 expect 1 "dlk-prep --check of an empty file" "$BIN/dlk-prep" --check "$T/empty.dlks"
 expect 1 "dlk-prep --check of an empty stdin" sh -c "'$BIN/dlk-prep' --check - </dev/null"
 contains "empty input" "empty stream is explained"
+
+# Bad option values: exit 2 and the option named, before any data is read (none exists here).
+train() { "$BIN/dlk-train" "$T/nodata" -o "$T/run" "$@"; }
+for bad in "--lr nan" "--lr -1" "--weight-decay -1" "--momentum 1" "--epochs -1" "--batch 0" "--val-every 0" \
+  "--save-minutes nan" "--dynamic-k 0" "--precision fp8" "--train-split bogus" "--val-split bogus" "--classes -1"; do
+  set -- $bad
+  expect 2 "dlk-train $bad" train "$1" "$2"
+  contains "$1: " "dlk-train $bad: the message names $1"
+done
+expect 2 "dlk-infer --split bogus" "$BIN/dlk-infer" -m "$T/none.dlkc" "$T/nodata" -o "$T/p" --split bogus
+contains "--split: 'bogus' (train, val, test, all)" "dlk-infer --split bogus: the allowed names"
+expect 2 "dlk-infer --precision fp8" "$BIN/dlk-infer" -m "$T/none.dlkc" "$T/nodata" -o "$T/p" --precision fp8
+contains "--precision: 'fp8' (bf16, fp16, fp32)" "dlk-infer --precision fp8: the allowed values"
+expect 2 "dlk-infer --case ''" "$BIN/dlk-infer" -m "$T/none.dlkc" --image "$T/x.nii.gz" --case "" -o "$T/p"
+contains "--case: an empty name" "dlk-infer --case '' is explained"
+expect 2 "dlk-score --split bogus" "$BIN/dlk-score" --pred "$T/a" --truth "$T/b" --split bogus
+contains "--split: 'bogus'" "dlk-score --split bogus is named"
+for classes in "" "background,,liver" "background,liver,liver"; do
+  expect 2 "dlk-score --classes '$classes'" "$BIN/dlk-score" --pred "$T/a" --truth "$T/b" --classes "$classes"
+  contains "--classes: " "dlk-score --classes '$classes' is named"
+  expect 2 "dlk-prep --classes '$classes'" "$BIN/dlk-prep" --image "$T/x.nii.gz" --classes "$classes" -o "$T/o"
+  contains "--classes: " "dlk-prep --classes '$classes' is named"
+done
+contains "names 'liver' twice" "a repeated class is named"
+expect 2 "dlk-prep --channels 'a,,b'" "$BIN/dlk-prep" --image "$T/x.nii.gz" --channels "a,,b" -o "$T/o"
+contains "--channels: 'a,,b' has an empty name" "an empty channel name is explained"
+expect 2 "dlk-prep --case ''" "$BIN/dlk-prep" --image "$T/x.nii.gz" --case "" -o "$T/o"
+contains "--case: an empty name" "dlk-prep --case '' is explained"
+expect 2 "dlk-prep --split-name bogus" "$BIN/dlk-prep" --image "$T/x.nii.gz" --split-name bogus -o "$T/o"
+contains "--split-name: 'bogus' (train, val, test)" "dlk-prep --split-name bogus: the allowed names"
+expect 2 "dlk-report overlay --slice -1" "$BIN/dlk-report" overlay --image "$T/x.nii.gz" --truth "$T/t" --pred "$T/p" \
+  --slice -1 -o "$T/x.png"
+contains "--slice: -1 (at least 0)" "dlk-report --slice -1 is explained"
+[ -e "$T/run" ] || [ -e "$T/o" ] || [ -e "$T/p" ] && fail "a refused command left output" || pass "refused commands leave no output"
 finish

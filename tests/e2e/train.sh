@@ -25,8 +25,21 @@ PYEOF
 
 # Stop mid-epoch (iteration 11 of 32), resume: the same final weights, bit for bit.
 expect 0 "train, stopping after 11 steps" "$BIN/dlk-train" "$T/ds" -o "$T/B" --epochs 4 --max-steps 11 $TINY
+# As if killed between epoch 1's log line and its checkpoint: the resumed run writes it again.
+echo '{"epoch":1,"iterations":16,"loss":99}' >>"$T/B/log.jsonl"
 expect 0 "resume to the end" "$BIN/dlk-train" --resume "$T/B" --max-steps 0 --device cpu -j 2
 contains "resuming" "the resume says where it continues"
+contains "dropped 1 line(s)" "the resume drops the log line of an epoch the checkpoint lacks"
+"$PY" -c "import json, sys; e = [json.loads(l)['epoch'] for l in open(sys.argv[1])]; assert e == [0, 1, 2, 3], e" \
+  "$T/B/log.jsonl" && pass "the resumed run's log.jsonl has each epoch once" || fail "log.jsonl epochs after resume"
+"$PY" - "$T/A/log.jsonl" "$T/B/log.jsonl" <<'PYEOF' && pass "resumed run logs whole epochs, as the uninterrupted run" || fail "log.jsonl differs after resume"
+import json, sys
+a, b = ({json.loads(l)["epoch"]: json.loads(l) for l in open(f)} for f in sys.argv[1:3])  # the last line per epoch
+assert a.keys() == b.keys(), (a.keys(), b.keys())
+for e in a:  # epoch 1 was cut at iteration 11: its loss covers all 8 steps nonetheless
+    for k in ("iterations", "loss", "ce", "dice_loss", "lr", "val_mean_dice"):
+        assert a[e][k] == b[e][k], (e, k, a[e][k], b[e][k])
+PYEOF
 "$PY" - "$T/A/final.dlkc" "$T/B/final.dlkc" "$READER" <<'PYEOF' && pass "resumed run ends with identical weights" || fail "weights differ after resume"
 import sys
 sys.path.insert(0, sys.argv[3])
@@ -37,6 +50,15 @@ assert a.keys() == b.keys()
 bad = [k for k in a if not np.array_equal(a[k], b[k])]
 assert not bad, bad[:5]
 PYEOF
+
+# config.json holds absolute paths: a run started with relative ones resumes from any directory.
+here=$PWD
+cd "$T"
+expect 0 "train with relative paths" "$BIN/dlk-train" ds -o R --epochs 1 --max-steps 2 $TINY
+grep -qF "\"dataset\": \"$(pwd -P)/ds\"" R/config.json && pass "config.json has the dataset's absolute path" || fail "config.json: $(grep dataset R/config.json)"
+cd /
+expect 0 "resume from another directory" "$BIN/dlk-train" --resume "$T/R" --max-steps 0 --device cpu -j 2
+cd "$here"
 
 # SIGTERM: finish the step, write latest.dlkc, exit 75; the run then resumes.
 "$BIN/dlk-train" "$T/ds" -o "$T/C" --epochs 500 $TINY >"$T/c.log" 2>&1 &

@@ -52,25 +52,7 @@ TEST_CASE("NCCL: a world of one process trains and checkpoints (runs where a GPU
     return;
   }
   test::TempDir dir;
-  Geometry g;
-  g.size = {32, 32, 6};
-  auto c = test::make_case("c1", 1, g, 2, true, ImageDType::Float32, true, 5);
-  test::write_case_file(c, dir / "c1.dlks");
-  Dataset d;
-  d.name = "nccl-test";
-  d.channels = {"ch0"};
-  d.classes = c.meta.classes;
-  d.normalization = json::Value::parse(R"({"method":"zscore"})");
-  d.dtype = "float32";
-  DatasetCase dc;
-  dc.id = "c1";
-  dc.split = "train";
-  dc.shard = "c1.dlks";
-  dc.slices = c.meta.n_slices;
-  dc.has_label = true;
-  dc.label_counts = c.meta.label_counts;
-  d.put(dc, false);
-  d.save(dir.path.string());
+  test::write_one_case_dataset(dir.path, "nccl-test");
 
   ScopedEnv env;
   env.set("WORLD_SIZE", "1");
@@ -85,7 +67,7 @@ TEST_CASE("NCCL: a world of one process trains and checkpoints (runs where a GPU
   o.model.variant = "S";
   o.model.base_channels = 8;
   o.model.in_channels = 1;
-  o.model.classes = int64_t(d.classes.size());
+  o.model.classes = 3;
   o.height = o.width = 32;
   o.epochs = 2;
   o.batch = 2;

@@ -1,10 +1,16 @@
 // Needs LibTorch: the Dice loss by hand, augmentation geometry, the slice loader.
+#include "dlk/error.h"
 #include "dlk/train.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>
 
 #include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <sstream>
 
 using namespace dlk;
 
@@ -130,4 +136,157 @@ TEST_CASE("grad scaler: skips non-finite steps, halves, unscales, grows", "[trai
   CHECK(torch::allclose(w.detach(), torch::full({2}, -4.0f)));
   GradScaler off(false);
   CHECK(off.scale(torch::ones({})).item<float>() == 1.0f);
+}
+
+namespace {
+std::vector<json::Value> read_log(const std::string& path) {
+  std::vector<json::Value> out;
+  std::stringstream ss(read_text_file(path));
+  for (std::string line; std::getline(ss, line);) out.push_back(json::Value::parse(line));
+  return out;
+}
+
+TrainOptions tiny_run(const std::string& dataset, const std::string& run_dir) {
+  TrainOptions o;
+  o.dataset = dataset;
+  o.run_dir = run_dir;
+  o.model.base_channels = 8;
+  o.model.in_channels = 1;
+  o.model.classes = 3;
+  o.height = o.width = 32;
+  o.epochs = 3;
+  o.batch = 2; // 6 slices: 3 steps per epoch
+  o.augment = "none";
+  o.deterministic = true;
+  o.threads = 2;
+  return o;
+}
+} // namespace
+
+TEST_CASE("resumed mid-epoch, log.jsonl covers the whole epoch, each epoch once", "[train]") {
+  test::TempDir dir;
+  test::write_one_case_dataset(dir.path, "resume-test");
+  struct Restore { // --deterministic is process-wide
+    ~Restore() { at::globalContext().setDeterministicAlgorithms(false, false); }
+  } restore;
+  auto quiet = [](const std::string&) {};
+  REQUIRE(run_training(tiny_run(dir.path.string(), dir / "A"), quiet) == 0);
+
+  // Stopped after 4 steps (epoch 1, batch 1 of 3), as a signal stops it.
+  TrainOptions b = tiny_run(dir.path.string(), dir / "B");
+  b.max_steps = 4;
+  REQUIRE(run_training(b, quiet) == 0);
+  REQUIRE(read_log(dir / "B/log.jsonl").size() == 1);
+  // A kill after epoch 1's line, before its checkpoint: a line the resumed run writes again.
+  {
+    std::string text = read_text_file(dir / "B/log.jsonl");
+    text += R"({"epoch":1,"iterations":6,"loss":99})" "\n" R"({"epoch":2,"loss)";
+    write_file_atomic(dir / "B/log.jsonl", text);
+  }
+  b.resume = b.run_dir;
+  b.max_steps = 0;
+  std::vector<std::string> said;
+  REQUIRE(run_training(b, [&](const std::string& l) { said.push_back(l); }) == 0);
+  CHECK(std::any_of(said.begin(), said.end(), [](const std::string& l) { return l.find("dropped 2 line(s)") != std::string::npos; }));
+
+  const auto a = read_log(dir / "A/log.jsonl"), r = read_log(dir / "B/log.jsonl");
+  REQUIRE(a.size() == 3);
+  REQUIRE(r.size() == 3);
+  for (size_t e = 0; e < 3; ++e) {
+    INFO("epoch " << e);
+    CHECK(r[e].at("epoch").as_int() == int64_t(e));
+    CHECK(r[e].at("iterations").as_int() == a[e].at("iterations").as_int());
+    for (const char* k : {"loss", "ce", "dice_loss", "lr"}) { // the same sums, in the same order: bit for bit
+      INFO(k);
+      CHECK(r[e].at(k).as_number() == a[e].at(k).as_number());
+    }
+  }
+}
+
+TEST_CASE("trim_train_log keeps one line per completed epoch", "[train]") {
+  test::TempDir dir;
+  const std::string log = dir / "log.jsonl";
+  CHECK(trim_train_log(log, 3) == 0); // no file: nothing to do
+  CHECK_FALSE(std::filesystem::exists(log));
+  write_file_atomic(log, "{\"epoch\":0,\"loss\":1}\n{\"epoch\":1,\"loss\":2}\n");
+  CHECK(trim_train_log(log, 2) == 0);
+  CHECK(read_text_file(log) == "{\"epoch\":0,\"loss\":1}\n{\"epoch\":1,\"loss\":2}\n");
+  // A repeated epoch (the last line wins), a later epoch, garbage and an unfinished line.
+  write_file_atomic(log, "{\"epoch\":0,\"loss\":1}\n{\"epoch\":1,\"loss\":2}\n{\"epoch\":1,\"loss\":3}\n"
+                         "not json\n{\"epoch\":2,\"loss\":4}\n{\"epoch\":3,\"lo");
+  CHECK(trim_train_log(log, 2) == 4);
+  CHECK(read_text_file(log) == "{\"epoch\":0,\"loss\":1}\n{\"epoch\":1,\"loss\":3}\n");
+  CHECK(trim_train_log(log, 0) == 2);
+  CHECK(read_text_file(log).empty());
+}
+
+TEST_CASE("config.json records absolute, normal paths", "[train]") {
+  TrainOptions o;
+  o.dataset = "data/./synapse/";
+  o.run_dir = "runs/../runs/A";
+  o.make_paths_absolute();
+  const auto cwd = std::filesystem::current_path();
+  CHECK(o.dataset == (cwd / "data/synapse").string());
+  CHECK(o.run_dir == (cwd / "runs/A").string());
+  o.make_paths_absolute(); // idempotent
+  CHECK(o.dataset == (cwd / "data/synapse").string());
+  const TrainOptions back = TrainOptions::from_json(o.to_json());
+  CHECK(back.dataset == o.dataset);
+}
+
+TEST_CASE("training options: a bad value is a usage error naming its option", "[train]") {
+  CHECK_NOTHROW(TrainOptions().validate()); // the defaults
+  const double nan = std::nan("");
+  const std::vector<std::pair<std::string, std::function<void(TrainOptions&)>>> bad = {
+      {"--lr", [&](TrainOptions& o) { o.lr.base = nan; }},
+      {"--lr", [](TrainOptions& o) { o.lr.base = -1; }},
+      {"--lr", [](TrainOptions& o) { o.lr.base = INFINITY; }},
+      {"--weight-decay", [](TrainOptions& o) { o.weight_decay = -1e-5; }},
+      {"--momentum", [](TrainOptions& o) { o.momentum = 1; }},
+      {"--momentum", [&](TrainOptions& o) { o.momentum = nan; }},
+      {"--epochs", [](TrainOptions& o) { o.epochs = -1; }},
+      {"--max-steps", [](TrainOptions& o) { o.max_steps = -1; }},
+      {"--batch", [](TrainOptions& o) { o.batch = 0; }},
+      {"--accumulate", [](TrainOptions& o) { o.accumulate = 0; }},
+      {"--val-every", [](TrainOptions& o) { o.val_every = 0; }},
+      {"--save-every", [](TrainOptions& o) { o.save_every = 0; }},
+      {"--save-minutes", [&](TrainOptions& o) { o.save_minutes = nan; }},
+      {"--train-split", [](TrainOptions& o) { o.train_split = "bogus"; }},
+      {"--val-split", [](TrainOptions& o) { o.val_split = ""; }},
+      {"--augment", [](TrainOptions& o) { o.augment = "mixup"; }},
+      {"--precision", [](TrainOptions& o) { o.precision = "fp8"; }},
+      {"--optimizer", [](TrainOptions& o) { o.optimizer = "lion"; }},
+      {"--schedule", [](TrainOptions& o) { o.lr.kind = "linear"; }},
+      {"--step-epochs", [](TrainOptions& o) { o.lr.step_epochs = 0; }},
+      {"--gamma", [](TrainOptions& o) { o.lr.gamma = 0; }},
+      {"--power", [&](TrainOptions& o) { o.lr.power = nan; }},
+      {"--min-lr", [](TrainOptions& o) { o.lr.min_lr = -1; }},
+      {"--warmup", [](TrainOptions& o) { o.lr.warmup = -1; }},
+      {"--loss", [](TrainOptions& o) { o.loss.strategy = "focal"; }},
+      {"--alpha", [](TrainOptions& o) { o.loss.fixed.alpha = -0.5; }},
+      {"--beta", [&](TrainOptions& o) { o.loss.fixed.beta = nan; }},
+      {"--loss-phases", [](TrainOptions& o) { o.loss.phases[0].w.alpha = -1; }},
+      {"--dynamic-a", [](TrainOptions& o) { o.loss.A = 1.5; }},
+      {"--dynamic-b", [](TrainOptions& o) { o.loss.B = -0.1; }},
+      {"--dynamic-k", [](TrainOptions& o) { o.loss.k = 0; }},
+  };
+  for (auto& [option, spoil] : bad) {
+    TrainOptions o;
+    spoil(o);
+    INFO(option);
+    try {
+      o.validate();
+      FAIL("accepted");
+    } catch (const UsageError& e) {
+      CHECK(std::string(e.what()).rfind(option + ": ", 0) == 0);
+    }
+  }
+  TrainOptions edge; // the bounds themselves
+  edge.weight_decay = 0;
+  edge.momentum = 0;
+  edge.epochs = 0;
+  edge.save_minutes = 0;
+  edge.train_split = "all";
+  edge.loss.A = 1;
+  CHECK_NOTHROW(edge.validate());
 }

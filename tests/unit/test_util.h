@@ -1,5 +1,6 @@
 // Helpers shared by the unit tests: temporary directories and small synthetic shards.
 #pragma once
+#include "dlk/dataset.h"
 #include "dlk/io.h"
 #include "dlk/shard.h"
 
@@ -95,6 +96,29 @@ inline std::string write_case_file(const SyntheticCase& c, const std::string& pa
   write_case(c, out);
   out.commit();
   return path;
+}
+
+// A dataset directory of one labelled training case of 32x32 slices (`slices` of them).
+inline void write_one_case_dataset(const std::filesystem::path& dir, const std::string& name, int64_t slices = 6) {
+  Geometry g;
+  g.size = {32, 32, slices};
+  auto c = make_case("c1", 1, g, 2, true, ImageDType::Float32, true, 5);
+  write_case_file(c, (dir / "c1.dlks").string());
+  Dataset d;
+  d.name = name;
+  d.channels = {"ch0"};
+  d.classes = c.meta.classes;
+  d.normalization = json::Value::parse(R"({"method":"zscore"})");
+  d.dtype = "float32";
+  DatasetCase dc;
+  dc.id = "c1";
+  dc.split = "train";
+  dc.shard = "c1.dlks";
+  dc.slices = c.meta.n_slices;
+  dc.has_label = true;
+  dc.label_counts = c.meta.label_counts;
+  d.put(dc, false);
+  d.save(dir.string());
 }
 
 } // namespace dlk::test

@@ -60,8 +60,11 @@ cli::ToolSpec spec(Options& o) {
 int run(int argc, char** argv) {
   Options o;
   cli::Common common;
-  cli::parse(spec(o), argc, argv, common);
+  auto vm = cli::parse(spec(o), argc, argv, common);
   if (o.r.checkpoint.empty()) throw UsageError("no checkpoint: give -m CHECKPOINT");
+  if (vm.count("case")) cli::require_name("--case", o.r.case_id);
+  cli::require_split("--split", o.r.split);
+  cli::require_precision("--precision", o.r.options.precision);
   if (std::sscanf(o.part.c_str(), "%d/%d", &o.r.part, &o.r.parts) != 2) throw UsageError(fmt::format("--part: '{}' is not K/N", o.part));
   o.r.options.device = o.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : o.device;
   if (o.r.options.batch == 0) o.r.options.batch = default_batch(o.r.options.device);

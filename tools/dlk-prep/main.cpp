@@ -110,10 +110,10 @@ int run(int argc, char** argv) {
 
   PrepRun run;
   PrepOptions& p = run.options;
-  p.channel_names = cli::split_commas(o.channels);
+  if (vm.count("channels")) p.channel_names = cli::name_list("--channels", o.channels);
   p.normalize = NormalizeSpec::parse(o.normalize, o.window, o.percentiles);
   if (!o.label_map.empty()) p.label_map = LabelMap::from_option(o.label_map, "label-map");
-  p.classes = cli::split_commas(o.classes);
+  if (vm.count("classes")) p.classes = cli::name_list("--classes", o.classes);
   if (o.axis == "x" || o.axis == "0") p.axis = 0;
   else if (o.axis == "y" || o.axis == "1") p.axis = 1;
   else if (o.axis == "z" || o.axis == "2") p.axis = 2;
@@ -128,6 +128,8 @@ int run(int argc, char** argv) {
   if (!o.images.empty()) {
     // A preset's layout and split list describe raw datasets; a single case ignores them.
     if ((!o.layout.empty() || !o.split.empty()) && o.preset.empty()) throw UsageError("--layout and --split are for --dataset");
+    if (vm.count("case")) cli::require_name("--case", o.case_id);
+    cli::require_split("--split-name", o.split_name, false);
     CaseInput c;
     c.images = o.images;
     c.label = o.label;

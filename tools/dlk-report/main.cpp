@@ -23,7 +23,7 @@ namespace {
 struct Options {
   std::string command, format, output, published, metric, image, truth, pred;
   std::vector<std::string> inputs, names, checkpoints;
-  int64_t slice = -1;
+  int64_t slice = -1; // -1: not given
   int axis = 2;
 };
 
@@ -51,7 +51,7 @@ cli::ToolSpec spec(Options& o) {
     ("image", po::value(&o.image)->value_name("VOL"), "overlay: the image volume")
     ("truth", po::value(&o.truth)->value_name("LABELS"), "overlay: the reference labels")
     ("pred", po::value(&o.pred)->value_name("LABELS"), "overlay: the predicted labels")
-    ("slice", po::value(&o.slice)->value_name("N")->default_value(-1), "overlay: slice index (-1: the one with most reference)")
+    ("slice", po::value(&o.slice)->value_name("N"), "overlay: slice index, from 0 [the one with most reference]")
     ("axis", po::value(&o.axis)->value_name("A")->default_value(2), "overlay: slicing axis 0, 1 or 2");
   s.group("Output")
     ("format,f", po::value(&o.format)->value_name("F")->default_value("markdown"), "tables: markdown, csv or latex")
@@ -201,7 +201,7 @@ int overlay(const Options& o) {
       fail(v->source, fmt::format("not on the image's grid: {}", d));
   if (o.axis < 0 || o.axis > 2) throw UsageError("--axis: 0, 1 or 2");
   int64_t slice = o.slice;
-  if (slice < 0) { // the slice with the most labelled reference voxels
+  if (slice < 0) { // not given: the slice with the most labelled reference voxels
     Geometry g = img.geometry;
     int64_t n, h, w;
     slice_shape(g, o.axis, n, h, w);
@@ -221,7 +221,8 @@ int overlay(const Options& o) {
 int run(int argc, char** argv) {
   Options o;
   cli::Common common;
-  cli::parse(spec(o), argc, argv, common);
+  auto vm = cli::parse(spec(o), argc, argv, common);
+  if (vm.count("slice")) cli::require_at_least("--slice", o.slice, 0);
   if (o.command == "table") return table(o);
   if (o.command == "table1") return table1(o);
   if (o.command == "curves") return curves(o);

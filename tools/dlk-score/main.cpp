@@ -62,7 +62,7 @@ void write(const std::string& path, const std::string& text) {
 int run(int argc, char** argv) {
   Options o;
   cli::Common common;
-  cli::parse(spec(o), argc, argv, common);
+  auto vm = cli::parse(spec(o), argc, argv, common);
   if (o.pred.empty() || o.truth.empty()) throw UsageError("give --pred and --truth");
   if (o.pred == "-" && o.truth == "-") throw UsageError("only one side can be the standard input");
   ScoreOptions so;
@@ -74,8 +74,9 @@ int run(int argc, char** argv) {
   so.include_background = o.include_background;
   so.allow_missing = o.allow_missing;
   so.distances = !o.no_distances;
+  cli::require_split("--split", o.split);
   so.split = o.split;
-  so.classes = cli::split_commas(o.classes);
+  if (vm.count("classes")) so.classes = cli::name_list("--classes", o.classes);
   if (!o.truth_map.empty()) so.truth_map = LabelMap::from_option(o.truth_map, "truth-label-map");
   so.threads = common.resolved_threads();
   ScoreReport rep = run_score(o.pred, o.truth, so, [](const CaseScores& c) {

@@ -126,6 +126,8 @@ int run(int argc, char** argv) {
   cli::Common common;
   auto vm = cli::parse(spec(o), argc, argv, common);
   parse_size(o.size, o.t.height, o.t.width);
+  cli::require_at_least("--classes", o.classes, 0);
+  cli::require_at_least("--in-channels", o.in_channels, 0);
   o.t.channels_last = !vm.count("no-channels-last");
   o.t.threads = common.threads;
   o.t.progress = common.show_progress();
@@ -156,22 +158,19 @@ int run(int argc, char** argv) {
     if (!o.t.run_dir.empty() && std::filesystem::path(o.t.run_dir) != std::filesystem::path(o.t.resume))
       throw UsageError("--resume continues in its own run directory: give no -o, or the same");
     o.t.run_dir = o.t.resume;
+    o.t.validate();
   } else {
     if (o.t.dataset.empty()) throw UsageError("no dataset: dlk-train DATASET -o RUNDIR (or --summary, or --resume RUNDIR)");
     if (o.t.run_dir.empty()) throw UsageError("no run directory: give -o RUNDIR");
-    Dataset ds = Dataset::load(o.t.dataset);
-    o.t.model.classes = o.classes ? o.classes : int64_t(ds.classes.size());
-    o.t.model.in_channels = o.in_channels ? o.in_channels : int64_t(ds.channels.size());
     o.t.loss.fixed = {o.alpha, o.beta};
     o.t.loss.phases = LossSchedule::parse_phases(o.phases);
     o.t.loss.epochs = o.t.epochs;
+    o.t.validate(); // before reading any data
+    Dataset ds = Dataset::load(o.t.dataset);
+    o.t.model.classes = o.classes ? o.classes : int64_t(ds.classes.size());
+    o.t.model.in_channels = o.in_channels ? o.in_channels : int64_t(ds.channels.size());
   }
-  if (o.t.epochs < 0 || o.t.batch < 1) throw UsageError("--epochs must be >= 0 and --batch >= 1");
   o.t.model.validate();
-  o.t.loss.at(0); // validates the strategy
-  o.t.lr.at(0);   // and the schedule
-  if (o.t.augment != "paper" && o.t.augment != "transunet" && o.t.augment != "none")
-    throw UsageError(fmt::format("--augment: '{}' (paper, transunet, none)", o.t.augment));
   o.t.device = o.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : o.device;
   if (o.t.device != "cpu" && o.t.device.rfind("cuda", 0) != 0) throw UsageError(fmt::format("--device: '{}' (cpu, cuda, cuda:N)", o.device));
   torch::set_num_threads(common.resolved_threads()); // 0 = all cores (LibTorch alone may use one)

@@ -116,7 +116,19 @@ struct TrainOptions {
   bool benchmark_loader = false; // only time the slice loader over one epoch
   json::Value to_json() const;
   static TrainOptions from_json(const json::Value& v); // what to_json wrote (a run's config.json)
+  // Checks the values of the options (not the model's, which need the dataset): a bad one is a
+  // dlk::UsageError that names its option ("--lr: nan (a finite number > 0)").
+  void validate() const;
+  // Makes the dataset and run directory absolute and normal (no trailing '/'), so that the
+  // config.json that records them serves --resume from any working directory.
+  void make_paths_absolute();
 };
+
+// Makes a run's log.jsonl agree with the checkpoint it resumes from, which has completed
+// `epochs_done` epochs: keeps one line per epoch before that (the last one written, in epoch
+// order) and drops later epochs' lines (the resumed run writes them again), unreadable and
+// unfinished lines. Rewrites the file atomically when it changes; returns the lines dropped.
+int trim_train_log(const std::string& path, int epochs_done);
 
 // Exit statuses of run_training.
 constexpr int kTrainInterrupted = 75; // a signal asked to stop: `latest` written, requeue and --resume

@@ -1,0 +1,74 @@
+// Checks of option values shared by the tools: a bad value is a usage error (exit 2) that names
+// the option, caught before any data is read.
+#include "dlk/cli.h"
+#include "dlk/error.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <set>
+
+namespace dlk::cli {
+
+namespace {
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+} // namespace
+
+void require_positive(const std::string& option, double value) {
+  if (!std::isfinite(value) || value <= 0) throw UsageError(fmt::format("{}: {} (a finite number > 0)", option, value));
+}
+
+void require_non_negative(const std::string& option, double value) {
+  if (!std::isfinite(value) || value < 0) throw UsageError(fmt::format("{}: {} (a finite number >= 0)", option, value));
+}
+
+void require_unit_interval(const std::string& option, double value, bool one_allowed) {
+  if (!(value >= 0 && (one_allowed ? value <= 1 : value < 1))) // false for NaN too
+    throw UsageError(fmt::format("{}: {} (a number in [0, 1{})", option, value, one_allowed ? "]" : ")"));
+}
+
+void require_at_least(const std::string& option, int64_t value, int64_t min) {
+  if (value < min) throw UsageError(fmt::format("{}: {} (at least {})", option, value, min));
+}
+
+void require_one_of(const std::string& option, const std::string& value, const std::vector<std::string>& allowed) {
+  for (auto& a : allowed)
+    if (value == a) return;
+  throw UsageError(fmt::format("{}: '{}' ({})", option, value, joined(allowed)));
+}
+
+void require_split(const std::string& option, const std::string& value, bool all_allowed) {
+  if (all_allowed) require_one_of(option, value, {"train", "val", "test", "all"});
+  else require_one_of(option, value, {"train", "val", "test"});
+}
+
+void require_precision(const std::string& option, const std::string& value) {
+  require_one_of(option, value, {"bf16", "fp16", "fp32"});
+}
+
+void require_name(const std::string& option, const std::string& value) {
+  if (value.empty()) throw UsageError(fmt::format("{}: an empty name (leave the option out for the default)", option));
+}
+
+std::vector<std::string> name_list(const std::string& option, const std::string& value) {
+  if (value.empty()) throw UsageError(fmt::format("{}: an empty list (leave the option out for the default)", option));
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  size_t start = 0;
+  while (true) {
+    const size_t end = std::min(value.find(',', start), value.size());
+    const std::string name = value.substr(start, end - start);
+    if (name.empty()) throw UsageError(fmt::format("{}: '{}' has an empty name (item {})", option, value, out.size() + 1));
+    if (!seen.insert(name).second) throw UsageError(fmt::format("{}: '{}' names '{}' twice", option, value, name));
+    out.push_back(name);
+    if (end == value.size()) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+} // namespace dlk::cli
