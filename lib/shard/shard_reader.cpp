@@ -31,6 +31,8 @@ void ShardFile::load() {
   unsigned char h[kHeaderSize];
   file_->read_at(base_, h, sizeof h, "shard header");
   const uint32_t meta_len = parse_header(h, w0);
+  if (kHeaderSize + uint64_t(meta_len) + kTrailerSize > length_) // before allocating it
+    raise(w0, fmt::format("truncated: metadata of {} bytes in a shard of {}", meta_len, length_));
   std::string meta(meta_len, '\0');
   file_->read_at(base_ + kHeaderSize, meta.data(), meta_len, "shard metadata");
   meta_ = parse_metadata(h, meta, w0);

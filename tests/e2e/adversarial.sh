@@ -52,7 +52,7 @@ PYEOF
 "$BIN/dlk-prep" -q --image "$CT" --label "$SEG" --label-map totalseg-synapse --classes $SYNAPSE_CLASSES \
   --case ct01 -o ds || { fail "prepare"; finish; }
 "$BIN/dlk-prep" -q --image "$CT" --label "$SEG" --label-map totalseg-synapse --classes $SYNAPSE_CLASSES \
-  --case ct0123456789abcdefgh -o - >long.dlks || fail "prepare a long id"
+  --case ct0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ -o - >long.dlks || fail "prepare a long id"
 "$BIN/dlk-train" -q ds -o run --base-channels 8 --size 64 --batch 4 --epochs 1 --device cpu -j 2 || fail "train"
 M=run/final.dlkc
 "$BIN/dlk-infer" -q -m $M --image "$CT" --case c -o pred --device cpu || fail "segment"
@@ -98,13 +98,13 @@ expect 1 "a .mhd naming itself as its data file" "$BIN/dlk-prep" --image self.mh
 contains "names the header file itself" "the self-reference is named"
 
 # ---------------------------------------------------------------- F2: case ids as paths
-for id in '../../x' '/tmp/dlk-evil' '.hidden'; do
-  shard_edit long.dlks evil.dlks "re.sub(r'\"case\": *\"ct0123456789abcdefgh\"', '\"case\": \"$id\"', m)"
+for id in '../../x' "$T/abs" '.hidden'; do
+  shard_edit long.dlks evil.dlks "re.sub(r'\"case\": *\"ct0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ\"', '\"case\": \"$id\"', m)"
   expect 1 "--check refuses case id '$id'" "$BIN/dlk-prep" --check evil.dlks
   contains "case id" "the error is about the case id"
   mkdir -p escape/sub
   expect 1 "dlk-infer refuses case id '$id'" "$BIN/dlk-infer" -m $M evil.dlks -o escape/sub --device cpu --probabilities
-  [ -z "$(find "$T" -maxdepth 2 -name 'x*' -newer evil.dlks)" ] && [ ! -e /tmp/dlk-evil.nii.gz ] &&
+  [ -z "$(find "$T" -maxdepth 2 -name 'x*' -newer evil.dlks)" ] && [ ! -e "$T/abs.nii.gz" ] && [ ! -e "$T/abs.probs.dlks" ] &&
     pass "nothing written outside -o" || fail "dlk-infer wrote outside -o"
   clean escape
 done
@@ -145,6 +145,9 @@ contains "few/ct01.dlks': case ct01: slice" "the file and slice are named"
 clean run-few few
 expect 1 "--check finds labels beyond the classes" "$BIN/dlk-prep" --check few
 
+# A shard file is a reference like any other (random access by case id).
+expect 0 "a shard file as --truth" "$BIN/dlk-score" --pred ds/ct01.dlks --truth ds/ct01.dlks -q
+
 # ---------------------------------------------------------------- F7: data prepared otherwise
 "$BIN/dlk-prep" -q --image "$CT" --case w1 --window -160,240 -o other-window || fail "prep with another window"
 expect 1 "dlk-infer refuses another window" "$BIN/dlk-infer" -m $M other-window -o out3 --split all --device cpu
@@ -176,6 +179,8 @@ clean closed
 expect 1 "dlk-score with stdout closed loses its table" sh -c "'$BIN/dlk-score' --pred pred --truth pred --csv s.csv >&-"
 contains "standard output is closed" "the lost output is reported"
 [ -s s.csv ] && pass "the CSV has its name" || fail "no s.csv"
+expect 0 "dlk-infer with stdout closed" sh -c "'$BIN/dlk-infer' -q -m $M --image '$CT' --case c -o closed-infer --device cpu >&-"
+[ -f closed-infer/c.nii.gz ] && pass "its labels have their name" || fail "no closed-infer/c.nii.gz"
 expect 1 "a stream to a closed stdout" sh -c "'$BIN/dlk-prep' -q --image '$CT' --case c1 -o - >&-"
 contains "standard output is closed" "said so"
 clean .
@@ -187,12 +192,16 @@ expect 0 "--csv to a FIFO" "$BIN/dlk-score" "${SCORE[@]}" --csv fifo -q
 sleep 1
 [ -p fifo ] && pass "the FIFO is still a FIFO" || fail "the FIFO was replaced"
 grep -q '^case,' from-fifo && pass "the CSV went through the FIFO" || fail "nothing came through the FIFO"
-# A copy of /dev/full's node where root may make one (a regression must not replace the system's).
-full=/dev/full
-mknod full c 1 7 2>/dev/null && full=$T/full
-expect 1 "--csv to a full device fails" "$BIN/dlk-score" "${SCORE[@]}" --csv $full -q
-contains "$full" "the device is named"
-[ -c $full ] && pass "$full is still a device" || fail "$full was replaced"
+# A copy of /dev/full's node where root may make one; root that cannot must not risk the system's
+# (a regression would replace it); others cannot replace it.
+if mknod fulldev c 1 7 2>/dev/null; then full=$T/fulldev; elif [ "$(id -u)" != 0 ]; then full=/dev/full; else full=; fi
+if [ -n "$full" ]; then
+  expect 1 "--csv to a full device fails" "$BIN/dlk-score" "${SCORE[@]}" --csv $full -q
+  contains "$full" "the device is named"
+  [ -c $full ] && pass "$full is still a device" || fail "$full was replaced"
+else
+  echo "note: root without mknod: the full-device check is skipped"
+fi
 echo old >target.csv && ln -s target.csv link.csv
 expect 0 "--csv to a symbolic link" "$BIN/dlk-score" "${SCORE[@]}" --csv link.csv -q
 [ -L link.csv ] && grep -q '^case,' target.csv && pass "the link stays, its target is written" || fail "the link was replaced"

@@ -187,7 +187,12 @@ TEST_CASE("prep: runs add cases to a dataset, refuse duplicates, and are reprodu
   again.force = true;
   again.threads = 1;
   run_prep(again);
-  CHECK(test::read_bytes(f.dir / "out/case0001.dlks") == first); // same bytes, one thread or two
+  // The new shard never replaces the one the old dataset.json lists: it has the other name
+  // (CASE.dlks and CASE@2.dlks alternate), and the old one goes once dataset.json is renamed.
+  const std::string shard = Dataset::load(run.out_dir).find("case0001")->shard;
+  CHECK(shard == "case0001@2.dlks");
+  CHECK_FALSE(std::filesystem::exists(f.dir / "out/case0001.dlks"));
+  CHECK(test::read_bytes(f.dir / ("out/" + shard)) == first); // same bytes, one thread or two
 
   PrepRun other = run; // other normalization into the same dataset: refused
   other.cases = {f.input()};

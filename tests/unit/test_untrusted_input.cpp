@@ -153,32 +153,32 @@ TEST_CASE("shards: labels past the class list, a case twice in a stream", "[untr
 namespace {
 // A character device to write to: a copy of /dev/null's or /dev/full's node in `dir` where this
 // process may make one (root), so that a regression cannot replace the system's own; else the
-// system's, which a process without root cannot replace.
+// system's, which a process without root cannot replace; "" for root that cannot make one.
 std::string device(const test::TempDir& dir, const char* name, unsigned minor) {
   const std::string node = dir / name;
   if (::mknod(node.c_str(), S_IFCHR | 0666, makedev(1, minor)) == 0) return node;
-  return std::string("/dev/") + name;
+  return ::geteuid() == 0 ? std::string() : std::string("/dev/") + name; // root: never risk the system's
 }
 } // namespace
 
 TEST_CASE("outputs: devices and FIFOs are written in place, links stay links", "[untrusted]") {
   test::TempDir dir;
   const std::string null = device(dir, "null", 3), full = device(dir, "full", 7);
-  {
-    OutputFile out(null);
-    out.write("x");
-    out.commit();
-  }
   struct stat st {};
-  REQUIRE(stat(null.c_str(), &st) == 0);
-  CHECK(S_ISCHR(st.st_mode));
-  {
-    OutputFile out(full);
-    out.write("x");
-    CHECK_THROWS_WITH(out.commit(), Catch::Contains(full));
+  if (null.empty() || full.empty()) {
+    WARN("root without mknod: the device checks are skipped");
+  } else {
+    OutputFile to_null(null);
+    to_null.write("x");
+    to_null.commit();
+    REQUIRE(stat(null.c_str(), &st) == 0);
+    CHECK(S_ISCHR(st.st_mode));
+    OutputFile to_full(full);
+    to_full.write("x");
+    CHECK_THROWS_WITH(to_full.commit(), Catch::Contains(full));
+    REQUIRE(stat(full.c_str(), &st) == 0);
+    CHECK(S_ISCHR(st.st_mode));
   }
-  REQUIRE(stat(full.c_str(), &st) == 0);
-  CHECK(S_ISCHR(st.st_mode));
 
   const std::string fifo = dir / "fifo";
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
