@@ -156,6 +156,25 @@ contains "window [-160, 240] vs [-125, 275]" "the windows are named"
 expect 1 "dlk-infer refuses a 3-class dataset with a 9-class model" "$BIN/dlk-infer" -m $M three -o out4 --split all --device cpu
 contains "has classes [background, liver, spleen]" "the classes are named"
 
+# ---------------------------------------------------------------- a checkpoint with absurd shapes
+# CRC-valid, its first tensor claiming 2^40 elements: refused before anything is allocated.
+"$PY" - $M huge.dlkc <<'PYEOF'
+import re, struct, sys, zlib
+b = bytearray(open(sys.argv[1], 'rb').read())
+n = struct.unpack_from('<I', b, 16)[0]
+m = b[24:24 + n].decode()
+m = re.sub(r'"tool":"[^"]*"', '"tool":""', m)
+m = re.sub(r'"shape":\[[0-9,]*\]', '"shape":[1099511627776]', m, count=1).encode()
+assert len(m) <= n
+b[24:24 + n] = m + b' ' * (n - len(m))
+struct.pack_into('<I', b, 20, zlib.crc32(bytes(b[:20]) + bytes(b[24:24 + n])) & 0xffffffff)
+open(sys.argv[2], 'wb').write(b)
+PYEOF
+expect 1 "dlk-infer refuses a tensor of 2^40 elements" bash -c "ulimit -v 4000000; exec '$BIN/dlk-infer' -m huge.dlkc --image '$CT' -o huge --device cpu"
+contains "huge.dlkc'" "the checkpoint is named"
+contains "tensor" "the tensor is named"
+clean .
+
 # ---------------------------------------------------------------- dataset.json edited
 cp -r ds edited
 sed -i 's/"slices": 30/"slices": 29/' edited/dataset.json
