@@ -83,7 +83,7 @@ std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
     std::map<std::string, std::map<int, std::string>> by_case;
     static const std::regex channel(R"((.+)_(\d{4}))");
     for (auto& e : fs::directory_iterator(r.input)) {
-      if (!e.is_regular_file()) continue;
+      if (!e.is_regular_file() || is_temporary_name(e.path().filename().string())) continue; // another run's, being written
       const std::string stem = strip_volume_extension(e.path().string());
       if (stem == e.path().filename().string()) continue; // not a volume
       std::smatch m;

@@ -75,6 +75,14 @@ std::string directory_of(const std::string& path) {
 }
 } // namespace
 
+// NAME.tmp-HOST-PID-XXXXXX, optionally followed by the extension a format writer needs.
+static const std::regex& temporary_pattern() {
+  static const std::regex re(R"(.+\.tmp-([A-Za-z0-9_]+)-([0-9]+)-[A-Za-z0-9]{6}(\..*)?)");
+  return re;
+}
+
+bool is_temporary_name(const std::string& filename) { return std::regex_match(filename, temporary_pattern()); }
+
 void set_notice_hook(void (*hook)(const std::string&)) { g_notice = hook; }
 void notice(const std::string& msg) {
   if (g_notice) g_notice(msg);
@@ -92,8 +100,7 @@ void sweep_stale_temporaries(const std::string& dir) {
   }
   DIR* d = ::opendir(dir.c_str());
   if (!d) return; // the caller's own open or create reports a missing directory
-  // NAME.tmp-HOST-PID-XXXXXX, optionally followed by the extension a format writer needs.
-  static const std::regex ours(R"(.+\.tmp-([A-Za-z0-9_]+)-([0-9]+)-[A-Za-z0-9]{6}(\..*)?)");
+  const std::regex& ours = temporary_pattern();
   std::vector<std::string> removed;
   while (dirent* e = ::readdir(d)) {
     std::cmatch m;

@@ -178,7 +178,7 @@ std::unique_ptr<LabelVolumes> LabelVolumes::open(const std::string& path, const 
     if (Dataset::exists(path)) return std::make_unique<DatasetSet>(path, split);
     std::map<std::string, std::string> files;
     for (auto& e : fs::directory_iterator(path)) {
-      if (!e.is_regular_file() || !is_volume_name(e.path())) continue;
+      if (!e.is_regular_file() || !is_volume_name(e.path()) || is_temporary_name(e.path().filename().string())) continue;
       const std::string id = strip_volume_extension(e.path().string());
       if (!files.emplace(id, e.path().string()).second)
         fail(e.path().string(), fmt::format("case {} appears twice in the directory", id));

@@ -22,7 +22,7 @@ std::vector<fs::path> sorted_files(const fs::path& dir) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_regular_file()) out.push_back(e.path());
+    if (e.is_regular_file() && !is_temporary_name(e.path().filename().string())) out.push_back(e.path());
   std::sort(out.begin(), out.end());
   return out;
 }

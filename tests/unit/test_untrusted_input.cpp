@@ -215,6 +215,11 @@ TEST_CASE("temporaries: a killed run's are removed by the next, others' are not"
   const std::string token = fs::path(probe).filename().string().substr(std::string("probe.tmp-").size());
   const std::string host = token.substr(0, token.find('-'));
   ::unlink(probe.c_str());
+  // Directory readers (volumes to segment or score) skip such names, whoever wrote them.
+  CHECK(is_temporary_name(fs::path(probe).filename().string()));
+  CHECK(is_temporary_name("c.tmp-otherhost-12-AbC123.nii.gz"));
+  CHECK_FALSE(is_temporary_name("c.nii.gz"));
+  CHECK_FALSE(is_temporary_name("plain.tmp-notours"));
 
   test::TempDir d2;
   const std::string stale = d2 / fmt::format("x.dlks.tmp-{}-{}-AbC123", host, dead);

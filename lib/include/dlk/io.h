@@ -95,6 +95,8 @@ int create_temporary_beside(const std::string& path, const std::string& suffix, 
 // Registers a temporary for removal if a signal ends the process; returns a slot for unregister.
 int register_temporary(const std::string& path);
 void unregister_temporary(int slot);
+// True for a name create_temporary_beside makes (any host): directory readers skip them.
+bool is_temporary_name(const std::string& filename);
 // Removes stale temporaries of this host's dead processes from dir (once per directory and process).
 void sweep_stale_temporaries(const std::string& dir);
 // Where the library's notices go (removed leftovers); tools route it to their log. Default: none.
