@@ -125,7 +125,7 @@ public:
     }
     std::vector<float> v(s.labels.begin(), s.labels.end());
     write_volume((fs::path(run_.output) / (c.id + c.extension)).string(), c.geometry, v.data(),
-                 classes_.size() > 256 ? VoxelType::UInt16 : VoxelType::UInt8);
+                 VoxelType::UInt8); // a model has 2..256 classes (ModelConfig)
     if (run_.options.probabilities) {
       OutputFile out((fs::path(run_.output) / (c.id + ".probs.dlks")).string());
       write_shard(out, c, s, false);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <iostream>
 #include <mutex>
 #include <regex>
 #include <set>
@@ -389,6 +390,12 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   OutputFile out(path);
   out.write(content);
   out.commit();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  if (path != "-") return write_file_atomic(path, text);
+  if (g_stdout_closed) fail("-", "standard output is closed (redirect it or give a file name)");
+  std::cout << text;
 }
 
 FileLock::FileLock(const std::string& path) {

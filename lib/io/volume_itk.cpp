@@ -141,8 +141,6 @@ bool read_nifti_float(const std::string& path, int64_t nvox, std::vector<float>&
 
 } // namespace
 
-bool volume_io_available() { return true; }
-
 Volume read_volume(const std::string& path) {
   register_factories();
   if (::access(path.c_str(), R_OK) != 0) fail(path, std::string("cannot read: ") + std::strerror(errno));

@@ -7,7 +7,6 @@ namespace dlk {
 static const char* kNoItk = "dlk was built without ITK (DLK_WITH_ITK=OFF): it cannot read or write "
                             "NIfTI, NRRD or MetaImage volumes";
 
-bool volume_io_available() { return false; }
 Volume read_volume(const std::string& path) { fail(path, kNoItk); }
 void write_volume(const std::string& path, const Geometry&, const float*, VoxelType) { fail(path, kNoItk); }
 void check_volume_file(const std::string&) {} // nothing reads volumes without ITK

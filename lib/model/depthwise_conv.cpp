@@ -260,22 +260,36 @@ torch::Tensor dlk_op(const torch::Tensor& x, const torch::Tensor& w, const torch
 
 void use_depthwise_kernels(bool on) { kernels_flag() = on; }
 
-std::string depthwise_backend(const torch::Device& device, bool needs_grad) {
-  if (!kernels_enabled()) return "torch";
-#ifdef DLK_HAVE_CUDA_KERNELS
-  if (device.is_cuda()) return cuda_channels_last_mode() ? "dlk-cuda-nhwc" : "dlk-cuda";
-#endif
-  if (device.is_cpu()) return kernels::cpu_has_avx2_fma() ? "dlk-cpu-avx2" : "dlk-cpu";
+const char* depthwise_backend_name(DepthwiseBackend b) {
+  switch (b) {
+  case DepthwiseBackend::DlkCuda: return "dlk-cuda";
+  case DepthwiseBackend::DlkCudaNhwc: return "dlk-cuda-nhwc";
+  case DepthwiseBackend::DlkCpuAvx2: return "dlk-cpu-avx2";
+  case DepthwiseBackend::DlkCpu: return "dlk-cpu";
+  case DepthwiseBackend::Torch: break;
+  }
   return "torch";
+}
+
+DepthwiseBackend select_depthwise_backend(const torch::Device& device, bool needs_grad) {
+  (void)needs_grad; // the same kernels either way; the caller decides per dtype and dilation
+  if (!kernels_enabled()) return DepthwiseBackend::Torch;
+#ifdef DLK_HAVE_CUDA_KERNELS
+  if (device.is_cuda()) return cuda_channels_last_mode() ? DepthwiseBackend::DlkCudaNhwc : DepthwiseBackend::DlkCuda;
+#endif
+  if (device.is_cpu()) return kernels::cpu_has_avx2_fma() ? DepthwiseBackend::DlkCpuAvx2 : DepthwiseBackend::DlkCpu;
+  return DepthwiseBackend::Torch;
 }
 
 torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
                                int64_t d) {
   const bool needs_grad =
       torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b.defined() && b.requires_grad()));
-  const auto backend = kernels_enabled() && shape_ok(x, w) ? depthwise_backend(x.device(), needs_grad) : "torch";
+  using B = DepthwiseBackend;
+  const B backend = kernels_enabled() && shape_ok(x, w) ? select_depthwise_backend(x.device(), needs_grad) : B::Torch;
+  const bool on_cpu_kernels = backend == B::DlkCpuAvx2 || backend == B::DlkCpu;
 #ifdef DLK_HAVE_CUDA_KERNELS
-  if (backend.rfind("dlk-cuda", 0) == 0 && kernels::depthwise_cuda_supported(int(w.size(-1)), int(d))) {
+  if ((backend == B::DlkCuda || backend == B::DlkCudaNhwc) && kernels::depthwise_cuda_supported(int(w.size(-1)), int(d))) {
     auto dtype = x.scalar_type();
     if (compat::cuda_autocast_enabled()) dtype = compat::cuda_autocast_dtype(); // as conv2d would run
     if (dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kHalf) {
@@ -289,12 +303,12 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
 #endif
   // CPU training: every depthwise conv, fp32 (LibTorch 1.13's backward is slow for all of them).
   const auto t = x.scalar_type();
-  if (backend.rfind("dlk-cpu", 0) == 0 && needs_grad && t == at::kFloat) return dlk_op(x, w, b, d, is_nhwc(x));
+  if (on_cpu_kernels && needs_grad && t == at::kFloat) return dlk_op(x, w, b, d, is_nhwc(x));
   // CPU inference: only the dilated convs. LibTorch runs those through a slow loop (6x slower than
   // dlk's kernel at DLKUNet's 7x7, dilation 3, NCHW), the others through oneDNN's vectorised
   // kernels, which are as fast as dlk's or faster (bench/kernels/depthwise_bench.cpp). fp32 or bf16
   // activations (bf16 inference: fp32 sums, bf16 out), NCHW or channels-last.
-  if (backend.rfind("dlk-cpu", 0) == 0 && !needs_grad && d > 1 && (t == at::kFloat || t == at::kBFloat16))
+  if (on_cpu_kernels && !needs_grad && d > 1 && (t == at::kFloat || t == at::kBFloat16))
     return cpu_forward(x, w, b, d);
   return torch_op(x, w, b, d);
 }

@@ -51,8 +51,13 @@ TEST_CASE("augmentation keeps image and label aligned", "[train]") {
 
 TEST_CASE("rotation by 90 degrees equals rot90; resizing uses nearest for labels", "[train]") {
   auto x = torch::arange(49, torch::kFloat32).view({1, 7, 7});
-  auto r = rotate_nearest(x, 90);
-  CHECK((torch::equal(r, torch::rot90(x, 1, {1, 2})) || torch::equal(r, torch::rot90(x, -1, {1, 2}))));
+  // Positive degrees turn the image clockwise as displayed (rows down): the row 0 of the result
+  // is the input's column 0 read bottom to top. (scipy.ndimage.rotate, TransUNet's, turns the other
+  // way; the angles are drawn symmetric about 0, so the augmentation is the same distribution.)
+  auto small = torch::arange(9, torch::kFloat32).view({1, 3, 3});
+  CHECK(torch::equal(rotate_nearest(small, 90), torch::tensor({6.f, 3.f, 0.f, 7.f, 4.f, 1.f, 8.f, 5.f, 2.f}).view({1, 3, 3})));
+  CHECK(torch::equal(rotate_nearest(x, 90), torch::rot90(x, -1, {1, 2})));
+  CHECK(torch::equal(rotate_nearest(x, -90), torch::rot90(x, 1, {1, 2})));
   CHECK(torch::equal(rotate_nearest(x, 0), x));
   auto lab = torch::tensor({0, 1, 2, 3}, torch::kInt64).view({2, 2});
   auto rs = resize_slice(torch::zeros({1, 2, 2}), lab, 4, 4);

@@ -1,5 +1,6 @@
 // dlk-infer: segments volumes with a dlk-train checkpoint, writes or streams the label maps.
 #include "dlk/cli.h"
+#include "dlk/device.h"
 #include "dlk/error.h"
 #include "dlk/infer.h"
 #include "dlk/io.h"
@@ -39,7 +40,7 @@ cli::ToolSpec spec(Options& o) {
     ("split", po::value(&o.r.split)->value_name("S")->default_value("test"), "cases of a dataset: train, val, test or all")
     ("part", po::value(&o.part)->value_name("K/N")->default_value("1/1"), "only the K-th of N equal parts of the cases (job arrays)");
   s.group("Segmentation")
-    ("device", po::value(&o.device)->value_name("D")->default_value("auto"), "cpu, cuda or cuda:N (auto: cuda if present)")
+    ("device", po::value(&o.device)->value_name("D")->default_value("auto"), kDeviceHelp)
     ("precision", po::value(&o.r.options.precision)->value_name("P")->default_value("bf16"), "bf16, fp16 or fp32 (a CPU computes bf16 where it has AVX512-BF16, else fp32; fp16 is for GPUs)")
     ("batch,b", po::value(&o.r.options.batch)->value_name("B")->default_value(0), "slices per forward pass (0: 1 on a CPU, where small batches stay in cache, 32 on a GPU)")
     ("resize", po::value(&o.r.options.resize)->value_name("R")->default_value("labels"),
@@ -66,7 +67,7 @@ int run(int argc, char** argv) {
   cli::require_split("--split", o.r.split);
   cli::require_precision("--precision", o.r.options.precision);
   if (std::sscanf(o.part.c_str(), "%d/%d", &o.r.part, &o.r.parts) != 2) throw UsageError(fmt::format("--part: '{}' is not K/N", o.part));
-  o.r.options.device = o.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : o.device;
+  o.r.options.device = resolve_device(o.device);
   if (o.r.options.batch == 0) o.r.options.batch = default_batch(o.r.options.device);
   if (o.r.options.batch < 0) throw UsageError("--batch must be 0 (automatic) or more");
   if (o.r.output == "-") cli::refuse_binary_to_terminal("label shards");
@@ -77,9 +78,7 @@ int run(int argc, char** argv) {
                         st.slices, st.seconds, st.seconds > 0 ? double(st.slices) / st.seconds : 0.0,
                         st.segment_seconds > 0 ? double(st.slices) / st.segment_seconds : 0.0, o.r.options.device));
   if (!o.stats.empty()) {
-    const std::string text = st.to_json(o.r).dump(2) + "\n";
-    if (o.stats == "-") std::cout << text;
-    else write_file_atomic(o.stats, text);
+    write_text(o.stats, st.to_json(o.r).dump(2) + "\n");
   }
   return cli::kOk;
 }

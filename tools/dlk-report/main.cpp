@@ -66,11 +66,6 @@ cli::ToolSpec spec(Options& o) {
   return s;
 }
 
-void emit(const std::string& path, const std::string& text) {
-  if (path == "-") std::cout << text;
-  else write_file_atomic(path, text);
-}
-
 // Params (M) and the paper's FLOPs (G) of a checkpoint's model at its input size.
 std::pair<double, double> cost(const std::string& path) {
   Checkpoint ck;
@@ -115,7 +110,7 @@ int table(const Options& o) {
   }
   t.with_hd95 = !acdc; // Table 3 reports DSC only
   t.with_cost = !o.checkpoints.empty();
-  emit(o.output, t.render(o.format));
+  write_text(o.output, t.render(o.format));
   return cli::kOk;
 }
 
@@ -146,7 +141,7 @@ int table1(const Options& o) {
                 : fmt::format("{},\"{}\",{:.2f},{},{:.3f},{:.3f}\n", name, ch, params / 1e6, params, paper / 1e9, macs / 1e9);
   }
   if (tex) out += "\\hline\n\\end{tabular}\n";
-  emit(o.output, out);
+  write_text(o.output, out);
   return cli::kOk;
 }
 
@@ -176,7 +171,7 @@ int curves(const Options& o) {
     if (s.x.empty()) fail(o.inputs[i], fmt::format("no line has '{}'", o.metric));
     series.push_back(s);
   }
-  emit(o.output, line_plot_svg(series, "epoch", o.metric, o.metric + " per epoch"));
+  write_text(o.output, line_plot_svg(series, "epoch", o.metric, o.metric + " per epoch"));
   return cli::kOk;
 }
 
@@ -213,7 +208,7 @@ int overlay(const Options& o) {
       if (k > best) best = k, slice = s;
     }
   }
-  emit(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry.size, o.axis, slice));
+  write_text(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry.size, o.axis, slice));
   cli::info(fmt::format("slice {} along axis {}: reference left, prediction right -> {}", slice, o.axis, o.output));
   return cli::kOk;
 }

@@ -51,14 +51,6 @@ cli::ToolSpec spec(Options& o) {
 }
 
 
-void write(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::cout << text;
-    return;
-  }
-  write_file_atomic(path, text);
-}
-
 int run(int argc, char** argv) {
   Options o;
   cli::Common common;
@@ -86,8 +78,8 @@ int run(int argc, char** argv) {
                              c.scores.size()));
   });
   for (auto& w : rep.warnings) cli::warn(w);
-  if (!o.csv.empty()) write(o.csv, rep.to_csv());
-  if (!o.json.empty()) write(o.json, rep.to_json().dump(2) + "\n");
+  if (!o.csv.empty()) write_text(o.csv, rep.to_csv());
+  if (!o.json.empty()) write_text(o.json, rep.to_json().dump(2) + "\n");
   if (o.csv != "-" && o.json != "-") std::cout << rep.table();
   return cli::kOk;
 }

@@ -1,6 +1,7 @@
 // dlk-train: trains DLKUNet on a dlk-prep dataset, or prints the network (--summary).
 #include "dlk/cli.h"
 #include "dlk/dataset.h"
+#include "dlk/device.h"
 #include "dlk/error.h"
 #include "dlk/io.h"
 #include "dlk/model.h"
@@ -82,7 +83,7 @@ cli::ToolSpec spec(Options& o) {
     ("dynamic-b", po::value(&o.t.loss.B)->value_name("B")->default_value(0.7, "0.7"), "dynamic: initial CE weight B")
     ("dynamic-k", po::value(&o.t.loss.k)->value_name("K")->default_value(0.05, "0.05"), "dynamic: steepness k of the sigmoid");
   s.group("Device and reproducibility")
-    ("device", po::value(&o.device)->value_name("D")->default_value("auto"), "cpu, cuda or cuda:N (auto: cuda if present)")
+    ("device", po::value(&o.device)->value_name("D")->default_value("auto"), kDeviceHelp)
     ("precision", po::value(&o.t.precision)->value_name("P")->default_value("bf16"), "on GPU: bf16 autocast, fp16 autocast or fp32")
     ("no-channels-last", "keep NCHW")
     ("deterministic", po::bool_switch(&o.t.deterministic), "deterministic algorithms (slower on GPU)")
@@ -171,8 +172,7 @@ int run(int argc, char** argv) {
     o.t.model.in_channels = o.in_channels ? o.in_channels : int64_t(ds.channels.size());
   }
   o.t.model.validate();
-  o.t.device = o.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : o.device;
-  if (o.t.device != "cpu" && o.t.device.rfind("cuda", 0) != 0) throw UsageError(fmt::format("--device: '{}' (cpu, cuda, cuda:N)", o.device));
+  o.t.device = resolve_device(o.device);
   torch::set_num_threads(common.resolved_threads()); // 0 = all cores (LibTorch alone may use one)
   cli::keep_freed_memory();
 

@@ -20,19 +20,21 @@ namespace dlk {
 
 torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                                int64_t dilation);
-// What depthwise_conv2d would run for a tensor on `device` that needs a gradient or not:
-// "dlk-cuda", "dlk-cuda-nhwc", "dlk-cpu-avx2", "dlk-cpu" or "torch". Tools print it; tests check it.
-std::string depthwise_backend(const torch::Device& device, bool needs_grad);
+// The implementation depthwise_conv2d picks.
+enum class DepthwiseBackend { Torch, DlkCuda, DlkCudaNhwc, DlkCpuAvx2, DlkCpu };
+// "torch", "dlk-cuda", "dlk-cuda-nhwc", "dlk-cpu-avx2", "dlk-cpu": what tools print and tests check.
+const char* depthwise_backend_name(DepthwiseBackend b);
+// What depthwise_conv2d would run for a tensor on `device` that needs a gradient or not.
+DepthwiseBackend select_depthwise_backend(const torch::Device& device, bool needs_grad);
+inline std::string depthwise_backend(const torch::Device& device, bool needs_grad) {
+  return depthwise_backend_name(select_depthwise_backend(device, needs_grad));
+}
 // Turns dlk's kernels on or off for the whole process (the default: on unless DLK_KERNELS=torch).
 void use_depthwise_kernels(bool on);
-// Whether LibTorch's conv2d would be used anyway (so channels-last is no cost to the depthwise convs).
-inline bool depthwise_uses_torch(const torch::Device& device, bool needs_grad) {
-  return depthwise_backend(device, needs_grad) == "torch";
-}
 // Whether a network on `device` runs fastest with channels-last activations: LibTorch's convs
-// (cuDNN's, oneDNN's) and dlk's CPU and "dlk-cuda-nhwc" kernels do; dlk's default CUDA ones are NCHW.
+// (cuDNN's, oneDNN's) and dlk's CPU and channels-last CUDA kernels do; dlk's default CUDA ones are NCHW.
 inline bool depthwise_prefers_channels_last(const torch::Device& device, bool needs_grad) {
-  return depthwise_backend(device, needs_grad) != "dlk-cuda";
+  return select_depthwise_backend(device, needs_grad) != DepthwiseBackend::DlkCuda;
 }
 
 } // namespace dlk

@@ -1,6 +1,7 @@
 // Depthwise 2-D convolution kernels on raw memory, without LibTorch: stride 1, odd square kernel
 // k x k, dilation d, zero "same" padding d*(k-1)/2, so an output plane has its input's size.
-// dlk/depthwise_conv.h wraps them as a LibTorch op (autograd on CUDA, inference on CPU).
+// dlk/depthwise_conv.h wraps them as a LibTorch op with autograd (training and inference on CUDA;
+// training and the dilated convs' inference on the CPU).
 #pragma once
 #include <cstdint>
 
@@ -44,8 +45,8 @@ void depthwise_plane_cpu_portable(const float* x, const float* w, float b, float
 
 #ifdef DLK_HAVE_CUDA_KERNELS
 // CUDA, NCHW contiguous activations of type `dtype`, fp32 weights [C, k, k] and bias [C];
-// accumulation in fp32. `stream` is a cudaStream_t. Each returns false when (k, dilation) has no
-// kernel (the caller then uses LibTorch's op); the k/dilation pairs DLKUNet uses all have one.
+// accumulation in fp32. `stream` is a cudaStream_t. depthwise_cuda_supported says whether
+// (k, dilation) has a kernel (else the caller uses LibTorch's op); DLKUNet's pairs all have one.
 enum class DType { f32, bf16, f16 };
 struct DepthwiseShape {
   int64_t n, c, h, w;

@@ -114,6 +114,8 @@ uint64_t bytes_lost_to_closed_stdout();
 // Whole-file helpers.
 std::string read_text_file(const std::string& path);
 void write_file_atomic(const std::string& path, const std::string& content);
+// Text for a file (atomically) or "-" (standard output, in order with what the tool printed).
+void write_text(const std::string& path, const std::string& text);
 
 // Removes registered temporary files and re-raises on SIGINT, SIGTERM and SIGHUP.
 // Tools call it once at start-up; OutputFile registers its temporary names.

@@ -42,7 +42,8 @@ std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image
 // Resize only (validation and inference): bicubic image, nearest label (label may be undefined).
 std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image, const torch::Tensor& label,
                                                      int64_t height, int64_t width);
-// Rotation by `degrees` about the centre, nearest neighbour, zeros outside (exposed for tests).
+// Rotation by `degrees` about the centre (positive: clockwise as displayed, rows down), nearest
+// neighbour, zeros outside (exposed for tests).
 torch::Tensor rotate_nearest(const torch::Tensor& chw, double degrees);
 
 // Decodes slices of shards on a pool of threads into (pinned, when CUDA is used) CPU tensors,

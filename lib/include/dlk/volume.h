@@ -43,7 +43,6 @@ bool is_orthonormal(const std::array<double, 9>& direction, double tol = 1e-4);
 
 // ITK-backed volume I/O (NIfTI .nii/.nii.gz, NRRD .nrrd/.nhdr, MetaImage .mha/.mhd).
 // Available when dlk is built with DLK_WITH_ITK; otherwise they throw dlk::Error.
-bool volume_io_available();
 // read_volume checks the file first (check_volume_file) and the geometry it gets: a damaged,
 // truncated or absurd file is a dlk::Error naming it, never zeros, garbage or an abort.
 Volume read_volume(const std::string& path);
