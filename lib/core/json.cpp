@@ -1,10 +1,14 @@
+// dlk::json::Value (dlk/json.h): nlohmann-json parses, the typed accessors below name what is
+// wrong in dlk's words, and dlk's own printer writes (see the writer section for why).
 #include "dlk/json.h"
 #include "dlk/error.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 namespace dlk::json {
 
@@ -119,6 +123,13 @@ bool Value::operator==(const Value& o) const {
 
 // ---------------------------------------------------------------- writer
 
+// dlk's own printer, not nlohmann's dump(): the files dlk writes (dataset.json, whose checksum is a
+// CRC-32 of its compact text; shard and checkpoint metadata; config.json; score JSON) keep their
+// bytes. nlohmann's dump differs in three ways that would change them: it pretty-prints every
+// array one element a line (dlk keeps arrays of scalars on one line: shapes, spacings), it
+// formats numbers its own way (1e15 as 1e+15 where dlk writes 1000000000000000, 275.0 as 275.0
+// where dlk writes 275), and it refuses strings that are not UTF-8 where dlk writes the bytes.
+
 static void dump_string(std::string& out, const std::string& s) {
   out += '"';
   for (unsigned char c : s) {
@@ -192,163 +203,107 @@ std::string Value::dump(int indent) const {
 
 // ---------------------------------------------------------------- parser
 
+// nlohmann-json parses (RFC 8259, strict: no comments, no trailing commas, no leading zeros, no
+// NaN, well-formed UTF-8 in strings, paired surrogates) through its SAX interface; this handler
+// builds the Value tree and adds what dlk asks of its inputs beyond the RFC: no duplicate keys,
+// at most 64 levels of nesting, and errors that name the byte offset.
 namespace {
-struct Parser {
-  const std::string& s;
-  size_t i = 0;
-  int depth = 0;
 
-  [[noreturn]] void error(const std::string& what) const {
-    throw Error(fmt::format("invalid JSON at byte {}: {}", i, what));
-  }
-  void ws() {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) ++i;
-  }
-  bool eat(char c) {
-    ws();
-    if (i < s.size() && s[i] == c) { ++i; return true; }
-    return false;
-  }
-  void expect(char c) {
-    if (!eat(c)) error(fmt::format("expected '{}'", c));
-  }
-  bool literal(const char* lit) {
-    size_t n = std::strlen(lit);
-    if (s.compare(i, n, lit) == 0) { i += n; return true; }
-    return false;
-  }
-
-  Value value() {
-    ws();
-    if (i >= s.size()) error("unexpected end of input");
-    if (++depth > 64) error("nested too deeply");
-    Value v;
-    char c = s[i];
-    if (c == '{') v = object();
-    else if (c == '[') v = array();
-    else if (c == '"') v = Value(string());
-    else if (literal("true")) v = Value(true);
-    else if (literal("false")) v = Value(false);
-    else if (literal("null")) v = Value();
-    else v = Value(number());
-    --depth;
-    return v;
-  }
-  Value object() {
-    ++i;
-    Object o;
-    if (eat('}')) return Value(std::move(o));
-    do {
-      ws();
-      if (i >= s.size() || s[i] != '"') error("expected a string key");
-      std::string k = string();
-      for (auto& kv : o)
-        if (kv.first == k) error(fmt::format("duplicate key \"{}\"", k));
-      expect(':');
-      o.emplace_back(std::move(k), value());
-    } while (eat(','));
-    expect('}');
-    return Value(std::move(o));
-  }
-  Value array() {
-    ++i;
-    Array a;
-    if (eat(']')) return Value(std::move(a));
-    do a.push_back(value());
-    while (eat(','));
-    expect(']');
-    return Value(std::move(a));
-  }
-  unsigned hex4() {
-    if (i + 4 > s.size()) error("truncated \\u escape");
-    unsigned v = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = s[i++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= unsigned(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= unsigned(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= unsigned(c - 'A' + 10);
-      else error("bad \\u escape");
-    }
-    return v;
-  }
-  static void utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) out += char(cp);
-    else if (cp < 0x800) { out += char(0xC0 | (cp >> 6)); out += char(0x80 | (cp & 0x3F)); }
-    else if (cp < 0x10000) {
-      out += char(0xE0 | (cp >> 12)); out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    } else {
-      out += char(0xF0 | (cp >> 18)); out += char(0x80 | ((cp >> 12) & 0x3F));
-      out += char(0x80 | ((cp >> 6) & 0x3F)); out += char(0x80 | (cp & 0x3F));
-    }
-  }
-  std::string string() {
-    ++i; // opening quote
-    std::string out;
-    while (true) {
-      if (i >= s.size()) error("unterminated string");
-      unsigned char c = (unsigned char)s[i++];
-      if (c == '"') break;
-      if (c < 0x20) error("control character in string");
-      if (c != '\\') { out += char(c); continue; }
-      if (i >= s.size()) error("unterminated escape");
-      char e = s[i++];
-      switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'u': {
-        unsigned cp = hex4();
-        if (cp >= 0xD800 && cp < 0xDC00) {
-          if (!(i + 1 < s.size() && s[i] == '\\' && s[i + 1] == 'u')) error("lone surrogate");
-          i += 2;
-          unsigned lo = hex4();
-          if (lo < 0xDC00 || lo > 0xDFFF) error("bad surrogate pair");
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        } else if (cp >= 0xDC00 && cp < 0xE000) error("lone surrogate");
-        utf8(out, cp);
-        break;
-      }
-      default: error("bad escape");
-      }
-    }
-    return out;
-  }
-  double number() {
-    size_t start = i;
-    if (i < s.size() && s[i] == '-') ++i;
-    auto digits = [&] {
-      size_t d = i;
-      while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-      return i - d;
-    };
-    if (i < s.size() && s[i] == '0') ++i;
-    else if (digits() == 0) { i = start; error("expected a value"); }
-    if (i < s.size() && s[i] == '.') { ++i; if (!digits()) error("bad number"); }
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-      ++i;
-      if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-      if (!digits()) error("bad number");
-    }
-    double v = std::strtod(s.substr(start, i - start).c_str(), nullptr);
-    if (!std::isfinite(v)) error("number out of range");
-    return v;
-  }
+// The input as nlohmann reads it, byte by byte, counting the bytes read: the offset that the
+// duplicate-key and nesting errors name (nlohmann's own errors carry theirs).
+struct CountingIterator {
+  using iterator_category = std::forward_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+  const char* p = nullptr;
+  size_t* read = nullptr;
+  reference operator*() const { return *p; }
+  CountingIterator& operator++() { ++p; ++*read; return *this; }
+  CountingIterator operator++(int) { auto t = *this; ++*this; return t; }
+  bool operator==(const CountingIterator& o) const { return p == o.p; }
+  bool operator!=(const CountingIterator& o) const { return p != o.p; }
 };
+
+class Builder {
+public:
+  using json = nlohmann::json;
+  explicit Builder(const size_t& read) : read_(read) {}
+
+  bool null() { return scalar(Value()); }
+  bool boolean(bool b) { return scalar(Value(b)); }
+  // Numbers are doubles, as strtod reads their text (an integer converts with the same rounding).
+  bool number_integer(json::number_integer_t v) { return scalar(Value(double(v))); }
+  bool number_unsigned(json::number_unsigned_t v) { return scalar(Value(double(v))); }
+  bool number_float(json::number_float_t v, const json::string_t&) { return scalar(Value(double(v))); }
+  bool string(json::string_t& s) { return scalar(Value(std::move(s))); }
+  bool binary(json::binary_t&) { return false; } // JSON text has none
+  bool start_object(size_t) { return open(Value(Object{})); }
+  bool start_array(size_t) { return open(Value(Array{})); }
+  bool key(json::string_t& k) {
+    Object& o = stack_.back()->object();
+    for (auto& kv : o)
+      if (kv.first == k) error(read_, fmt::format("duplicate key \"{}\"", k)); // the offset after the key
+    o.emplace_back(std::move(k), Value());
+    return true;
+  }
+  bool end_object() { stack_.pop_back(); return true; }
+  bool end_array() { stack_.pop_back(); return true; }
+  bool parse_error(size_t position, const std::string&, const nlohmann::detail::exception& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 8: syntax error while
+    // parsing value - invalid literal; last read: '[1, 2, @'": the part after the location.
+    std::string what = e.what();
+    if (size_t at = what.find("] "); at != std::string::npos) what.erase(0, at + 2);
+    if (what.compare(0, 12, "parse error ") == 0)
+      if (size_t at = what.find(": "); at != std::string::npos) what.erase(0, at + 2);
+    error(position ? position - 1 : 0, what); // `position` counts the byte at fault
+  }
+
+  Value result;
+
+private:
+  [[noreturn]] static void error(size_t offset, const std::string& what) {
+    throw Error(fmt::format("invalid JSON at byte {}: {}", offset, what));
+  }
+  // Where the next value goes: the result, the array being read, or the key just read.
+  Value& slot() {
+    if (stack_.empty()) return result;
+    Value& top = *stack_.back();
+    if (top.is_array()) {
+      top.array().emplace_back();
+      return top.array().back();
+    }
+    return top.object().back().second;
+  }
+  bool scalar(Value v) {
+    // A value inside 64 levels of nesting is one level too deep, as a container there is.
+    // (The offset named is where the value ends, not where it starts.)
+    if (stack_.size() >= kMaxDepth) error(read_, "nested too deeply");
+    slot() = std::move(v);
+    return true;
+  }
+  bool open(Value v) {
+    if (stack_.size() >= kMaxDepth) error(read_ - 1, "nested too deeply"); // the offset of its '[' or '{'
+    Value& s = slot();
+    s = std::move(v);
+    stack_.push_back(&s);
+    return true;
+  }
+  static constexpr size_t kMaxDepth = 64;
+  const size_t& read_;
+  std::vector<Value*> stack_; // the open arrays and objects (a parent never grows while a child is open)
+};
+
 } // namespace
 
 Value Value::parse(const std::string& text) {
-  Parser p{text};
-  Value v = p.value();
-  p.ws();
-  if (p.i != text.size()) p.error("trailing characters");
-  return v;
+  size_t read = 0;
+  Builder b(read);
+  CountingIterator first{text.data(), &read}, last{text.data() + text.size(), &read};
+  nlohmann::json::sax_parse(first, last, &b, nlohmann::json::input_format_t::json, true /*strict*/,
+                            false /*no comments*/);
+  return std::move(b.result);
 }
 
 } // namespace dlk::json

@@ -1,5 +1,6 @@
 #include "dlk/model_config.h"
 #include "dlk/error.h"
+#include "dlk/json_fields.h"
 
 #include <fmt/format.h>
 
@@ -24,32 +25,30 @@ void ModelConfig::validate() const {
   if (lka_dilation < 1 || lka_dilation > 16) throw UsageError(fmt::format("LKA dilation {} (1..16)", lka_dilation));
 }
 
-json::Value ModelConfig::to_json() const {
-  json::Value v;
-  v.set("architecture", "DLKUNet");
-  v.set("variant", variant);
-  v.set("in_channels", in_channels);
-  v.set("classes", classes);
-  v.set("base_channels", base_channels);
-  v.set("dw_kernel", dw_kernel);
-  v.set("lka_kernel", lka_kernel);
-  v.set("lka_dilated_kernel", lka_dilated_kernel);
-  v.set("lka_dilation", lka_dilation);
-  return v;
+namespace {
+const json::Fields<ModelConfig>& fields() {
+  static const auto f = json::Fields<ModelConfig>("model")
+      .add("architecture", [](const ModelConfig&) { return json::Value("DLKUNet"); },
+           [](const json::Value& v, ModelConfig&, const char* what) {
+             if (v.as_string(what) != "DLKUNet") throw Error("model.architecture is not DLKUNet");
+           })
+      .add("variant", &ModelConfig::variant)
+      .add("in_channels", &ModelConfig::in_channels)
+      .add("classes", &ModelConfig::classes)
+      .add("base_channels", &ModelConfig::base_channels)
+      .add("dw_kernel", &ModelConfig::dw_kernel)
+      .add("lka_kernel", &ModelConfig::lka_kernel)
+      .add("lka_dilated_kernel", &ModelConfig::lka_dilated_kernel)
+      .add("lka_dilation", &ModelConfig::lka_dilation);
+  return f;
 }
+} // namespace
+
+json::Value ModelConfig::to_json() const { return fields().write(*this); }
 
 ModelConfig ModelConfig::from_json(const json::Value& v) {
-  if (v.at("architecture").as_string("model.architecture") != "DLKUNet")
-    throw Error("model.architecture is not DLKUNet");
   ModelConfig c;
-  c.variant = v.at("variant").as_string("model.variant");
-  c.in_channels = v.at("in_channels").as_int("model.in_channels");
-  c.classes = v.at("classes").as_int("model.classes");
-  c.base_channels = v.at("base_channels").as_int("model.base_channels");
-  c.dw_kernel = v.at("dw_kernel").as_int("model.dw_kernel");
-  c.lka_kernel = v.at("lka_kernel").as_int("model.lka_kernel");
-  c.lka_dilated_kernel = v.at("lka_dilated_kernel").as_int("model.lka_dilated_kernel");
-  c.lka_dilation = v.at("lka_dilation").as_int("model.lka_dilation");
+  fields().read(v, c);
   try {
     c.validate();
   } catch (const UsageError& e) {

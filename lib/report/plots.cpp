@@ -1,8 +1,9 @@
-// SVG line plots and a dependency-free PNG encoder (stored deflate blocks).
-#include "dlk/crc32.h"
+// SVG line plots, and PNGs through libpng.
+#include "dlk/error.h"
 #include "dlk/report.h"
 
 #include <fmt/format.h>
+#include <png.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,14 @@
 namespace dlk {
 
 namespace {
+void on_png_write(png_structp png, png_bytep data, png_size_t n) {
+  static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<const char*>(data), n);
+}
+[[noreturn]] void on_png_error(png_structp png, png_const_charp message) {
+  *static_cast<std::string*>(png_get_error_ptr(png)) = message;
+  png_longjmp(png, 1);
+}
+
 const char* kColours[] = {"#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
 std::string xml_escape(const std::string& s) {
@@ -74,49 +83,36 @@ std::string line_plot_svg(const std::vector<Series>& series, const std::string& 
 }
 
 std::string encode_png(const std::vector<uint8_t>& rgb, int64_t w, int64_t h) {
-  auto be32 = [](std::string& s, uint32_t v) {
-    for (int i = 3; i >= 0; --i) s += char((v >> (8 * i)) & 0xFF);
-  };
-  auto chunk = [&](std::string& out, const char* type, const std::string& data) {
-    be32(out, uint32_t(data.size()));
-    std::string td = std::string(type, 4) + data;
-    out += td;
-    be32(out, crc32(td.data(), td.size()));
-  };
-  // Raw scanlines (filter byte 0) in a zlib stream of stored blocks, with its Adler-32.
-  std::string raw;
-  for (int64_t y = 0; y < h; ++y) {
-    raw += '\0';
-    raw.append(reinterpret_cast<const char*>(rgb.data() + y * w * 3), size_t(w * 3));
+  if (w < 1 || h < 1 || w > 0x7FFFFFFF / 3 || h > 0x7FFFFFFF || rgb.size() != size_t(w * h * 3))
+    throw Error(fmt::format("encode_png: a {} x {} RGB image needs {} bytes, not {}", w, h, w * h * 3, rgb.size()));
+  // libpng reports errors by longjmp to the setjmp below: everything with a destructor that it
+  // may jump over lives before it.
+  std::string out, error;
+  std::vector<png_bytep> rows(static_cast<size_t>(h));
+  for (int64_t y = 0; y < h; ++y) rows[size_t(y)] = const_cast<png_bytep>(rgb.data() + y * w * 3);
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &error, on_png_error, nullptr);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  if (!png || !info) {
+    png_destroy_write_struct(&png, nullptr);
+    throw Error("encode_png: out of memory");
   }
-  std::string z = "\x78\x01";
-  for (size_t at = 0; at < raw.size() || at == 0;) {
-    const size_t n = std::min<size_t>(65535, raw.size() - at);
-    const bool last = at + n == raw.size();
-    z += char(last ? 1 : 0);
-    z += char(n & 0xFF);
-    z += char(n >> 8);
-    z += char(~n & 0xFF);
-    z += char((~n >> 8) & 0xFF);
-    z.append(raw, at, n);
-    at += n;
-    if (last) break;
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    throw Error("encode_png: " + error);
   }
-  uint32_t a = 1, b = 0;
-  for (unsigned char c : raw) {
-    a = (a + c) % 65521;
-    b = (b + a) % 65521;
-  }
-  be32(z, (b << 16) | a);
-  std::string png = "\x89PNG\r\n\x1a\n";
-  std::string ihdr;
-  be32(ihdr, uint32_t(w));
-  be32(ihdr, uint32_t(h));
-  ihdr += std::string("\x08\x02\x00\x00\x00", 5); // 8-bit RGB, deflate, no filter, no interlace
-  chunk(png, "IHDR", ihdr);
-  chunk(png, "IDAT", z);
-  chunk(png, "IEND", "");
-  return png;
+  png_set_write_fn(png, &out, on_png_write, nullptr);
+  png_set_IHDR(png, info, png_uint_32(w), png_uint_32(h), 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  // As dlk's own encoder wrote them: raw scanlines (filter 0) in stored deflate blocks.
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+  png_set_compression_level(png, 0);
+  // ... in one IDAT chunk (libpng writes one for each compression buffer it fills).
+  const size_t raw = size_t(h) * size_t(w * 3 + 1);
+  png_set_compression_buffer_size(png, std::min<size_t>(raw + raw / 65535 * 5 + 64, 0x7FFFFFFF));
+  png_set_rows(png, info, rows.data());
+  png_write_png(png, info, PNG_TRANSFORM_IDENTITY, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return out;
 }
 
 } // namespace dlk

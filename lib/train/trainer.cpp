@@ -10,6 +10,7 @@
 #include "dlk/io.h"
 #include "dlk/progress.h"
 #include "dlk/torch_compat.h"
+#include "dlk/json_fields.h"
 #include "dlk/train.h"
 
 #include <fmt/format.h>
@@ -59,64 +60,52 @@ std::atomic<int>& stop_request() {
   return flag;
 }
 
-json::Value TrainOptions::to_json() const {
-  json::Value v;
-  v.set("dataset", dataset);
-  v.set("run_dir", run_dir);
-  v.set("model", model.to_json());
-  v.set("size", std::vector<int64_t>{height, width});
-  v.set("epochs", epochs);
-  v.set("batch", batch);
-  v.set("accumulate", accumulate);
-  v.set("max_steps", max_steps);
-  v.set("device", device);
-  v.set("precision", precision);
-  v.set("channels_last", channels_last);
-  v.set("deterministic", deterministic);
-  v.set("seed", int64_t(seed));
-  v.set("augment", augment);
-  v.set("loss", loss.to_json());
-  v.set("lr", lr.to_json());
-  v.set("optimizer", optimizer);
-  v.set("weight_decay", weight_decay);
-  v.set("momentum", momentum);
-  v.set("train_split", train_split);
-  v.set("val_split", val_split);
-  v.set("val_every", val_every);
-  v.set("save_every", save_every);
-  v.set("save_minutes", save_minutes);
-  return v;
+// config.json: one field list drives both directions (order = the file's key order).
+static const json::Fields<TrainOptions>& train_fields() {
+  using T = TrainOptions;
+  using V = json::Value;
+  static const auto f = json::Fields<T>()
+      .add("dataset", &T::dataset)
+      .add("run_dir", &T::run_dir)
+      .add("model", [](const T& t) { return t.model.to_json(); },
+           [](const V& v, T& t, const char*) { t.model = ModelConfig::from_json(v); })
+      .add("size", [](const T& t) { return V(std::vector<int64_t>{t.height, t.width}); },
+           [](const V& v, T& t, const char* what) {
+             const auto size = v.as_numbers(what);
+             if (size.size() != 2) throw Error("size needs two numbers");
+             t.height = int64_t(size[0]);
+             t.width = int64_t(size[1]);
+           })
+      .add("epochs", &T::epochs)
+      .add("batch", &T::batch)
+      .add("accumulate", &T::accumulate)
+      .add("max_steps", &T::max_steps)
+      .add("device", &T::device)
+      .add("precision", &T::precision)
+      .add("channels_last", &T::channels_last)
+      .add("deterministic", &T::deterministic)
+      .add("seed", &T::seed)
+      .add("augment", &T::augment)
+      .add("loss", [](const T& t) { return t.loss.to_json(); }, // after "epochs", which it needs
+           [](const V& v, T& t, const char*) { t.loss = LossSchedule::from_json(v, t.epochs); })
+      .add("lr", [](const T& t) { return t.lr.to_json(); },
+           [](const V& v, T& t, const char*) { t.lr = LrSchedule::from_json(v); })
+      .add("optimizer", &T::optimizer)
+      .add("weight_decay", &T::weight_decay)
+      .add("momentum", &T::momentum)
+      .add("train_split", &T::train_split)
+      .add("val_split", &T::val_split)
+      .add("val_every", &T::val_every)
+      .add("save_every", &T::save_every)
+      .add("save_minutes", &T::save_minutes);
+  return f;
 }
+
+json::Value TrainOptions::to_json() const { return train_fields().write(*this); }
 
 TrainOptions TrainOptions::from_json(const json::Value& c) {
   TrainOptions t;
-  t.dataset = c.at("dataset").as_string("dataset");
-  t.run_dir = c.at("run_dir").as_string("run_dir");
-  t.model = ModelConfig::from_json(c.at("model"));
-  const auto size = c.at("size").as_numbers("size");
-  if (size.size() != 2) throw Error("size needs two numbers");
-  t.height = int64_t(size[0]);
-  t.width = int64_t(size[1]);
-  t.epochs = int(c.at("epochs").as_int("epochs"));
-  t.batch = c.at("batch").as_int("batch");
-  t.accumulate = c.at("accumulate").as_int("accumulate");
-  t.max_steps = c.at("max_steps").as_int("max_steps");
-  t.device = c.at("device").as_string("device");
-  t.precision = c.at("precision").as_string("precision");
-  t.channels_last = c.at("channels_last").as_bool("channels_last");
-  t.deterministic = c.at("deterministic").as_bool("deterministic");
-  t.seed = uint64_t(c.at("seed").as_int("seed"));
-  t.augment = c.at("augment").as_string("augment");
-  t.loss = LossSchedule::from_json(c.at("loss"), t.epochs);
-  t.lr = LrSchedule::from_json(c.at("lr"));
-  t.optimizer = c.at("optimizer").as_string("optimizer");
-  t.weight_decay = c.at("weight_decay").as_number("weight_decay");
-  t.momentum = c.at("momentum").as_number("momentum");
-  t.train_split = c.at("train_split").as_string("train_split");
-  t.val_split = c.at("val_split").as_string("val_split");
-  t.val_every = int(c.at("val_every").as_int("val_every"));
-  t.save_every = int(c.at("save_every").as_int("save_every"));
-  t.save_minutes = c.at("save_minutes").as_number("save_minutes");
+  train_fields().read(c, t);
   return t;
 }
 

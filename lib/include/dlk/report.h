@@ -44,7 +44,8 @@ struct Series {
 std::string line_plot_svg(const std::vector<Series>& series, const std::string& x_label, const std::string& y_label,
                           const std::string& title);
 
-// RGB image -> PNG (8-bit truecolour, stored deflate blocks: no compression library needed).
+// RGB image -> PNG through libpng (8-bit truecolour, filter 0, stored deflate blocks, as dlk wrote
+// them before it used libpng: the same pixels, in files of about the same size).
 std::string encode_png(const std::vector<uint8_t>& rgb, int64_t width, int64_t height);
 
 } // namespace dlk
