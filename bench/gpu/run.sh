@@ -20,7 +20,8 @@
 # usage (GPU machine, repository root, .gpu/ prepared as device-build.sh says):
 #   bash bench/gpu/run.sh [DATASET]   DATASET: a dlk-prep dataset with a train split
 #   [.gpu/bench-ds: the four BraTS FLAIR volumes of ../shared/data, 620 slices of 240x240, made on
-#   the CPU machine by bench/gpu/make-dataset.sh]
+#   the CPU machine by bench/gpu/make-dataset.sh; .gpu/deps-extra.tar.gz: nlohmann-json, libpng
+#   and zlib, which deps-bookworm.tar.gz lacks, made by bench/gpu/make-deps-extra.sh]
 # Environment: EPOCHS (3), VARIANTS ("L"), KERNELS ("dlk nhwc"; add torch for LibTorch's convs,
 # whose cuDNN search takes minutes channels-last), BATCH (24), DEVICE (cuda; cpu for a dry run of
 # the script here), SKIP_BUILD=1, CTEST_TIMEOUT (300 s), DEADLINE (520 s).
@@ -112,6 +113,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   # from ../shared/gpu's archive; device-build.sh (the same with explicit package paths) if that fails.
   D=/opt/dlkdeps/usr
   [ -f "$D/include/boost/program_options.hpp" ] || { mkdir -p /opt/dlkdeps && tar -C /opt/dlkdeps -xzf .gpu/deps-bookworm.tar.gz; }
+  [ -f "$D/include/nlohmann/json.hpp" ] || [ ! -f .gpu/deps-extra.tar.gz ] || tar -C /opt/dlkdeps -xzf .gpu/deps-extra.tar.gz
   if scripts/build --cuda --no-itk --deps "$D" --build-dir "$BUILD" --build-tests --no-install -j "$(nproc)" >"$W/build.log" 2>&1; then
     row "build: scripts/build --cuda --no-itk --deps $D ($(( $(date +%s) - t0 )) s)"
   else
