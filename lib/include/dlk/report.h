@@ -43,6 +43,10 @@ struct Series {
 };
 std::string line_plot_svg(const std::vector<Series>& series, const std::string& x_label, const std::string& y_label,
                           const std::string& title);
+// The curve of `metric` over the epochs of a training log (dlk-train's log.jsonl): x is the
+// epoch counted from 1; lines without the metric are skipped, a null is NaN. Fails naming the
+// file on a bad line or when no line has the metric. The series is named `name`.
+Series read_training_curve(const std::string& log_path, const std::string& metric, const std::string& name);
 
 // RGB image -> PNG (8-bit truecolour, stored deflate blocks: no compression library needed).
 std::string encode_png(const std::vector<uint8_t>& rgb, int64_t width, int64_t height);
@@ -54,4 +58,6 @@ namespace dlk {
 // prediction's on the right, one colour per class. image/truth/pred share one grid (x fastest).
 std::string overlay_png(const std::vector<float>& image, const std::vector<uint16_t>& truth, const std::vector<uint16_t>& pred,
                         const std::array<int64_t, 3>& size, int axis, int64_t slice);
+// The slice along `axis` with the most labelled voxels of `labels` (a grid of `size`, x fastest).
+int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis);
 } // namespace dlk
