@@ -81,17 +81,21 @@ int nifti_type_bytes(int datatype) {
   }
 }
 
+// A NIfTI file's first bytes (up to a NIfTI-2 header's 540) into `h`; returns the bytes the file
+// holds, decompressed when `gz` (the whole stream is read and checked).
+uint64_t read_nifti_head(const std::string& path, bool gz, std::vector<unsigned char>& h) {
+  if (gz) return gunzip_all(path, h, 540);
+  const uint64_t total = file_size(path);
+  std::ifstream in(path, std::ios::binary);
+  h.resize(size_t(std::min<uint64_t>(total, 540)));
+  if (!in.read(reinterpret_cast<char*>(h.data()), std::streamsize(h.size()))) fail(path, "cannot read the header");
+  return total;
+}
+
 void check_nifti(const std::string& path) {
   const bool gz = ends_with(path, ".gz");
   std::vector<unsigned char> h;
-  uint64_t total = 0;
-  if (gz) total = gunzip_all(path, h, 540);
-  else {
-    total = file_size(path);
-    std::ifstream in(path, std::ios::binary);
-    h.resize(size_t(std::min<uint64_t>(total, 540)));
-    if (!in.read(reinterpret_cast<char*>(h.data()), std::streamsize(h.size()))) fail(path, "cannot read the header");
-  }
+  const uint64_t total = read_nifti_head(path, gz, h);
   if (h.size() < 348) fail(path, fmt::format("truncated: {} bytes, a NIfTI header needs 348", h.size()));
   int32_t hsize;
   std::memcpy(&hsize, h.data(), 4);
