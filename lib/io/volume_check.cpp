@@ -81,17 +81,21 @@ int nifti_type_bytes(int datatype) {
   }
 }
 
+// A NIfTI file's first bytes (up to a NIfTI-2 header's 540) into `h`; returns the bytes the file
+// holds, decompressed when `gz` (the whole stream is read and checked).
+uint64_t read_nifti_head(const std::string& path, bool gz, std::vector<unsigned char>& h) {
+  if (gz) return gunzip_all(path, h, 540);
+  const uint64_t total = file_size(path);
+  std::ifstream in(path, std::ios::binary);
+  h.resize(size_t(std::min<uint64_t>(total, 540)));
+  if (!in.read(reinterpret_cast<char*>(h.data()), std::streamsize(h.size()))) fail(path, "cannot read the header");
+  return total;
+}
+
 void check_nifti(const std::string& path) {
   const bool gz = ends_with(path, ".gz");
   std::vector<unsigned char> h;
-  uint64_t total = 0;
-  if (gz) total = gunzip_all(path, h, 540);
-  else {
-    total = file_size(path);
-    std::ifstream in(path, std::ios::binary);
-    h.resize(size_t(std::min<uint64_t>(total, 540)));
-    if (!in.read(reinterpret_cast<char*>(h.data()), std::streamsize(h.size()))) fail(path, "cannot read the header");
-  }
+  const uint64_t total = read_nifti_head(path, gz, h);
   if (h.size() < 348) fail(path, fmt::format("truncated: {} bytes, a NIfTI header needs 348", h.size()));
   int32_t hsize;
   std::memcpy(&hsize, h.data(), 4);
@@ -163,33 +167,14 @@ void check_nifti(const std::string& path) {
                            nbytes, uint64_t(vox_offset), gz ? "decompressed stream" : "file", total));
 }
 
-// MetaImage: "Key = Value" lines up to ElementDataFile, then (LOCAL) the data, or a data file.
-void check_metaimage(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
+// A MetaImage header: "Key = Value" lines up to ElementDataFile.
+struct MetaHeader {
+  std::string path;
   std::map<std::string, std::string> kv;
-  std::string line;
-  uint64_t data_at = 0;
-  bool found = false;
-  for (int n = 0; n < 200 && std::getline(in, line); ++n) {
-    data_at += line.size() + 1;
-    auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    auto trim = [](std::string s) {
-      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-      size_t i = 0;
-      while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-      return s.substr(i);
-    };
-    const std::string key = trim(line.substr(0, eq));
-    kv[key] = trim(line.substr(eq + 1));
-    if (key == "ElementDataFile") {
-      found = true;
-      break;
-    }
-  }
-  if (!found) fail(path, "not a MetaImage header (no ElementDataFile line)");
-  auto numbers = [&](const std::string& key) {
+  uint64_t size = 0; // bytes up to the data, when it is LOCAL
+
+  // The numbers of a key's value (none when the key is missing); a word that is not a number fails.
+  std::vector<double> numbers(const std::string& key) const {
     std::vector<double> v;
     auto it = kv.find(key);
     if (it == kv.end()) return v;
@@ -202,23 +187,60 @@ void check_metaimage(const std::string& path) {
       v.push_back(x);
     }
     return v;
-  };
+  }
+  std::string value(const std::string& key) const {
+    auto it = kv.find(key);
+    return it == kv.end() ? std::string() : it->second;
+  }
+};
+
+MetaHeader read_meta_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  MetaHeader h;
+  h.path = path;
+  std::string line;
+  bool found = false;
+  for (int n = 0; n < 200 && std::getline(in, line); ++n) {
+    h.size += line.size() + 1;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    auto trim = [](std::string s) {
+      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+      size_t i = 0;
+      while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+      return s.substr(i);
+    };
+    const std::string key = trim(line.substr(0, eq));
+    h.kv[key] = trim(line.substr(eq + 1));
+    if (key == "ElementDataFile") {
+      found = true;
+      break;
+    }
+  }
+  if (!found) fail(path, "not a MetaImage header (no ElementDataFile line)");
+  return h;
+}
+
+// The bytes of voxel data the header describes; checks its geometry on the way.
+uint64_t meta_voxel_bytes(const MetaHeader& h) {
+  const std::string& path = h.path;
   for (const char* key : {"Offset", "Origin", "Position", "ElementSpacing", "ElementSize", "TransformMatrix",
                           "Rotation", "Orientation", "CenterOfRotation"})
-    for (double x : numbers(key))
+    for (double x : h.numbers(key))
       if (!std::isfinite(x)) fail(path, fmt::format("{} holds {}", key, x));
-  const auto ndims = numbers("NDims");
-  const auto size = numbers("DimSize");
+  const auto ndims = h.numbers("NDims");
+  const auto size = h.numbers("DimSize");
   if (ndims.size() != 1 || ndims[0] < 1 || ndims[0] > 16 || ndims[0] != std::floor(ndims[0]))
     fail(path, "NDims is missing or not a number of dimensions");
   if (size.size() < size_t(ndims[0])) fail(path, fmt::format("DimSize gives {} extents for {} dimensions", size.size(), ndims[0]));
   static const std::map<std::string, int> type_bytes = {
       {"MET_UCHAR", 1}, {"MET_CHAR", 1}, {"MET_USHORT", 2}, {"MET_SHORT", 2}, {"MET_UINT", 4}, {"MET_INT", 4},
       {"MET_ULONG", 8}, {"MET_LONG", 8}, {"MET_ULONG_LONG", 8}, {"MET_LONG_LONG", 8}, {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
-  auto t = type_bytes.find(kv["ElementType"]);
-  if (t == type_bytes.end()) fail(path, fmt::format("ElementType '{}' is not a scalar MetaImage type", kv["ElementType"]));
+  auto t = type_bytes.find(h.value("ElementType"));
+  if (t == type_bytes.end()) fail(path, fmt::format("ElementType '{}' is not a scalar MetaImage type", h.value("ElementType")));
   uint64_t nbytes = uint64_t(t->second);
-  const auto channels = numbers("ElementNumberOfChannels");
+  const auto channels = h.numbers("ElementNumberOfChannels");
   if (!channels.empty()) {
     if (channels[0] < 1 || channels[0] > 64) fail(path, "ElementNumberOfChannels out of range");
     nbytes *= uint64_t(channels[0]);
@@ -229,34 +251,14 @@ void check_metaimage(const std::string& path) {
       fail(path, fmt::format("DimSize[{}] = {} is not a valid extent", i, size[i]));
     nbytes *= uint64_t(size[i]);
   }
-  const std::string file = kv["ElementDataFile"];
-  if (file == "LIST" || file.find('%') != std::string::npos) return; // slice lists: ITK checks each file
-  std::string data = path;
-  if (file != "LOCAL") {
-    if (file.empty()) fail(path, "ElementDataFile is empty");
-    data = file[0] == '/' ? file : (path.find('/') == std::string::npos ? file : path.substr(0, path.rfind('/') + 1) + file);
-    struct stat a {}, b {};
-    if (::stat(data.c_str(), &b) != 0) fail(path, fmt::format("its data file '{}' is missing", data));
-    if (::stat(path.c_str(), &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-      fail(path, "ElementDataFile names the header file itself");
-    data_at = 0;
-  }
-  const auto header_size = numbers("HeaderSize");
-  if (!header_size.empty()) {
-    if (header_size[0] == -1) return; // data at the end of the file: only its size is known
-    if (header_size[0] < 0 || header_size[0] > double(kMaxVolumeBytes)) fail(path, "HeaderSize out of range");
-    data_at += uint64_t(header_size[0]);
-  }
-  const uint64_t have = file_size(data);
-  const bool compressed = kv["CompressedData"] == "True" || kv["CompressedData"] == "true";
-  if (!compressed) {
-    if (have < data_at || have - data_at < nbytes)
-      fail(data, fmt::format("truncated: {} bytes of voxels needed from byte {}, the file has {}", nbytes, data_at, have));
-    return;
-  }
-  // zlib-compressed data: inflate it all, insisting on a complete stream of the right size.
+  return nbytes;
+}
+
+// zlib-compressed data from byte `at` of `data`: inflate it all, insisting on a complete stream
+// of `nbytes`.
+void check_inflates(const std::string& data, uint64_t at, uint64_t nbytes) {
   std::ifstream d(data, std::ios::binary);
-  d.seekg(std::streamoff(data_at));
+  d.seekg(std::streamoff(at));
   z_stream z{};
   if (inflateInit2(&z, 15 + 32) != Z_OK) fail(data, "cannot start zlib");
   std::vector<unsigned char> src(1 << 20), dst(1 << 20);
@@ -280,6 +282,39 @@ void check_metaimage(const std::string& path) {
   if (rc != Z_STREAM_END && rc != Z_OK && rc != Z_BUF_ERROR) fail(data, fmt::format("corrupt compressed voxel data (zlib: {})", z.msg ? z.msg : "error"));
   if (rc != Z_STREAM_END || out != nbytes)
     fail(data, fmt::format("truncated or damaged compressed voxel data: {} bytes decoded, {} expected", out, nbytes));
+}
+
+// MetaImage: "Key = Value" lines up to ElementDataFile, then (LOCAL) the data, or a data file.
+void check_metaimage(const std::string& path) {
+  const MetaHeader h = read_meta_header(path);
+  const uint64_t nbytes = meta_voxel_bytes(h);
+  uint64_t data_at = h.size;
+  const std::string file = h.value("ElementDataFile");
+  if (file == "LIST" || file.find('%') != std::string::npos) return; // slice lists: ITK checks each file
+  std::string data = path;
+  if (file != "LOCAL") {
+    if (file.empty()) fail(path, "ElementDataFile is empty");
+    data = file[0] == '/' ? file : (path.find('/') == std::string::npos ? file : path.substr(0, path.rfind('/') + 1) + file);
+    struct stat a {}, b {};
+    if (::stat(data.c_str(), &b) != 0) fail(path, fmt::format("its data file '{}' is missing", data));
+    if (::stat(path.c_str(), &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+      fail(path, "ElementDataFile names the header file itself");
+    data_at = 0;
+  }
+  const auto header_size = h.numbers("HeaderSize");
+  if (!header_size.empty()) {
+    if (header_size[0] == -1) return; // data at the end of the file: only its size is known
+    if (header_size[0] < 0 || header_size[0] > double(kMaxVolumeBytes)) fail(path, "HeaderSize out of range");
+    data_at += uint64_t(header_size[0]);
+  }
+  const uint64_t have = file_size(data);
+  const std::string compressed_data = h.value("CompressedData");
+  if (compressed_data != "True" && compressed_data != "true") {
+    if (have < data_at || have - data_at < nbytes)
+      fail(data, fmt::format("truncated: {} bytes of voxels needed from byte {}, the file has {}", nbytes, data_at, have));
+    return;
+  }
+  check_inflates(data, data_at, nbytes);
 }
 
 } // namespace

@@ -101,6 +101,10 @@ const char* score_mode_name(ScoreMode m) {
   return "?";
 }
 
+double dice_from_counts(int64_t tp, int64_t n_pred, int64_t n_ref) {
+  return n_pred + n_ref > 0 ? 2.0 * double(tp) / double(n_pred + n_ref) : std::nan("");
+}
+
 ClassScore score_class(const std::vector<uint8_t>& pred, const std::vector<uint8_t>& ref, const std::array<int64_t, 3>& size,
                        const std::array<double, 3>& spacing, ScoreMode mode, bool distances) {
   ClassScore s;
@@ -115,7 +119,7 @@ ClassScore score_class(const std::vector<uint8_t>& pred, const std::vector<uint8
   const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
   const bool has_p = s.n_pred > 0, has_r = s.n_ref > 0;
   s.rule = has_p && has_r ? "both" : has_p ? "pred-only" : has_r ? "ref-only" : "both-empty";
-  const double dice = (has_p || has_r) ? 2.0 * double(s.tp) / double(s.n_pred + s.n_ref) : nan;
+  const double dice = dice_from_counts(s.tp, s.n_pred, s.n_ref);
   s.iou = (has_p || has_r) ? double(s.tp) / double(s.tp + s.fp + s.fn) : nan;
   if (has_p && has_r) {
     s.dsc = dice;

@@ -140,4 +140,14 @@ std::string format_summary(const DLKUNet& model, int64_t height, int64_t width) 
   return out;
 }
 
+StageSummary summarize_total(const DLKUNet& model, int64_t height, int64_t width) {
+  StageSummary total;
+  for (auto& st : summarize(model, height, width)) {
+    total.params += st.params;
+    total.true_macs += st.true_macs;
+    total.paper_macs += st.paper_macs;
+  }
+  return total;
+}
+
 } // namespace dlk

@@ -49,4 +49,19 @@ std::string overlay_png(const std::vector<float>& image, const std::vector<uint1
   return encode_png(rgb, W, h);
 }
 
+int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis) {
+  Geometry g;
+  g.size = size;
+  int64_t n, h, w;
+  slice_shape(g, axis, n, h, w);
+  std::vector<uint16_t> buf(size_t(h * w));
+  int64_t best = -1, slice = -1;
+  for (int64_t s = 0; s < n; ++s) {
+    extract_slice(labels.data(), g, axis, s, buf.data());
+    const int64_t k = std::count_if(buf.begin(), buf.end(), [](uint16_t v) { return v > 0; });
+    if (k > best) best = k, slice = s;
+  }
+  return slice;
+}
+
 } // namespace dlk

@@ -1,5 +1,7 @@
-// SVG line plots, and PNGs through libpng.
+// SVG line plots, PNGs through libpng, and the training curves they draw.
 #include "dlk/error.h"
+#include "dlk/io.h"
+#include "dlk/json.h"
 #include "dlk/report.h"
 
 #include <fmt/format.h>
@@ -7,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 namespace dlk {
 
@@ -113,6 +116,30 @@ std::string encode_png(const std::vector<uint8_t>& rgb, int64_t w, int64_t h) {
   png_write_png(png, info, PNG_TRANSFORM_IDENTITY, nullptr);
   png_destroy_write_struct(&png, &info);
   return out;
+}
+
+Series read_training_curve(const std::string& log_path, const std::string& metric, const std::string& name) {
+  Series s;
+  s.name = name;
+  std::stringstream ss(read_text_file(log_path));
+  std::string line;
+  int n = 0;
+  while (std::getline(ss, line)) {
+    ++n;
+    if (line.empty()) continue;
+    json::Value v;
+    try {
+      v = json::Value::parse(line);
+    } catch (const Error& e) {
+      fail(log_path, fmt::format("line {}: {}", n, e.what()));
+    }
+    const json::Value* y = v.find(metric);
+    if (!y) continue;
+    s.x.push_back(double(v.at("epoch").as_int()) + 1);
+    s.y.push_back(y->is_number() ? y->as_number() : NAN);
+  }
+  if (s.x.empty()) fail(log_path, fmt::format("no line has '{}'", metric));
+  return s;
 }
 
 } // namespace dlk

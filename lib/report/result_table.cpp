@@ -74,15 +74,47 @@ void ResultTable::add_published(const std::string& text, const std::string& orig
   }
 }
 
+namespace {
+
+struct Col {
+  std::string title;
+  std::vector<double> v;
+  int better; // +1 higher, -1 lower, 0 not ranked
+  int digits;
+};
+
+// Ranks per column: 1 best, 2 second best.
+std::vector<std::vector<int>> rank_columns(const std::vector<Col>& cols, size_t n_rows) {
+  std::vector<std::vector<int>> rank(cols.size(), std::vector<int>(n_rows, 0));
+  for (size_t c = 0; c < cols.size(); ++c) {
+    if (!cols[c].better) continue;
+    std::vector<double> vals;
+    for (double x : cols[c].v)
+      if (!std::isnan(x)) vals.push_back(x);
+    std::sort(vals.begin(), vals.end());
+    vals.erase(std::unique(vals.begin(), vals.end()), vals.end());
+    if (cols[c].better > 0) std::reverse(vals.begin(), vals.end());
+    for (size_t r = 0; r < n_rows; ++r)
+      for (int k = 0; k < 2 && k < int(vals.size()); ++k)
+        if (cols[c].v[r] == vals[size_t(k)]) rank[c][r] = k + 1;
+  }
+  return rank;
+}
+
+std::string latex_escape(const std::string& s) {
+  std::string o;
+  for (char ch : s) {
+    if (ch == '_' || ch == '&' || ch == '%' || ch == '#') o += '\\';
+    o += ch;
+  }
+  return o;
+}
+
+} // namespace
+
 std::string ResultTable::render(const std::string& format) const {
   if (format != "markdown" && format != "csv" && format != "latex")
     throw UsageError(fmt::format("--format: '{}' (markdown, csv, latex)", format));
-  struct Col {
-    std::string title;
-    std::vector<double> v;
-    int better; // +1 higher, -1 lower, 0 not ranked
-    int digits;
-  };
   std::vector<Col> cols;
   auto column = [&](std::string title, int better, int digits, auto get) {
     Col c{std::move(title), {}, better, digits};
@@ -98,20 +130,7 @@ std::string ResultTable::render(const std::string& format) const {
   for (size_t k = 0; k < class_keys.size(); ++k)
     column(class_titles.size() > k ? class_titles[k] : paper_class_title(class_keys[k]), +1, 2,
            [k](const ResultRow& r) { return k < r.class_dsc.size() ? r.class_dsc[k] : NAN; });
-  // Ranks per column: 1 best, 2 second best.
-  std::vector<std::vector<int>> rank(cols.size(), std::vector<int>(rows.size(), 0));
-  for (size_t c = 0; c < cols.size(); ++c) {
-    if (!cols[c].better) continue;
-    std::vector<double> vals;
-    for (double x : cols[c].v)
-      if (!std::isnan(x)) vals.push_back(x);
-    std::sort(vals.begin(), vals.end());
-    vals.erase(std::unique(vals.begin(), vals.end()), vals.end());
-    if (cols[c].better > 0) std::reverse(vals.begin(), vals.end());
-    for (size_t r = 0; r < rows.size(); ++r)
-      for (int k = 0; k < 2 && k < int(vals.size()); ++k)
-        if (cols[c].v[r] == vals[size_t(k)]) rank[c][r] = k + 1;
-  }
+  const auto rank = rank_columns(cols, rows.size());
   auto cell = [&](size_t c, size_t r) -> std::string {
     const double x = cols[c].v[r];
     if (std::isnan(x)) return format == "latex" ? "--" : "";
@@ -120,47 +139,30 @@ std::string ResultTable::render(const std::string& format) const {
     if (format == "latex") return rank[c][r] == 1 ? "\\textbf{" + s + "}" : rank[c][r] == 2 ? "\\underline{" + s + "}" : s;
     return s;
   };
-  auto esc = [&](const std::string& s) {
-    if (format != "latex") return s;
-    std::string o;
-    for (char ch : s) {
-      if (ch == '_' || ch == '&' || ch == '%' || ch == '#') o += '\\';
-      o += ch;
-    }
-    return o;
-  };
+  // Per format: the header, then per row its cells.
+  const bool md = format == "markdown", csv = format == "csv";
   std::string out;
-  if (format == "markdown") {
+  if (md) {
     out += "| Method |";
     for (auto& c : cols) out += " " + c.title + " |";
     out += "\n|---|";
     for (size_t c = 0; c < cols.size(); ++c) out += "---|";
     out += "\n";
-    for (size_t r = 0; r < rows.size(); ++r) {
-      out += "| " + rows[r].method + " |";
-      for (size_t c = 0; c < cols.size(); ++c) out += " " + cell(c, r) + " |";
-      out += "\n";
-    }
-  } else if (format == "csv") {
+  } else if (csv) {
     out += "method";
     for (auto& c : cols) out += "," + c.title;
     out += "\n";
-    for (size_t r = 0; r < rows.size(); ++r) {
-      out += rows[r].method;
-      for (size_t c = 0; c < cols.size(); ++c) out += "," + cell(c, r);
-      out += "\n";
-    }
   } else {
     out += "\\begin{tabular}{l" + std::string(cols.size(), 'r') + "}\n\\hline\nMethod";
-    for (auto& c : cols) out += " & " + esc(c.title);
+    for (auto& c : cols) out += " & " + latex_escape(c.title);
     out += " \\\\\n\\hline\n";
-    for (size_t r = 0; r < rows.size(); ++r) {
-      out += esc(rows[r].method);
-      for (size_t c = 0; c < cols.size(); ++c) out += " & " + cell(c, r);
-      out += " \\\\\n";
-    }
-    out += "\\hline\n\\end{tabular}\n";
   }
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out += md ? "| " + rows[r].method + " |" : csv ? rows[r].method : latex_escape(rows[r].method);
+    for (size_t c = 0; c < cols.size(); ++c) out += md ? " " + cell(c, r) + " |" : csv ? "," + cell(c, r) : " & " + cell(c, r);
+    out += md || csv ? "\n" : " \\\\\n";
+  }
+  if (!md && !csv) out += "\\hline\n\\end{tabular}\n";
   return out;
 }
 

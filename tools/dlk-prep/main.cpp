@@ -2,6 +2,7 @@
 #include "dlk/cli.h"
 #include "dlk/error.h"
 #include "dlk/prep.h"
+#include "dlk/progress_bar.h"
 #include "dlk/share_dir.h"
 
 #include <fmt/format.h>
@@ -157,7 +158,7 @@ int run(int argc, char** argv) {
   run.name = o.name;
   run.force = o.force;
   run.threads = common.resolved_threads();
-  run.progress = common.show_progress();
+  run.progress = cli::progress_bar(common.show_progress());
   auto sum = run_prep(run, [](const ShardMeta& m, uint64_t bytes) {
     cli::verbose(fmt::format("{}: {} slices of {}x{}x{}, {:.2f} MiB", m.case_id, m.n_slices, m.channel_count(),
                              m.height, m.width, double(bytes) / (1 << 20)));

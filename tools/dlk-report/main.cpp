@@ -12,7 +12,6 @@
 
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -76,12 +75,8 @@ std::pair<double, double> cost(const std::string& path) {
     h = int64_t(s[0]);
     w = int64_t(s[1]);
   }
-  int64_t params = 0, paper = 0;
-  for (auto& st : summarize(m, h, w)) {
-    params += st.params;
-    paper += st.paper_macs;
-  }
-  return {double(params) / 1e6, double(paper) / 1e9};
+  const StageSummary total = summarize_total(m, h, w);
+  return {double(total.params) / 1e6, double(total.paper_macs) / 1e9};
 }
 
 int table(const Options& o) {
@@ -125,12 +120,8 @@ int table1(const Options& o) {
     ModelConfig cfg;
     cfg.variant = v;
     DLKUNet m(cfg);
-    int64_t params = 0, paper = 0, macs = 0;
-    for (auto& st : summarize(m, 224, 224)) {
-      params += st.params;
-      paper += st.paper_macs;
-      macs += st.true_macs;
-    }
+    const StageSummary total = summarize_total(m, 224, 224);
+    const int64_t params = total.params, paper = total.paper_macs, macs = total.true_macs;
     std::string ch;
     for (int i = 0; i < cfg.depth(); ++i) ch += (i ? "," : "") + std::to_string(cfg.channels(i));
     ch = "{" + ch + "}";
@@ -148,29 +139,10 @@ int table1(const Options& o) {
 int curves(const Options& o) {
   if (o.inputs.empty()) throw UsageError("curves: give log.jsonl files");
   std::vector<Series> series;
-  for (size_t i = 0; i < o.inputs.size(); ++i) {
-    Series s;
-    s.name = !o.names.empty() && i < o.names.size() ? o.names[i] : fs::absolute(o.inputs[i]).parent_path().filename().string();
-    std::stringstream ss(read_text_file(o.inputs[i]));
-    std::string line;
-    int n = 0;
-    while (std::getline(ss, line)) {
-      ++n;
-      if (line.empty()) continue;
-      json::Value v;
-      try {
-        v = json::Value::parse(line);
-      } catch (const Error& e) {
-        fail(o.inputs[i], fmt::format("line {}: {}", n, e.what()));
-      }
-      const json::Value* y = v.find(o.metric);
-      if (!y) continue;
-      s.x.push_back(double(v.at("epoch").as_int()) + 1);
-      s.y.push_back(y->is_number() ? y->as_number() : NAN);
-    }
-    if (s.x.empty()) fail(o.inputs[i], fmt::format("no line has '{}'", o.metric));
-    series.push_back(s);
-  }
+  for (size_t i = 0; i < o.inputs.size(); ++i)
+    series.push_back(read_training_curve(o.inputs[i], o.metric,
+                                         !o.names.empty() && i < o.names.size() ? o.names[i]
+                                                                               : fs::absolute(o.inputs[i]).parent_path().filename().string()));
   write_text(o.output, line_plot_svg(series, "epoch", o.metric, o.metric + " per epoch"));
   return cli::kOk;
 }
@@ -196,18 +168,7 @@ int overlay(const Options& o) {
       fail(v->source, fmt::format("not on the image's grid: {}", d));
   if (o.axis < 0 || o.axis > 2) throw UsageError("--axis: 0, 1 or 2");
   int64_t slice = o.slice;
-  if (slice < 0) { // not given: the slice with the most labelled reference voxels
-    Geometry g = img.geometry;
-    int64_t n, h, w;
-    slice_shape(g, o.axis, n, h, w);
-    std::vector<uint16_t> buf(size_t(h * w));
-    int64_t best = -1;
-    for (int64_t s = 0; s < n; ++s) {
-      extract_slice(t.labels.data(), g, o.axis, s, buf.data());
-      const int64_t k = std::count_if(buf.begin(), buf.end(), [](uint16_t v) { return v > 0; });
-      if (k > best) best = k, slice = s;
-    }
-  }
+  if (slice < 0) slice = busiest_slice(t.labels, img.geometry.size, o.axis); // not given
   write_text(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry.size, o.axis, slice));
   cli::info(fmt::format("slice {} along axis {}: reference left, prediction right -> {}", slice, o.axis, o.output));
   return cli::kOk;

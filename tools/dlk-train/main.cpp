@@ -1,10 +1,9 @@
 // dlk-train: trains DLKUNet on a dlk-prep dataset, or prints the network (--summary).
 #include "dlk/cli.h"
-#include "dlk/dataset.h"
 #include "dlk/device.h"
 #include "dlk/error.h"
-#include "dlk/io.h"
 #include "dlk/model.h"
+#include "dlk/progress_bar.h"
 #include "dlk/train.h"
 
 #include <fmt/format.h>
@@ -12,7 +11,6 @@
 #include <torch/torch.h>
 
 #include <csignal>
-#include <filesystem>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -24,8 +22,6 @@ struct Options {
   bool summary = false;
   TrainOptions t;
   std::string size, phases, device;
-  int64_t classes = 0, in_channels = 0;
-  double alpha = 0.5, beta = 0.5;
 };
 
 cli::ToolSpec spec(Options& o) {
@@ -56,8 +52,8 @@ cli::ToolSpec spec(Options& o) {
     ("save-minutes", po::value(&o.t.save_minutes)->value_name("M")->default_value(30), "and at least every M minutes");
   s.group("Model")
     ("variant", po::value(&o.t.model.variant)->value_name("V")->default_value("S"), "S, M or L (2, 3 or 4 pooling stages)")
-    ("classes", po::value(&o.classes)->value_name("K")->default_value(0, "the dataset's"), "output classes, background included (9 for --summary)")
-    ("in-channels", po::value(&o.in_channels)->value_name("N")->default_value(0, "the dataset's"), "input channels (1 for --summary)")
+    ("classes", po::value(&o.t.model.classes)->value_name("K")->default_value(0, "the dataset's"), "output classes, background included (9 for --summary)")
+    ("in-channels", po::value(&o.t.model.in_channels)->value_name("N")->default_value(0, "the dataset's"), "input channels (1 for --summary)")
     ("base-channels", po::value(&o.t.model.base_channels)->value_name("C")->default_value(96), "channels of the first level (doubled per level)")
     ("dw-kernel", po::value(&o.t.model.dw_kernel)->value_name("K")->default_value(3), "depthwise kernel of the separable convs")
     ("lka-kernel", po::value(&o.t.model.lka_kernel)->value_name("K")->default_value(5), "first depthwise kernel of the LKA")
@@ -76,8 +72,8 @@ cli::ToolSpec spec(Options& o) {
     ("min-lr", po::value(&o.t.lr.min_lr)->value_name("LR")->default_value(0, "0"), "cosine: final learning rate")
     ("warmup", po::value(&o.t.lr.warmup)->value_name("N")->default_value(0), "iterations of linear warm-up")
     ("loss", po::value(&o.t.loss.strategy)->value_name("S")->default_value("ordinary"), "loss weights: ordinary, phase or dynamic")
-    ("alpha", po::value(&o.alpha)->value_name("A")->default_value(0.5, "0.5"), "ordinary: Dice weight")
-    ("beta", po::value(&o.beta)->value_name("B")->default_value(0.5, "0.5"), "ordinary: cross-entropy weight")
+    ("alpha", po::value(&o.t.loss.fixed.alpha)->value_name("A")->default_value(0.5, "0.5"), "ordinary: Dice weight")
+    ("beta", po::value(&o.t.loss.fixed.beta)->value_name("B")->default_value(0.5, "0.5"), "ordinary: cross-entropy weight")
     ("loss-phases", po::value(&o.phases)->value_name("P")->default_value("200:0.6:0.4,*:0.7:0.3"), "phase: UNTIL:ALPHA:BETA,... (epoch < UNTIL)")
     ("dynamic-a", po::value(&o.t.loss.A)->value_name("A")->default_value(0.3, "0.3"), "dynamic: final Dice weight A")
     ("dynamic-b", po::value(&o.t.loss.B)->value_name("B")->default_value(0.7, "0.7"), "dynamic: initial CE weight B")
@@ -127,57 +123,28 @@ int run(int argc, char** argv) {
   cli::Common common;
   auto vm = cli::parse(spec(o), argc, argv, common);
   parse_size(o.size, o.t.height, o.t.width);
-  cli::require_at_least("--classes", o.classes, 0);
-  cli::require_at_least("--in-channels", o.in_channels, 0);
+  cli::require_at_least("--classes", o.t.model.classes, 0);
+  cli::require_at_least("--in-channels", o.t.model.in_channels, 0);
   o.t.channels_last = !vm.count("no-channels-last");
   o.t.threads = common.threads;
-  o.t.progress = common.show_progress();
   if (o.summary) {
-    o.t.model.classes = o.classes ? o.classes : 9;
-    o.t.model.in_channels = o.in_channels ? o.in_channels : 1;
+    if (o.t.model.classes == 0) o.t.model.classes = 9;
+    if (o.t.model.in_channels == 0) o.t.model.in_channels = 1;
     o.t.model.validate();
     DLKUNet model(o.t.model);
     std::cout << format_summary(model, o.t.height, o.t.width);
     return cli::kOk;
   }
-  if (!o.t.resume.empty()) { // the run's own configuration, with this device and these threads
-    const std::string cfg = (std::filesystem::path(o.t.resume) / "config.json").string();
-    TrainOptions t;
-    try {
-      t = TrainOptions::from_json(json::Value::parse(read_text_file(cfg)));
-    } catch (const Error& e) {
-      fail_naming(cfg, e);
-    }
-    t.resume = o.t.resume;
-    t.threads = o.t.threads;
-    t.progress = o.t.progress;
-    t.benchmark_loader = o.t.benchmark_loader;
-    if (!vm["epochs"].defaulted()) t.epochs = o.t.epochs;
-    if (!vm["max-steps"].defaulted()) t.max_steps = o.t.max_steps;
-    t.run_dir = o.t.run_dir; // the command line's -o, checked below
-    o.t = std::move(t);
-    if (!o.t.run_dir.empty() && std::filesystem::path(o.t.run_dir) != std::filesystem::path(o.t.resume))
-      throw UsageError("--resume continues in its own run directory: give no -o, or the same");
-    o.t.run_dir = o.t.resume;
-    o.t.validate();
-  } else {
-    if (o.t.dataset.empty()) throw UsageError("no dataset: dlk-train DATASET -o RUNDIR (or --summary, or --resume RUNDIR)");
-    if (o.t.run_dir.empty()) throw UsageError("no run directory: give -o RUNDIR");
-    o.t.loss.fixed = {o.alpha, o.beta};
-    o.t.loss.phases = LossSchedule::parse_phases(o.phases);
-    o.t.loss.epochs = o.t.epochs;
-    o.t.validate(); // before reading any data
-    Dataset ds = Dataset::load(o.t.dataset);
-    o.t.model.classes = o.classes ? o.classes : int64_t(ds.classes.size());
-    o.t.model.in_channels = o.in_channels ? o.in_channels : int64_t(ds.channels.size());
-  }
-  o.t.model.validate();
-  o.t.device = resolve_device(o.device);
+  if (!o.t.resume.empty()) // the run's own configuration, with this device and these threads
+    o.t = TrainOptions::resumed(o.t, !vm["epochs"].defaulted(), !vm["max-steps"].defaulted());
+  else
+    o.t.check_new_run(o.phases);
+  o.t.set_device(o.device);
   torch::set_num_threads(common.resolved_threads()); // 0 = all cores (LibTorch alone may use one)
   cli::keep_freed_memory();
 
   for (int sig : {SIGTERM, SIGINT, SIGUSR1}) std::signal(sig, on_stop_signal);
-  return run_training(o.t, [](const std::string& line) { cli::info(line); });
+  return run_training(o.t, [](const std::string& line) { cli::info(line); }, cli::progress_bar(common.show_progress()));
 }
 
 } // namespace

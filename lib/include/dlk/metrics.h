@@ -34,6 +34,9 @@ enum class ScoreMode { TransUNet, Medpy, Monai, NnUNet };
 ScoreMode parse_score_mode(const std::string& s);
 const char* score_mode_name(ScoreMode m);
 
+// Dice of voxel counts: 2 tp / (n_pred + n_ref), NaN when prediction and reference are both empty.
+double dice_from_counts(int64_t tp, int64_t n_pred, int64_t n_ref);
+
 struct ClassScore {
   double dsc = 0, hd95 = 0, hd = 0, assd = 0, iou = 0;
   int64_t tp = 0, fp = 0, fn = 0, n_pred = 0, n_ref = 0;

@@ -73,6 +73,8 @@ struct StageSummary {
   int64_t params = 0, true_macs = 0, paper_macs = 0;
 };
 std::vector<StageSummary> summarize(const DLKUNet& model, int64_t height, int64_t width);
+// The whole network's sums of those (name and output empty).
+StageSummary summarize_total(const DLKUNet& model, int64_t height, int64_t width);
 std::string format_summary(const DLKUNet& model, int64_t height, int64_t width);
 
 } // namespace dlk

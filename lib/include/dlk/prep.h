@@ -5,6 +5,7 @@
 #include "dlk/io.h"
 #include "dlk/label_map.h"
 #include "dlk/normalize.h"
+#include "dlk/progress.h"
 #include "dlk/shard.h"
 
 #include <functional>
@@ -93,7 +94,7 @@ struct PrepRun {
   std::string name;   // dataset name (default: kept, else the directory's name)
   bool force = false; // replace cases already in the dataset
   int threads = 1;
-  bool progress = false;
+  ProgressSink progress; // reports the cases done (none: quiet)
 };
 
 struct PrepSummary {

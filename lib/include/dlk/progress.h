@@ -1,29 +1,43 @@
-// A progress line on stderr, redrawn at most 5 times a second with '\r'; shown only when
-// stderr is a terminal (or forced with --progress) and never under --quiet.
+// How the library reports progress: it never prints (error.h), so a long task counts its steps
+// with a ProgressCounter, which passes each change to a ProgressSink that the caller gives; the
+// tools' sink draws a progress line (dlk/progress_bar.h), an empty sink shows nothing.
 #pragma once
-#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
 namespace dlk {
 
-class Progress {
+struct ProgressUpdate {
+  enum Stage { kStart, kAdvance, kFinish };
+  Stage stage = kStart;
+  std::string label;  // the task: "epoch 3/150", "dlk-prep"
+  int64_t done = 0;   // steps done so far
+  int64_t total = 0;  // steps in all
+  std::string detail; // what the latest step was about ("case0001"), or empty
+};
+// Called once with kStart, then with kAdvance after each add, and once with kFinish; calls for
+// one counter never overlap.
+using ProgressSink = std::function<void(const ProgressUpdate&)>;
+
+// Counts the steps of one task and reports them to `sink` (none: counts quietly). Thread-safe.
+class ProgressCounter {
 public:
-  Progress(std::string label, int64_t total, bool enabled);
-  ~Progress();
-  void add(int64_t n, const std::string& detail = {}); // thread-safe
-  void finish();
+  ProgressCounter(ProgressSink sink, std::string label, int64_t total);
+  ~ProgressCounter(); // finishes
+  ProgressCounter(const ProgressCounter&) = delete;
+  ProgressCounter& operator=(const ProgressCounter&) = delete;
+  void add(int64_t n, const std::string& detail = {});
+  void finish(); // the first call reports kFinish; later ones do nothing
 
 private:
-  void draw(bool final);
-  std::string label_, detail_;
+  void report(ProgressUpdate::Stage stage, const std::string& detail);
+  ProgressSink sink_;
+  std::string label_;
   int64_t total_, done_ = 0;
-  bool enabled_, finished_ = false;
-  std::chrono::steady_clock::time_point start_, last_;
+  bool finished_ = false;
   std::mutex mu_;
 };
-
-bool stderr_is_terminal();
 
 } // namespace dlk

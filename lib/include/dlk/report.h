@@ -43,6 +43,10 @@ struct Series {
 };
 std::string line_plot_svg(const std::vector<Series>& series, const std::string& x_label, const std::string& y_label,
                           const std::string& title);
+// The curve of `metric` over the epochs of a training log (dlk-train's log.jsonl): x is the
+// epoch counted from 1; lines without the metric are skipped, a null is NaN. Fails naming the
+// file on a bad line or when no line has the metric. The series is named `name`.
+Series read_training_curve(const std::string& log_path, const std::string& metric, const std::string& name);
 
 // RGB image -> PNG through libpng (8-bit truecolour, filter 0, stored deflate blocks, as dlk wrote
 // them before it used libpng: the same pixels, in files of about the same size).
@@ -55,4 +59,6 @@ namespace dlk {
 // prediction's on the right, one colour per class. image/truth/pred share one grid (x fastest).
 std::string overlay_png(const std::vector<float>& image, const std::vector<uint16_t>& truth, const std::vector<uint16_t>& pred,
                         const std::array<int64_t, 3>& size, int axis, int64_t slice);
+// The slice along `axis` with the most labelled voxels of `labels` (a grid of `size`, x fastest).
+int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis);
 } // namespace dlk

@@ -4,6 +4,7 @@
 #include "dlk/loss_schedule.h"
 #include "dlk/lr_schedule.h"
 #include "dlk/model_config.h"
+#include "dlk/progress.h"
 #include "dlk/shard.h"
 
 #include <torch/optim/optimizer.h>
@@ -113,7 +114,6 @@ struct TrainOptions {
   int val_every = 1, save_every = 1;
   double save_minutes = 30;
   int threads = 0;
-  bool progress = false;
   bool benchmark_loader = false; // only time the slice loader over one epoch
   json::Value to_json() const;
   static TrainOptions from_json(const json::Value& v); // what to_json wrote (a run's config.json)
@@ -123,6 +123,17 @@ struct TrainOptions {
   // Makes the dataset and run directory absolute and normal (no trailing '/'), so that the
   // config.json that records them serves --resume from any working directory.
   void make_paths_absolute();
+
+  // dlk-train's command line, made whole (train_options.cpp). With --resume RUNDIR: the run's own
+  // options from RUNDIR/config.json, with this command line's --resume, threads and
+  // --benchmark-loader, and its --epochs and --max-steps where given; -o, if given, must be RUNDIR.
+  static TrainOptions resumed(const TrainOptions& command_line, bool epochs_given, bool max_steps_given);
+  // A new run: needs the dataset and run directory, takes the loss phases (--loss-phases) and
+  // checks the options before reading any data; then the model's classes and input channels
+  // that are 0 come from the dataset.
+  void check_new_run(const std::string& loss_phases);
+  // --device: "auto" is cuda when LibTorch sees a GPU, else cpu; cpu, cuda or cuda:N.
+  void set_device(const std::string& requested);
 };
 
 // Makes a run's log.jsonl agree with the checkpoint it resumes from, which has completed
@@ -137,7 +148,8 @@ constexpr int kTrainInterrupted = 75; // a signal asked to stop: `latest` writte
 // Requests a graceful stop (signal handlers set it; the loop checks it after each step).
 std::atomic<int>& stop_request();
 
-// Trains; log lines go to `log` (stderr in the tool). Returns 0, or kTrainInterrupted.
-int run_training(TrainOptions opt, const std::function<void(const std::string&)>& log);
+// Trains (a Trainer, dlk/trainer.h); log lines go to `log` (stderr in the tool), each epoch's
+// progress to `progress`. Returns 0, or kTrainInterrupted.
+int run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress = {});
 
 } // namespace dlk

@@ -1,40 +1,38 @@
-#include "dlk/progress.h"
+#include "dlk/progress_bar.h"
 
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <memory>
 #include <unistd.h>
 
-namespace dlk {
+namespace dlk::cli {
 
 bool stderr_is_terminal() { return isatty(2) != 0; }
 
-Progress::Progress(std::string label, int64_t total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {
+ProgressBar::ProgressBar(std::string label, int64_t total)
+    : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()) {
   last_ = start_ - std::chrono::seconds(1);
 }
 
-Progress::~Progress() { finish(); }
-
-void Progress::add(int64_t n, const std::string& detail) {
+void ProgressBar::update(int64_t done, const std::string& detail) {
   std::lock_guard<std::mutex> lock(mu_);
-  done_ += n;
+  done_ = done;
   if (!detail.empty()) detail_ = detail;
-  if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   if (now - last_ < std::chrono::milliseconds(200) && done_ < total_) return;
   last_ = now;
   draw(false);
 }
 
-void Progress::finish() {
+void ProgressBar::finish() {
   std::lock_guard<std::mutex> lock(mu_);
   if (finished_) return;
   finished_ = true;
-  if (enabled_ && done_ > 0) draw(true);
+  if (done_ > 0) draw(true);
 }
 
-void Progress::draw(bool final) {
+void ProgressBar::draw(bool final) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const int pct = total_ > 0 ? int(100 * done_ / total_) : 0;
   const int width = 24, filled = total_ > 0 ? int(width * done_ / total_) : 0;
@@ -47,4 +45,21 @@ void Progress::draw(bool final) {
   std::fflush(stderr);
 }
 
-} // namespace dlk
+ProgressSink progress_bar(bool shown) {
+  if (!shown) return {};
+  auto bar = std::make_shared<std::unique_ptr<ProgressBar>>(); // the task being drawn
+  return [bar](const ProgressUpdate& u) {
+    switch (u.stage) {
+    case ProgressUpdate::kStart: *bar = std::make_unique<ProgressBar>(u.label, u.total); break;
+    case ProgressUpdate::kAdvance:
+      if (*bar) (*bar)->update(u.done, u.detail);
+      break;
+    case ProgressUpdate::kFinish:
+      if (*bar) (*bar)->finish();
+      bar->reset();
+      break;
+    }
+  };
+}
+
+} // namespace dlk::cli

@@ -1,0 +1,27 @@
+// The training's randomness: every stream is a pure function of (seed, epoch, batch), so that a
+// run resumed at any step continues exactly as it would have.
+#include "trainer_parts.h"
+
+namespace dlk {
+
+namespace {
+uint64_t mix(uint64_t a, uint64_t b) { // splitmix64 of a combination: independent streams per key
+  uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+} // namespace
+
+std::vector<SliceRef> epoch_order(const std::vector<SliceRef>& all, uint64_t seed, int epoch) {
+  std::vector<SliceRef> order = all;
+  std::mt19937_64 rng(mix(seed, uint64_t(epoch)));
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[size_t(rng() % i)]); // Fisher-Yates
+  return order;
+}
+
+std::mt19937_64 augment_rng(uint64_t seed, int epoch, int64_t batch, int64_t index) {
+  return std::mt19937_64(mix(mix(seed, uint64_t(epoch)), uint64_t(batch) * 4096 + uint64_t(index)));
+}
+
+} // namespace dlk

@@ -1,0 +1,155 @@
+// TrainOptions: dlk-train's options, their checks, config.json (to_json and from_json) and how a
+// resumed run's config.json and the command line combine.
+#include "dlk/cli.h"
+#include "dlk/dataset.h"
+#include "dlk/device.h"
+#include "dlk/error.h"
+#include "dlk/io.h"
+#include "dlk/json_fields.h"
+#include "dlk/train.h"
+
+#include <fmt/format.h>
+
+#include <torch/cuda.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace dlk {
+
+// config.json: one field list drives both directions (order = the file's key order).
+static const json::Fields<TrainOptions>& train_fields() {
+  using T = TrainOptions;
+  using V = json::Value;
+  static const auto f = json::Fields<T>()
+      .add("dataset", &T::dataset)
+      .add("run_dir", &T::run_dir)
+      .add("model", [](const T& t) { return t.model.to_json(); },
+           [](const V& v, T& t, const char*) { t.model = ModelConfig::from_json(v); })
+      .add("size", [](const T& t) { return V(std::vector<int64_t>{t.height, t.width}); },
+           [](const V& v, T& t, const char* what) {
+             const auto size = v.as_numbers(what);
+             if (size.size() != 2) throw Error("size needs two numbers");
+             t.height = int64_t(size[0]);
+             t.width = int64_t(size[1]);
+           })
+      .add("epochs", &T::epochs)
+      .add("batch", &T::batch)
+      .add("accumulate", &T::accumulate)
+      .add("max_steps", &T::max_steps)
+      .add("device", &T::device)
+      .add("precision", &T::precision)
+      .add("channels_last", &T::channels_last)
+      .add("deterministic", &T::deterministic)
+      .add("seed", &T::seed)
+      .add("augment", &T::augment)
+      .add("loss", [](const T& t) { return t.loss.to_json(); }, // after "epochs", which it needs
+           [](const V& v, T& t, const char*) { t.loss = LossSchedule::from_json(v, t.epochs); })
+      .add("lr", [](const T& t) { return t.lr.to_json(); },
+           [](const V& v, T& t, const char*) { t.lr = LrSchedule::from_json(v); })
+      .add("optimizer", &T::optimizer)
+      .add("weight_decay", &T::weight_decay)
+      .add("momentum", &T::momentum)
+      .add("train_split", &T::train_split)
+      .add("val_split", &T::val_split)
+      .add("val_every", &T::val_every)
+      .add("save_every", &T::save_every)
+      .add("save_minutes", &T::save_minutes);
+  return f;
+}
+
+json::Value TrainOptions::to_json() const { return train_fields().write(*this); }
+
+TrainOptions TrainOptions::from_json(const json::Value& c) {
+  TrainOptions t;
+  train_fields().read(c, t);
+  return t;
+}
+
+namespace {
+std::string absolute_normal(const std::string& path) {
+  if (path.empty()) return path;
+  fs::path p = fs::absolute(path).lexically_normal();
+  if (p.filename().empty() && p.has_relative_path()) p = p.parent_path(); // "runs/A/" -> "runs/A"
+  return p.string();
+}
+} // namespace
+
+void TrainOptions::validate() const {
+  cli::require_at_least("--epochs", epochs, 0);
+  cli::require_at_least("--max-steps", max_steps, 0);
+  cli::require_at_least("--batch", batch, 1);
+  cli::require_at_least("--accumulate", accumulate, 1);
+  cli::require_at_least("--val-every", val_every, 1);
+  cli::require_at_least("--save-every", save_every, 1);
+  cli::require_non_negative("--save-minutes", save_minutes);
+  cli::require_split("--train-split", train_split);
+  cli::require_split("--val-split", val_split);
+  cli::require_one_of("--augment", augment, {"paper", "transunet", "none"});
+  cli::require_precision("--precision", precision);
+  cli::require_one_of("--optimizer", optimizer, {"adam", "adamw", "sgd"});
+  cli::require_positive("--lr", lr.base);
+  cli::require_non_negative("--weight-decay", weight_decay);
+  cli::require_unit_interval("--momentum", momentum, false);
+  cli::require_one_of("--schedule", lr.kind, {"step", "poly", "cosine", "constant"});
+  cli::require_at_least("--step-epochs", lr.step_epochs, 1);
+  cli::require_positive("--gamma", lr.gamma);
+  cli::require_non_negative("--power", lr.power);
+  cli::require_non_negative("--min-lr", lr.min_lr);
+  cli::require_at_least("--warmup", lr.warmup, 0);
+  cli::require_one_of("--loss", loss.strategy, {"ordinary", "phase", "dynamic"});
+  cli::require_non_negative("--alpha", loss.fixed.alpha);
+  cli::require_non_negative("--beta", loss.fixed.beta);
+  for (auto& p : loss.phases) {
+    cli::require_non_negative("--loss-phases", p.w.alpha);
+    cli::require_non_negative("--loss-phases", p.w.beta);
+  }
+  cli::require_unit_interval("--dynamic-a", loss.A, true);
+  cli::require_unit_interval("--dynamic-b", loss.B, true);
+  cli::require_positive("--dynamic-k", loss.k);
+}
+
+void TrainOptions::make_paths_absolute() {
+  dataset = absolute_normal(dataset);
+  run_dir = absolute_normal(run_dir);
+}
+
+TrainOptions TrainOptions::resumed(const TrainOptions& command_line, bool epochs_given, bool max_steps_given) {
+  const std::string cfg = (fs::path(command_line.resume) / "config.json").string();
+  TrainOptions t;
+  try {
+    t = TrainOptions::from_json(json::Value::parse(read_text_file(cfg)));
+  } catch (const Error& e) {
+    fail_naming(cfg, e);
+  }
+  t.resume = command_line.resume;
+  t.threads = command_line.threads;
+  t.benchmark_loader = command_line.benchmark_loader;
+  if (epochs_given) t.epochs = command_line.epochs;
+  if (max_steps_given) t.max_steps = command_line.max_steps;
+  if (!command_line.run_dir.empty() && fs::path(command_line.run_dir) != fs::path(t.resume))
+    throw UsageError("--resume continues in its own run directory: give no -o, or the same");
+  t.run_dir = t.resume;
+  t.validate();
+  t.model.validate();
+  return t;
+}
+
+void TrainOptions::check_new_run(const std::string& loss_phases) {
+  if (dataset.empty()) throw UsageError("no dataset: dlk-train DATASET -o RUNDIR (or --summary, or --resume RUNDIR)");
+  if (run_dir.empty()) throw UsageError("no run directory: give -o RUNDIR");
+  loss.phases = LossSchedule::parse_phases(loss_phases);
+  loss.epochs = epochs;
+  validate(); // before reading any data
+  Dataset ds = Dataset::load(dataset);
+  if (model.classes == 0) model.classes = int64_t(ds.classes.size());
+  if (model.in_channels == 0) model.in_channels = int64_t(ds.channels.size());
+  model.validate();
+}
+
+void TrainOptions::set_device(const std::string& requested) {
+  device = resolve_device(requested);
+}
+
+} // namespace dlk

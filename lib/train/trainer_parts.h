@@ -1,0 +1,45 @@
+// The Trainer's parts (lib/train only): its random streams, the optimizer and validation.
+#pragma once
+#include "dlk/depthwise_conv.h"
+#include "dlk/model.h"
+#include "dlk/shard.h"
+#include "dlk/train.h"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+namespace dlk {
+
+// Randomness (random_streams.cpp): every stream is a pure function of the seed and its place.
+// The slices of an epoch in the order it visits them: a shuffle keyed by (seed, epoch).
+std::vector<SliceRef> epoch_order(const std::vector<SliceRef>& all, uint64_t seed, int epoch);
+// The augmentation stream of the slice at `index` of global batch `batch` of `epoch`.
+std::mt19937_64 augment_rng(uint64_t seed, int epoch, int64_t batch, int64_t index);
+
+// The optimizer (optimizer.cpp): --optimizer with the base learning rate and weight decay.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params);
+void set_lr(torch::optim::Optimizer& opt, double lr);
+// Its state as a byte tensor (a checkpoint's "optim/state"), and back.
+torch::Tensor optimizer_blob(torch::optim::Optimizer& opt);
+void load_optimizer_blob(torch::optim::Optimizer& opt, const torch::Tensor& t, const torch::Device& dev);
+
+// Whether the model's tensors are channels-last: when asked for (the default) and the depthwise
+// convs that run prefer it: cuDNN's and oneDNN's, dlk's CPU kernels (a CPU step of DLKUNet-S is
+// 17% faster so: BENCHMARKS.md) and its NHWC CUDA kernels; dlk's default CUDA kernels are NCHW.
+inline bool use_channels_last(const TrainOptions& o, const torch::Device& dev) {
+  return o.channels_last && depthwise_prefers_channels_last(dev, true);
+}
+
+// Validation (validation.cpp): per case, slices resized to the model size, argmax, Dice per
+// class over the whole stack (a class absent from both prediction and truth does not count),
+// mean over cases; NaN for a class that counted in no case. Leaves the model in train mode.
+std::vector<double> validation_dice(DLKUNet& model, const std::vector<std::shared_ptr<ShardFile>>& shards,
+                                    const TrainOptions& o, const torch::Device& dev, int64_t classes);
+// The mean of the numbers that are not NaN (NaN if none).
+double nanmean(const std::vector<double>& v);
+
+} // namespace dlk
