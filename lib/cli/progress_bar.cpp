@@ -8,7 +8,6 @@
 
 namespace dlk::cli {
 
-bool stderr_is_terminal() { return isatty(2) != 0; }
 
 ProgressBar::ProgressBar(std::string label, int64_t total)
     : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()) {

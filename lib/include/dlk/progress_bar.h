@@ -31,6 +31,4 @@ private:
 // (cli::Common::show_progress()), or an empty one that shows nothing.
 ProgressSink progress_bar(bool shown);
 
-bool stderr_is_terminal();
-
 } // namespace dlk::cli
