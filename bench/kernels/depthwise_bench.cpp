@@ -3,9 +3,9 @@
 // with dlk's kernels and with LibTorch's conv2d (NCHW, and channels-last on CUDA, where dlk's
 // channels-last kernels run on channels-last input). Median of 15
 // runs after 3 warm-up runs. Prints a Markdown table.
-#include "dlk/cli.h"
-#include "dlk/depthwise_conv.h"
-#include "dlk/torch_compat.h"
+#include "dlk/cli/tool.h"
+#include "dlk/model/depthwise_conv.h"
+#include "dlk/model/torch_compat.h"
 
 #include <torch/torch.h>
 

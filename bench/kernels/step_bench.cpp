@@ -9,11 +9,11 @@
 // --cpu: the step as dlk-train runs it on a CPU (fp32, channels-last, all cores), batch 4 unless
 // --batch, median of 3 steps after 1, no inference; its trace is LibTorch's CPU operator profile.
 // --nchw: NCHW on the CPU (for comparisons).
-#include "dlk/cli.h"
-#include "dlk/depthwise_conv.h"
-#include "dlk/model.h"
-#include "dlk/torch_compat.h"
-#include "dlk/train.h"
+#include "dlk/cli/tool.h"
+#include "dlk/model/depthwise_conv.h"
+#include "dlk/model/model.h"
+#include "dlk/model/torch_compat.h"
+#include "dlk/train/loss.h"
 
 #include <torch/torch.h>
 #include <torch/csrc/autograd/profiler_legacy.h>

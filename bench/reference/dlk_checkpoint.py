@@ -1,4 +1,4 @@
-"""Reads dlk's checkpoint container (lib/include/dlk/checkpoint.h) with numpy alone."""
+"""Reads dlk's checkpoint container (lib/include/dlk/model/checkpoint.h) with numpy alone."""
 import json
 import struct
 import zlib

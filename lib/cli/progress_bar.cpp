@@ -1,4 +1,4 @@
-#include "dlk/progress_bar.h"
+#include "dlk/cli/progress_bar.h"
 
 #include <fmt/format.h>
 

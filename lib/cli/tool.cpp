@@ -1,7 +1,8 @@
-#include "dlk/cli.h"
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/share_dir.h"
+#include "dlk/cli/tool.h"
+#include "dlk/cli/validate.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/core/share_dir.h"
 
 #include <fmt/format.h>
 

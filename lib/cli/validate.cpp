@@ -1,7 +1,8 @@
 // Checks of option values shared by the tools: a bad value is a usage error (exit 2) that names
 // the option, caught before any data is read.
-#include "dlk/cli.h"
-#include "dlk/error.h"
+#include "dlk/cli/validate.h"
+#include "dlk/cli/tool.h"
+#include "dlk/core/error.h"
 
 #include <fmt/format.h>
 

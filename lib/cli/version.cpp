@@ -1,5 +1,5 @@
 // Versions of dlk and of the libraries it was built with, for --version.
-#include "dlk/cli.h"
+#include "dlk/cli/tool.h"
 
 #include <fmt/format.h>
 #include <zstd.h>

@@ -1,5 +1,5 @@
 // dlk::crc32 is zlib's crc32 behind dlk's signature (data first, running CRC last).
-#include "dlk/crc32.h"
+#include "dlk/core/crc32.h"
 
 #include <zlib.h>
 

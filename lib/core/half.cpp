@@ -1,4 +1,4 @@
-#include "dlk/half.h"
+#include "dlk/core/half.h"
 
 #include <cstring>
 

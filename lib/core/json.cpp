@@ -1,7 +1,7 @@
-// dlk::json::Value (dlk/json.h): nlohmann-json parses, the typed accessors below name what is
+// dlk::json::Value (dlk/core/json.h): nlohmann-json parses, the typed accessors below name what is
 // wrong in dlk's words, and dlk's own printer writes (see the writer section for why).
-#include "dlk/json.h"
-#include "dlk/error.h"
+#include "dlk/core/json.h"
+#include "dlk/core/error.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

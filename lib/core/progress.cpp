@@ -1,4 +1,4 @@
-#include "dlk/progress.h"
+#include "dlk/core/progress.h"
 
 namespace dlk {
 

@@ -1,5 +1,5 @@
-#include "dlk/share_dir.h"
-#include "dlk/error.h"
+#include "dlk/core/share_dir.h"
+#include "dlk/core/error.h"
 
 #include <fmt/format.h>
 

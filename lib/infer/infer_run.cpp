@@ -1,8 +1,12 @@
-#include "dlk/dataset.h"
-#include "dlk/error.h"
-#include "dlk/infer.h"
-#include "dlk/io.h"
-#include "dlk/shard.h"
+#include "dlk/infer/infer_run.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/infer/segmenter.h"
+#include "dlk/io/slices.h"
+#include "dlk/shard/dataset.h"
+#include "dlk/shard/shard_meta.h"
+#include "dlk/shard/shard_reader.h"
+#include "dlk/shard/shard_writer.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,10 +1,10 @@
-#include "dlk/depthwise_conv.h"
-#include "dlk/depthwise_kernels.h"
-#include "dlk/error.h"
-#include "dlk/infer.h"
-#include "dlk/prep.h"
-#include "dlk/shard.h"
-#include "dlk/torch_compat.h"
+#include "dlk/infer/segmenter.h"
+#include "dlk/core/error.h"
+#include "dlk/io/slices.h"
+#include "dlk/kernels/depthwise_kernels.h"
+#include "dlk/model/depthwise_conv.h"
+#include "dlk/model/torch_compat.h"
+#include "dlk/prep/prep_case.h"
 
 #include <fmt/format.h>
 

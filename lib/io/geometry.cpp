@@ -1,4 +1,4 @@
-#include "dlk/volume.h"
+#include "dlk/io/volume.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -3,8 +3,8 @@
 // file is missing reads "successfully" as zeros. Volumes come from other people, so the header is
 // checked here against what the file holds, and compressed data is decompressed once, to its end,
 // so that a damaged or cut-off stream is an error naming the file.
-#include "dlk/error.h"
-#include "dlk/volume.h"
+#include "dlk/core/error.h"
+#include "dlk/io/volume.h"
 
 #include <fmt/format.h>
 #include <zlib.h>

@@ -1,6 +1,6 @@
 // Stand-in when dlk is built without ITK (DLK_WITH_ITK=OFF, e.g. on the GPU machine).
-#include "dlk/error.h"
-#include "dlk/volume.h"
+#include "dlk/core/error.h"
+#include "dlk/io/volume.h"
 
 namespace dlk {
 

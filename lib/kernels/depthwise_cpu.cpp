@@ -2,7 +2,7 @@
 // oneDNN reference loop, nearly half of DLKUNet's CPU inference time. Here every output row is
 // computed in registers: 32 outputs (four 8-wide vectors) at a time, one load and one FMA per tap
 // and vector.
-#include "dlk/depthwise_kernels.h"
+#include "dlk/kernels/depthwise_kernels.h"
 #include "cpu_vector.h"
 
 #include <algorithm>

@@ -4,7 +4,7 @@
 // 300 ms channels-last), and DLKUNet has four depthwise convs per block.
 // dw[u][v] = sum over pixels of dy(i, j) * x(i + u*d - p, j + v*d - p): for each kernel row u and
 // output row i, k dot products of the dy row with the x row shifted by v*d, in vector registers.
-#include "dlk/depthwise_kernels.h"
+#include "dlk/kernels/depthwise_kernels.h"
 #include "cpu_vector.h"
 
 #include <algorithm>

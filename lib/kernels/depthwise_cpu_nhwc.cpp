@@ -5,7 +5,7 @@
 // (On a CPU, LibTorch's oneDNN convolutions run two to six times faster channels-last in bf16, so
 // dlk-infer runs the network that way; this kernel keeps the dilated convs, which LibTorch still
 // sends to a slow loop, in the same layout.)
-#include "dlk/depthwise_kernels.h"
+#include "dlk/kernels/depthwise_kernels.h"
 #include "cpu_vector.h"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // What the NCHW and NHWC CUDA depthwise kernels share: storage-type conversions, vector loads
 // and stores, error checks, and the dispatch from run-time (dtype, k, dilation) to templates.
 #pragma once
-#include "dlk/depthwise_kernels.h"
+#include "dlk/kernels/depthwise_kernels.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>

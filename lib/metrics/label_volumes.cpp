@@ -1,7 +1,9 @@
-#include "dlk/label_volumes.h"
-#include "dlk/dataset.h"
-#include "dlk/error.h"
-#include "dlk/shard.h"
+#include "dlk/metrics/label_volumes.h"
+#include "dlk/core/error.h"
+#include "dlk/io/slices.h"
+#include "dlk/shard/dataset.h"
+#include "dlk/shard/shard_meta.h"
+#include "dlk/shard/shard_reader.h"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
-#include "dlk/error.h"
-#include "dlk/label_volumes.h"
-#include "dlk/score.h"
-#include "dlk/thread_group.h"
+#include "dlk/core/error.h"
+#include "dlk/core/thread_group.h"
+#include "dlk/metrics/label_volumes.h"
+#include "dlk/metrics/score.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
-#include "dlk/error.h"
-#include "dlk/metrics.h"
+#include "dlk/core/error.h"
+#include "dlk/metrics/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,8 +1,8 @@
-#include "dlk/checkpoint.h"
-#include "dlk/checkpoint_format.h"
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/torch_compat.h"
+#include "dlk/model/checkpoint.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/model/checkpoint_format.h"
+#include "dlk/model/torch_compat.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,6 +1,6 @@
-#include "dlk/checkpoint_format.h"
-#include "dlk/crc32.h"
-#include "dlk/error.h"
+#include "dlk/model/checkpoint_format.h"
+#include "dlk/core/crc32.h"
+#include "dlk/core/error.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,7 +1,7 @@
-#include "dlk/depthwise_conv.h"
+#include "dlk/model/depthwise_conv.h"
 
-#include "dlk/depthwise_kernels.h"
-#include "dlk/torch_compat.h"
+#include "dlk/kernels/depthwise_kernels.h"
+#include "dlk/model/torch_compat.h"
 
 #include <ATen/Parallel.h>
 #include <c10/core/DeviceGuard.h>

@@ -1,5 +1,5 @@
-#include "dlk/device.h"
-#include "dlk/error.h"
+#include "dlk/model/device.h"
+#include "dlk/core/error.h"
 
 #include <fmt/format.h>
 #include <torch/cuda.h>

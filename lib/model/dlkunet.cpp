@@ -1,6 +1,6 @@
-#include "dlk/model.h"
+#include "dlk/model/model.h"
 
-#include "dlk/depthwise_conv.h"
+#include "dlk/model/depthwise_conv.h"
 
 #include <torch/torch.h>
 

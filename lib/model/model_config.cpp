@@ -1,6 +1,6 @@
-#include "dlk/model_config.h"
-#include "dlk/error.h"
-#include "dlk/json_fields.h"
+#include "dlk/model/model_config.h"
+#include "dlk/core/error.h"
+#include "dlk/core/json_fields.h"
 
 #include <fmt/format.h>
 

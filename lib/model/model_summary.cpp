@@ -1,6 +1,7 @@
 // Shapes, parameters and MACs per stage, read off the modules' own options and weights.
-#include "dlk/model.h"
-#include "dlk/torch_compat.h"
+#include "dlk/model/model_summary.h"
+#include "dlk/model/model.h"
+#include "dlk/model/torch_compat.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,8 @@
-#include "dlk/error.h"
-#include "dlk/prep.h"
+#include "dlk/prep/check.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/shard/dataset.h"
+#include "dlk/shard/shard_reader.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

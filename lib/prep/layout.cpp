@@ -1,7 +1,8 @@
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/prep.h"
-#include "dlk/volume.h"
+#include "dlk/prep/layout.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/core/json.h"
+#include "dlk/io/volume.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
-#include "dlk/normalize.h"
-#include "dlk/error.h"
+#include "dlk/prep/normalize.h"
+#include "dlk/core/error.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,9 @@
-#include "dlk/error.h"
-#include "dlk/prep.h"
-#include "dlk/shard.h"
+#include "dlk/prep/prep_case.h"
+#include "dlk/core/error.h"
+#include "dlk/io/slices.h"
+#include "dlk/prep/layout.h"
+#include "dlk/shard/shard_meta.h"
+#include "dlk/shard/shard_writer.h"
 
 #include <fmt/format.h>
 

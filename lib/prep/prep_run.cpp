@@ -1,7 +1,10 @@
-#include "dlk/error.h"
-#include "dlk/prep.h"
-#include "dlk/progress.h"
-#include "dlk/thread_group.h"
+#include "dlk/prep/prep_run.h"
+#include "dlk/core/error.h"
+#include "dlk/core/progress.h"
+#include "dlk/core/thread_group.h"
+#include "dlk/prep/layout.h"
+#include "dlk/prep/prep_case.h"
+#include "dlk/shard/dataset.h"
 
 #include <fmt/format.h>
 

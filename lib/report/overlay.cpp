@@ -1,6 +1,7 @@
-#include "dlk/error.h"
-#include "dlk/report.h"
-#include "dlk/shard.h"
+#include "dlk/report/overlay.h"
+#include "dlk/core/error.h"
+#include "dlk/io/slices.h"
+#include "dlk/report/plots.h"
 
 #include <fmt/format.h>
 

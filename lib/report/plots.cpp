@@ -1,8 +1,8 @@
 // SVG line plots, PNGs through libpng, and the training curves they draw.
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/json.h"
-#include "dlk/report.h"
+#include "dlk/report/plots.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/core/json.h"
 
 #include <fmt/format.h>
 #include <png.h>

@@ -1,5 +1,5 @@
-#include "dlk/error.h"
-#include "dlk/report.h"
+#include "dlk/report/result_table.h"
+#include "dlk/core/error.h"
 
 #include <fmt/format.h>
 

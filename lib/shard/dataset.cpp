@@ -1,7 +1,7 @@
-#include "dlk/crc32.h"
-#include "dlk/dataset.h"
-#include "dlk/error.h"
-#include "dlk/io.h"
+#include "dlk/shard/dataset.h"
+#include "dlk/core/crc32.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
 #include "shard_format.h"
 
 #include <fmt/format.h>
@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 namespace fs = std::filesystem;
 

@@ -1,8 +1,8 @@
 // Parsing and decoding of the pieces of a shard, shared by the random-access and the
 // streaming reader so that both check exactly the same things.
-#include "dlk/crc32.h"
-#include "dlk/error.h"
-#include "dlk/half.h"
+#include "dlk/core/crc32.h"
+#include "dlk/core/error.h"
+#include "dlk/core/half.h"
 #include "shard_format.h"
 
 #include <fmt/format.h>

@@ -1,7 +1,8 @@
 // Byte-level constants and codecs of the dlk shard format, version 1.0. Private to lib/shard;
 // man/man5/dlk-shard.5 is the specification this implements. All integers little-endian.
 #pragma once
-#include "dlk/shard.h"
+#include "dlk/shard/shard_meta.h"
+#include "dlk/shard/shard_reader.h"
 
 #include <cstdint>
 #include <cstring>

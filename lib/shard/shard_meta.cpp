@@ -1,5 +1,6 @@
-#include "dlk/error.h"
-#include "dlk/shard.h"
+#include "dlk/shard/shard_meta.h"
+#include "dlk/core/error.h"
+#include "dlk/io/slices.h"
 #include "shard_format.h"
 
 #include <fmt/format.h>
@@ -22,15 +23,6 @@ std::string case_id_problem(const std::string& id) {
 }
 
 const char* dtype_name(ImageDType t) { return t == ImageDType::Float16 ? "float16" : "float32"; }
-
-void slice_shape(const Geometry& g, int axis, int64_t& n, int64_t& h, int64_t& w) {
-  n = g.size[axis];
-  switch (axis) {
-  case 0: h = g.size[2]; w = g.size[1]; break;
-  case 1: h = g.size[2]; w = g.size[0]; break;
-  default: h = g.size[1]; w = g.size[0]; break;
-  }
-}
 
 json::Value ShardMeta::to_json() const {
   json::Value geo;

@@ -1,4 +1,4 @@
-#include "dlk/error.h"
+#include "dlk/core/error.h"
 #include "shard_format.h"
 
 #include <fmt/format.h>

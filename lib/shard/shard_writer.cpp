@@ -1,6 +1,7 @@
-#include "dlk/crc32.h"
-#include "dlk/error.h"
-#include "dlk/half.h"
+#include "dlk/shard/shard_writer.h"
+#include "dlk/core/crc32.h"
+#include "dlk/core/error.h"
+#include "dlk/core/half.h"
 #include "shard_format.h"
 
 #include <fmt/format.h>

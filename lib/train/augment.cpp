@@ -1,4 +1,4 @@
-#include "dlk/train.h"
+#include "dlk/train/augment.h"
 
 #include <torch/torch.h>
 

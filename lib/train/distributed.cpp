@@ -1,6 +1,6 @@
-#include "dlk/distributed.h"
-#include "dlk/error.h"
-#include "dlk/torch_compat.h"
+#include "dlk/train/distributed.h"
+#include "dlk/core/error.h"
+#include "dlk/model/torch_compat.h"
 
 #include <fmt/format.h>
 

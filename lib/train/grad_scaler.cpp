@@ -1,5 +1,5 @@
-// Dynamic loss scaling for fp16 training (dlk/train.h).
-#include "dlk/train.h"
+// Dynamic loss scaling for fp16 training (dlk/train/grad_scaler.h).
+#include "dlk/train/grad_scaler.h"
 
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-#include "dlk/train.h"
+#include "dlk/train/loss.h"
 
 #include <torch/torch.h>
 

@@ -1,5 +1,5 @@
 // The optimizer of a run and its state in a checkpoint.
-#include "dlk/error.h"
+#include "dlk/core/error.h"
 #include "trainer_parts.h"
 
 #include <fmt/format.h>

@@ -1,6 +1,6 @@
-#include "dlk/error.h"
-#include "dlk/loss_schedule.h"
-#include "dlk/lr_schedule.h"
+#include "dlk/core/error.h"
+#include "dlk/train/loss_schedule.h"
+#include "dlk/train/lr_schedule.h"
 
 #include <fmt/format.h>
 

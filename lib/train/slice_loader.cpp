@@ -1,6 +1,6 @@
-#include "dlk/error.h"
-#include "dlk/thread_group.h"
-#include "dlk/train.h"
+#include "dlk/train/slice_loader.h"
+#include "dlk/core/error.h"
+#include "dlk/core/thread_group.h"
 
 #include <torch/torch.h>
 

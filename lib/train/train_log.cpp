@@ -1,8 +1,8 @@
 // log.jsonl of a resumed run: what the checkpoint has completed, no more.
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/json.h"
-#include "dlk/train.h"
+#include "dlk/train/train_log.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/core/json.h"
 
 #include <filesystem>
 #include <map>

@@ -1,12 +1,13 @@
 // TrainOptions: dlk-train's options, their checks, config.json (to_json and from_json) and how a
 // resumed run's config.json and the command line combine.
-#include "dlk/cli.h"
-#include "dlk/dataset.h"
-#include "dlk/device.h"
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/json_fields.h"
-#include "dlk/train.h"
+#include "dlk/train/train_options.h"
+#include "dlk/cli/tool.h"
+#include "dlk/cli/validate.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/core/json_fields.h"
+#include "dlk/model/device.h"
+#include "dlk/shard/dataset.h"
 
 #include <fmt/format.h>
 

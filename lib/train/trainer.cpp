@@ -1,11 +1,14 @@
-// The training loop (dlk/trainer.h): Trainer::run reads as the paper's loop; the steps follow
+// The training loop (dlk/train/trainer.h): Trainer::run reads as the paper's loop; the steps follow
 // in the order they run.
-#include "dlk/trainer.h"
+#include "dlk/train/trainer.h"
 
-#include "dlk/checkpoint.h"
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/torch_compat.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/model/checkpoint.h"
+#include "dlk/model/torch_compat.h"
+#include "dlk/train/augment.h"
+#include "dlk/train/loss.h"
+#include "dlk/train/train_log.h"
 #include "trainer_parts.h"
 
 #include <fmt/format.h>

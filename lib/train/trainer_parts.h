@@ -1,9 +1,11 @@
 // The Trainer's parts (lib/train only): its random streams, the optimizer and validation.
 #pragma once
-#include "dlk/depthwise_conv.h"
-#include "dlk/model.h"
-#include "dlk/shard.h"
-#include "dlk/train.h"
+#include "dlk/model/depthwise_conv.h"
+#include "dlk/model/model.h"
+#include "dlk/shard/shard_reader.h"
+#include "dlk/train/slice_loader.h"
+#include "dlk/train/train_options.h"
+#include "dlk/train/trainer.h"
 
 #include <torch/torch.h>
 

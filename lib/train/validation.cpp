@@ -1,6 +1,7 @@
 // Validation during training: the mean Dice per class over the val split's cases.
-#include "dlk/metrics.h"
-#include "dlk/torch_compat.h"
+#include "dlk/metrics/metrics.h"
+#include "dlk/model/torch_compat.h"
+#include "dlk/train/augment.h"
 #include "trainer_parts.h"
 
 #include <cmath>

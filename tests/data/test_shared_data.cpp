@@ -4,8 +4,8 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include "dlk/half.h"
-#include "dlk/shard.h"
+#include "dlk/core/half.h"
+#include "dlk/shard/shard_reader.h"
 
 #include <itkImage.h>
 #include <itkImageFileReader.h>

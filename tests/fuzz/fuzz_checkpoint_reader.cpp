@@ -2,9 +2,9 @@
 // validation and its per-tensor CRC checks. Any input must give either a validated table whose
 // tensors lie inside the file, or a dlk::Error; never a crash, a sanitizer report or an
 // allocation larger than the input.
-#include "dlk/checkpoint_format.h"
-#include "dlk/crc32.h"
-#include "dlk/error.h"
+#include "dlk/core/crc32.h"
+#include "dlk/core/error.h"
+#include "dlk/model/checkpoint_format.h"
 
 #include <cstdio>
 #include <string>

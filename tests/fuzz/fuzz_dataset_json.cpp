@@ -2,9 +2,9 @@
 // Dataset::load reads a dataset.json. Any input must give a value or a dlk::Error; what parses
 // must also survive the writers: dump() parses back to the same value, and a dataset written
 // with to_json() reads back as the same dataset.
-#include "dlk/dataset.h"
-#include "dlk/error.h"
-#include "dlk/json.h"
+#include "dlk/core/error.h"
+#include "dlk/core/json.h"
+#include "dlk/shard/dataset.h"
 
 #include <string>
 

@@ -1,8 +1,8 @@
 // Writes seed inputs for the fuzzers with the library's own writers, so that the fuzzers start
 // from well-formed files: usage: fuzz-seeds CHECKPOINT_DIR DATASET_DIR
-#include "dlk/checkpoint_format.h"
-#include "dlk/dataset.h"
-#include "dlk/error.h"
+#include "dlk/core/error.h"
+#include "dlk/model/checkpoint_format.h"
+#include "dlk/shard/dataset.h"
 
 #include <cstdio>
 #include <filesystem>

@@ -4,10 +4,10 @@
 // random 1xSIZExSIZE (64) images, labelled by thresholding their 3x3 mean into 4 classes, so there is something
 // to learn) and DIR/curve.dlkc (the loss of each step: 0.5 CE + 0.5 soft Dice, Adam, lr 1e-3,
 // batch i = pool[i mod 4], as dlk-train computes them; bf16 = CUDA autocast, as dlk-train runs).
-#include "dlk/checkpoint.h"
-#include "dlk/depthwise_conv.h"
-#include "dlk/torch_compat.h"
-#include "dlk/train.h"
+#include "dlk/model/checkpoint.h"
+#include "dlk/model/depthwise_conv.h"
+#include "dlk/model/torch_compat.h"
+#include "dlk/train/loss.h"
 
 #include <torch/torch.h>
 

@@ -4,8 +4,8 @@
 // dlk-parity-export --verify DIR [cpu|cuda]: loads DIR's checkpoint (perhaps written by another
 // LibTorch version), runs DIR's input on the device and compares with the recorded outputs
 // (fp32, TF32 off; relative error below 1e-5 on CPU, 1e-4 on CUDA). Exit 1 if they differ.
-#include "dlk/checkpoint.h"
-#include "dlk/error.h"
+#include "dlk/core/error.h"
+#include "dlk/model/checkpoint.h"
 
 #include <torch/torch.h>
 

@@ -1,9 +1,9 @@
 // The checkpoint container without LibTorch: files crafted here as a writer would make them
 // (CRC-valid header and metadata, trailer with the true size), with absurd tensor tables that
 // the reader must refuse before allocating anything.
-#include "dlk/checkpoint_format.h"
-#include "dlk/crc32.h"
-#include "dlk/error.h"
+#include "dlk/core/crc32.h"
+#include "dlk/core/error.h"
+#include "dlk/model/checkpoint_format.h"
 
 #include "test_util.h"
 
@@ -33,7 +33,7 @@ json::Value entry(const std::string& name, const std::string& dtype, std::vector
 }
 
 // Header, metadata with `table`, padding, `data` (the tensor region) and trailer, each field
-// as dlk/checkpoint.h describes it; the checksums are right whatever the table says.
+// as dlk/model/checkpoint.h describes it; the checksums are right whatever the table says.
 std::string container_with(const json::Value& meta, const std::string& data) {
   const std::string m = meta.dump();
   std::string h(reinterpret_cast<const char*>(cf::kMagic), 8);

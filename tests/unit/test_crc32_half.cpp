@@ -1,5 +1,5 @@
-#include "dlk/crc32.h"
-#include "dlk/half.h"
+#include "dlk/core/crc32.h"
+#include "dlk/core/half.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
-#include "dlk/dataset.h"
-#include "dlk/error.h"
+#include "dlk/core/error.h"
+#include "dlk/shard/dataset.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>

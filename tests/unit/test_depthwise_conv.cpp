@@ -2,9 +2,9 @@
 // on CUDA where a GPU is present (forward and the gradients of input, weight and bias, in fp32,
 // bf16 and fp16 and under autocast), and the whole network with dlk's kernels against the same
 // network with LibTorch's.
-#include "dlk/depthwise_conv.h"
-#include "dlk/model.h"
-#include "dlk/torch_compat.h"
+#include "dlk/model/depthwise_conv.h"
+#include "dlk/model/model.h"
+#include "dlk/model/torch_compat.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // The CPU depthwise kernel against the convolution's definition, written out here term by term
 // (zero padding d*(k-1)/2, stride 1), and against a case worked by hand.
-#include "dlk/depthwise_kernels.h"
+#include "dlk/kernels/depthwise_kernels.h"
 
 #include <catch2/catch.hpp>
 

@@ -2,9 +2,10 @@
 // process (what `torchrun --nproc-per-node 1` gives), so that every GPU machine the suite runs on
 // exercises the NCCL process group, its broadcast and all-reduce, and the checkpoints of such a run.
 // Without a GPU it says so and ctest reports it skipped (label gpu).
-#include "dlk/checkpoint.h"
-#include "dlk/dataset.h"
-#include "dlk/train.h"
+#include "dlk/model/checkpoint.h"
+#include "dlk/shard/dataset.h"
+#include "dlk/train/train_options.h"
+#include "dlk/train/trainer.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
 // Inputs the fuzzers (tests/fuzz) found to misbehave, each kept as a unit test once fixed.
-#include "dlk/dataset.h"
-#include "dlk/error.h"
-#include "dlk/json.h"
+#include "dlk/core/error.h"
+#include "dlk/core/json.h"
+#include "dlk/shard/dataset.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
-#include "dlk/error.h"
-#include "dlk/json.h"
+#include "dlk/core/error.h"
+#include "dlk/core/json.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
-#include "dlk/error.h"
-#include "dlk/label_map.h"
+#include "dlk/core/error.h"
+#include "dlk/prep/label_map.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>

@@ -1,5 +1,5 @@
 // Metrics against values derived by hand and from the spec's golden example (section 2.1).
-#include "dlk/metrics.h"
+#include "dlk/metrics/metrics.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,9 @@
 // Needs LibTorch. Expected numbers come from ../shared/spec/dlkunet-architecture.md (Table 1 and
 // section 4), not from this code.
-#include "dlk/checkpoint.h"
-#include "dlk/error.h"
-#include "dlk/model.h"
+#include "dlk/core/error.h"
+#include "dlk/model/checkpoint.h"
+#include "dlk/model/model.h"
+#include "dlk/model/model_summary.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>

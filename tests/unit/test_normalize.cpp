@@ -1,5 +1,5 @@
-#include "dlk/error.h"
-#include "dlk/normalize.h"
+#include "dlk/core/error.h"
+#include "dlk/prep/normalize.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,10 @@
 // Needs ITK (built only with DLK_WITH_ITK): synthetic volumes written to disk, then prepared.
-#include "dlk/error.h"
-#include "dlk/half.h"
-#include "dlk/prep.h"
+#include "dlk/core/error.h"
+#include "dlk/core/half.h"
+#include "dlk/prep/check.h"
+#include "dlk/prep/layout.h"
+#include "dlk/prep/prep_case.h"
+#include "dlk/prep/prep_run.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
 // Loss weights and learning rates, against the formulas worked by hand.
-#include "dlk/error.h"
-#include "dlk/loss_schedule.h"
-#include "dlk/lr_schedule.h"
+#include "dlk/core/error.h"
+#include "dlk/train/loss_schedule.h"
+#include "dlk/train/lr_schedule.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,9 @@
-#include "dlk/error.h"
-#include "dlk/half.h"
-#include "dlk/shard.h"
+#include "dlk/core/error.h"
+#include "dlk/core/half.h"
+#include "dlk/io/slices.h"
+#include "dlk/shard/shard_meta.h"
+#include "dlk/shard/shard_reader.h"
+#include "dlk/shard/shard_writer.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
 // ThreadGroup: every thread is joined, also when the scope is left by an exception (a joinable
 // std::thread destroyed during unwinding would end the whole test program with std::terminate).
-#include "dlk/thread_group.h"
+#include "dlk/core/thread_group.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
-// Needs LibTorch (built only with DLK_WITH_TORCH). The version macro of dlk/torch_compat.h decides
+// Needs LibTorch (built only with DLK_WITH_TORCH). The version macro of dlk/model/torch_compat.h decides
 // which side of each 1.13/2.x difference compiles: check its boundaries against this LibTorch.
-#include "dlk/torch_compat.h"
+#include "dlk/model/torch_compat.h"
 
 #include <catch2/catch.hpp>
 

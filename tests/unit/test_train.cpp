@@ -1,6 +1,12 @@
 // Needs LibTorch: the Dice loss by hand, augmentation geometry, the slice loader.
-#include "dlk/error.h"
-#include "dlk/train.h"
+#include "dlk/core/error.h"
+#include "dlk/train/augment.h"
+#include "dlk/train/grad_scaler.h"
+#include "dlk/train/loss.h"
+#include "dlk/train/slice_loader.h"
+#include "dlk/train/train_log.h"
+#include "dlk/train/train_options.h"
+#include "dlk/train/trainer.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>

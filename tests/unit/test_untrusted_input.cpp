@@ -2,10 +2,12 @@
 // dataset.json files, shards whose labels run past their classes, outputs that are devices,
 // FIFOs or links, and the temporaries killed runs leave. Expectations come from the rules in
 // dlk-shard(5), not from the code.
-#include "dlk/dataset.h"
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/shard.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/shard/dataset.h"
+#include "dlk/shard/shard_meta.h"
+#include "dlk/shard/shard_reader.h"
+#include "dlk/shard/shard_writer.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>

@@ -1,8 +1,10 @@
 // Helpers shared by the unit tests: temporary directories and small synthetic shards.
 #pragma once
-#include "dlk/dataset.h"
-#include "dlk/io.h"
-#include "dlk/shard.h"
+#include "dlk/core/file_io.h"
+#include "dlk/io/slices.h"
+#include "dlk/shard/dataset.h"
+#include "dlk/shard/shard_meta.h"
+#include "dlk/shard/shard_writer.h"
 
 #include <filesystem>
 #include <random>

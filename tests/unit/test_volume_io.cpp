@@ -1,6 +1,6 @@
 // Needs ITK (built only with DLK_WITH_ITK).
-#include "dlk/error.h"
-#include "dlk/volume.h"
+#include "dlk/core/error.h"
+#include "dlk/io/volume.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>

@@ -1,9 +1,11 @@
 // dlk-infer: segments volumes with a dlk-train checkpoint, writes or streams the label maps.
-#include "dlk/cli.h"
-#include "dlk/device.h"
-#include "dlk/error.h"
-#include "dlk/infer.h"
-#include "dlk/io.h"
+#include "dlk/cli/tool.h"
+#include "dlk/cli/validate.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/infer/infer_run.h"
+#include "dlk/infer/segmenter.h"
+#include "dlk/model/device.h"
 
 #include <fmt/format.h>
 

@@ -1,9 +1,13 @@
 // dlk-prep: volumes (NIfTI, NRRD, MHA) -> normalized, zstd-compressed slice shards.
-#include "dlk/cli.h"
-#include "dlk/error.h"
-#include "dlk/prep.h"
-#include "dlk/progress_bar.h"
-#include "dlk/share_dir.h"
+#include "dlk/cli/progress_bar.h"
+#include "dlk/cli/tool.h"
+#include "dlk/cli/validate.h"
+#include "dlk/core/error.h"
+#include "dlk/core/share_dir.h"
+#include "dlk/prep/check.h"
+#include "dlk/prep/layout.h"
+#include "dlk/prep/prep_case.h"
+#include "dlk/prep/prep_run.h"
 
 #include <fmt/format.h>
 

@@ -1,12 +1,16 @@
 // dlk-report: the paper's tables from dlk-score summaries, training curves as SVG, overlays as PNG.
-#include "dlk/checkpoint.h"
-#include "dlk/cli.h"
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/label_volumes.h"
-#include "dlk/model.h"
-#include "dlk/report.h"
-#include "dlk/share_dir.h"
+#include "dlk/cli/tool.h"
+#include "dlk/cli/validate.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/core/share_dir.h"
+#include "dlk/metrics/label_volumes.h"
+#include "dlk/model/checkpoint.h"
+#include "dlk/model/model.h"
+#include "dlk/model/model_summary.h"
+#include "dlk/report/overlay.h"
+#include "dlk/report/plots.h"
+#include "dlk/report/result_table.h"
 
 #include <fmt/format.h>
 

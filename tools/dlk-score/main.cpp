@@ -1,9 +1,10 @@
 // dlk-score: DSC and HD95 (and more) per case and class, with the conventions of TransUNet,
 // medpy, MONAI or nnU-Net.
-#include "dlk/cli.h"
-#include "dlk/error.h"
-#include "dlk/io.h"
-#include "dlk/score.h"
+#include "dlk/cli/tool.h"
+#include "dlk/cli/validate.h"
+#include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/metrics/score.h"
 
 #include <fmt/format.h>
 

@@ -1,10 +1,13 @@
 // dlk-train: trains DLKUNet on a dlk-prep dataset, or prints the network (--summary).
-#include "dlk/cli.h"
-#include "dlk/device.h"
-#include "dlk/error.h"
-#include "dlk/model.h"
-#include "dlk/progress_bar.h"
-#include "dlk/train.h"
+#include "dlk/cli/progress_bar.h"
+#include "dlk/cli/tool.h"
+#include "dlk/cli/validate.h"
+#include "dlk/core/error.h"
+#include "dlk/model/device.h"
+#include "dlk/model/model.h"
+#include "dlk/model/model_summary.h"
+#include "dlk/train/train_options.h"
+#include "dlk/train/trainer.h"
 
 #include <fmt/format.h>
 

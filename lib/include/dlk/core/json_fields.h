@@ -1,0 +1,70 @@
+// One list of a record's JSON fields that drives both directions: write() puts them into an
+// object in the order listed, read() takes them back in the same order, each through the typed
+// accessors with "PREFIX.KEY" (or "KEY") as the name in its errors. A record whose to_json and
+// from_json used to list its fields twice lists them once. (nlohmann's NLOHMANN_DEFINE_TYPE
+// macros would do it for its own json type, but name fields by their C++ names and give errors
+// of their own: dlk's files and messages would change.)
+#pragma once
+#include "dlk/core/json.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace dlk::json {
+
+template <class R> class Fields {
+public:
+  using Write = std::function<Value(const R&)>;
+  using Read = std::function<void(const Value&, R&, const char* what)>;
+
+  explicit Fields(std::string prefix = "") : prefix_(std::move(prefix)) {}
+
+  // A member of a type JSON holds: std::string, bool, double, int, int64_t, uint64_t.
+  template <class M> Fields& add(const char* key, M R::*member) {
+    return add(key, [member](const R& r) { return to_value(r.*member); },
+               [member](const Value& v, R& r, const char* what) { from_value(v, what, r.*member); });
+  }
+  // Anything else: how to write the field and how to read it.
+  Fields& add(const char* key, Write write, Read read) {
+    fields_.push_back({key, prefix_.empty() ? key : prefix_ + "." + key, std::move(write), std::move(read)});
+    return *this;
+  }
+
+  Value write(const R& r) const {
+    Value v;
+    for (auto& f : fields_) v.set(f.key, f.write(r));
+    return v;
+  }
+  // Reads every field into `r` in order; a missing key or a wrong type is a dlk::Error.
+  void read(const Value& v, R& r) const {
+    for (auto& f : fields_) f.read(v.at(f.key), r, f.what.c_str());
+  }
+
+private:
+  struct Field {
+    std::string key, what;
+    Write write;
+    Read read;
+  };
+  static Value to_value(const std::string& s) { return Value(s); }
+  static Value to_value(bool b) { return Value(b); }
+  static Value to_value(double d) { return Value(d); }
+  static Value to_value(int i) { return Value(i); }
+  static Value to_value(int64_t i) { return Value(i); }
+  static Value to_value(uint64_t u) { return Value(int64_t(u)); } // as int64 (seeds), as before
+  static void from_value(const Value& v, const char* what, std::string& s) { s = v.as_string(what); }
+  static void from_value(const Value& v, const char* what, bool& b) { b = v.as_bool(what); }
+  static void from_value(const Value& v, const char* what, double& d) { d = v.as_number(what); }
+  static void from_value(const Value& v, const char* what, int& i) { i = int(v.as_int(what)); }
+  static void from_value(const Value& v, const char* what, int64_t& i) { i = v.as_int(what); }
+  static void from_value(const Value& v, const char* what, uint64_t& u) { u = uint64_t(v.as_int(what)); }
+
+  std::string prefix_;
+  std::vector<Field> fields_;
+};
+
+} // namespace dlk::json

@@ -1,0 +1,56 @@
+// The dlk checkpoint: one file with a JSON metadata block and named tensors (weights, buffers,
+// later optimizer state), each with a CRC-32. Its own container rather than torch::save, so that
+// LibTorch 1.13 and 2.x (and plain numpy, for the Python reference) read each other's files.
+// Layout (little-endian): header { magic "\x89DLKC\r\n\x1a", u16 major 1, u16 minor 0, u32 flags 0,
+// u32 metadata length, u32 crc32(header[0..20) + metadata) }, the metadata JSON (with a
+// "tensors" table: name, dtype, shape, offset, bytes, crc32), zero padding to a multiple of 64,
+// the tensor data (each at a 64-byte aligned offset from the data start), and a 16-byte trailer
+// { "DLKZ", u32 0, u64 total file size }.
+// dlk/checkpoint_format.h reads and validates this container without LibTorch; its limits (at
+// most 64 MiB of metadata, 65536 tensors, 16 dimensions each) hold for the writer too.
+#pragma once
+#include "dlk/core/json.h"
+#include "dlk/model/model.h"
+#include "dlk/shard/dataset.h"
+
+#include <torch/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dlk {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+struct Checkpoint {
+  json::Value meta; // "model", "classes", "preprocessing", "training", "epoch", "tool", "libtorch", ...
+  NamedTensors tensors;
+  const torch::Tensor* find(const std::string& name) const;
+};
+
+// Writes atomically (temporary name, then rename). Tensors are copied to CPU, contiguous.
+void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
+// Reads and verifies every checksum; a corrupt or truncated file is a dlk::Error naming it.
+// The tensor table is validated as a whole before any tensor is allocated.
+Checkpoint load_checkpoint(const std::string& path);
+
+// Model <-> tensors: parameters and buffers under their module paths ("stem.bn1.running_mean").
+NamedTensors model_tensors(const DLKUNet& model);
+void load_model_tensors(DLKUNet& model, const Checkpoint& ckpt, const std::string& path);
+
+// A checkpoint for a model: metadata "model" (every knob), "classes", "in_channels", the
+// versions; `extra` keys (preprocessing, training, epoch) are merged in.
+Checkpoint make_checkpoint(const DLKUNet& model, const std::vector<std::string>& classes, const json::Value& extra = {});
+// What dlk-infer must redo exactly as dlk-prep did for training: the dataset's channels,
+// normalization, label map, slicing axis and dtype, and the model's input size.
+json::Value preprocessing_json(const Dataset& d, int64_t height, int64_t width);
+// Empty when a checkpoint can segment a dataset's cases (same channels, same classes);
+// otherwise what differs, e.g. "classes [background, aorta] vs [background, RV, Myo, LV]".
+std::string checkpoint_dataset_mismatch(const Checkpoint& ck, const Dataset& d);
+
+// Builds the model a checkpoint describes and loads its weights. With `expect`, a checkpoint
+// whose architecture differs (variant, classes, channels, kernels) is an error saying which.
+DLKUNet load_model(const std::string& path, const ModelConfig* expect = nullptr, Checkpoint* out = nullptr);
+
+} // namespace dlk

@@ -1,0 +1,34 @@
+// One case of a raw dataset into one shard: read, check, normalize, label-map, slice, write.
+#pragma once
+#include "dlk/core/file_io.h"
+#include "dlk/io/volume.h"
+#include "dlk/prep/label_map.h"
+#include "dlk/prep/layout.h"
+#include "dlk/prep/normalize.h"
+#include "dlk/shard/shard_meta.h"
+
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+struct PrepOptions {
+  std::vector<std::string> channel_names;
+  NormalizeSpec normalize;
+  LabelMap label_map;
+  std::vector<std::string> classes; // may be empty: derived from the map or the labels
+  int axis = 2;
+  ImageDType dtype = ImageDType::Float16;
+  int zstd_level = 3;
+  std::string tool = "dlk-prep";
+};
+
+// Reads a case's image channels, one volume each, on one grid and with finite voxels; throws
+// naming the file, the differing geometry field or the first non-finite voxel.
+std::vector<Volume> read_channels(const std::vector<std::string>& images);
+
+// Reads, validates and normalizes one case and writes its shard to `out`.
+// Throws dlk::Error naming the file and the fault.
+ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out);
+
+} // namespace dlk

@@ -1,0 +1,17 @@
+// Overlays: a slice with the reference's and the prediction's class contours.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+// A PNG of one slice: the image in grey with the reference's class contours on the left and the
+// prediction's on the right, one colour per class. image/truth/pred share one grid (x fastest).
+std::string overlay_png(const std::vector<float>& image, const std::vector<uint16_t>& truth, const std::vector<uint16_t>& pred,
+                        const std::array<int64_t, 3>& size, int axis, int64_t slice);
+// The slice along `axis` with the most labelled voxels of `labels` (a grid of `size`, x fastest).
+int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis);
+
+} // namespace dlk

@@ -1,0 +1,55 @@
+// A dataset directory: dataset.json plus one <case>.dlks shard per case. dataset.json holds
+// what every case shares (channels, classes, normalization, label map, axis, dtype) and the
+// case list with splits and slice counts; see dlk-shard(5).
+#pragma once
+#include "dlk/core/json.h"
+#include "dlk/shard/shard_meta.h"
+#include "dlk/shard/shard_reader.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+// Why `name` cannot be a shard of a dataset (it must be "CASE.dlks" or, for a case prepared
+// again, "CASE@N.dlks", CASE a valid case id), or "".
+std::string shard_name_problem(const std::string& name);
+
+struct DatasetCase {
+  std::string id, split, shard; // shard: file name relative to the dataset directory
+  int64_t slices = 0;
+  bool has_label = false;
+  std::vector<int64_t> label_counts;
+};
+
+struct Dataset {
+  std::string name;
+  std::vector<std::string> channels, classes;
+  json::Value normalization; // the NormalizeSpec as given (per-case values are in the shards)
+  json::Value label_map;     // or null
+  int axis = 2;
+  std::string dtype = "float16";
+  std::vector<DatasetCase> cases; // sorted by id
+
+  static constexpr const char* kFileName = "dataset.json";
+  static bool exists(const std::string& dir);
+  static Dataset load(const std::string& dir); // validates; throws naming the file
+  void save(const std::string& dir) const;     // atomically
+  json::Value to_json() const;
+  static Dataset from_json(const json::Value& v);
+
+  const DatasetCase* find(const std::string& id) const;
+  // Adds or (replace = true) replaces a case, keeping the list sorted.
+  void put(const DatasetCase& c, bool replace);
+  // Empty when `other` can share this dataset; else which field differs and how.
+  std::string incompatibility(const Dataset& other) const;
+  std::vector<const DatasetCase*> split(const std::string& name) const; // "all" = every case
+  // Empty when shard metadata `m` is what this dataset says case `c` is; else what differs.
+  std::string shard_mismatch(const DatasetCase& c, const ShardMeta& m) const;
+  // Opens case c's shard in dir and checks it against dataset.json (shard_mismatch).
+  std::unique_ptr<ShardFile> open_shard(const std::string& dir, const DatasetCase& c) const;
+  int64_t total_slices() const;
+};
+
+} // namespace dlk

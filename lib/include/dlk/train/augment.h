@@ -1,0 +1,29 @@
+// Per-slice augmentation and resizing of training and validation slices.
+#pragma once
+#include <torch/types.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <utility>
+
+namespace dlk {
+
+// Per-slice augmentation, drawn from `rng` and applied on the tensors' device:
+//   paper:     flip (p 0.5, random axis), then rot90 by 1..3 quarter turns (p 0.5)
+//   transunet: p 0.5 rot90 by k in 0..3 then a flip; else p 0.5 rotation by an integer angle in
+//              [-20, 19] degrees, nearest neighbour for image and label, zeros outside
+//   none
+// then resizing to height x width (bicubic for the image, nearest for the label).
+// image [C, h, w] float, label [h, w] int64; returns the pair at the model size.
+std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image, const torch::Tensor& label,
+                                                      const std::string& mode, std::mt19937_64& rng, int64_t height,
+                                                      int64_t width);
+// Resize only (validation and inference): bicubic image, nearest label (label may be undefined).
+std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image, const torch::Tensor& label,
+                                                     int64_t height, int64_t width);
+// Rotation by `degrees` about the centre (positive: clockwise as displayed, rows down), nearest
+// neighbour, zeros outside (exposed for tests).
+torch::Tensor rotate_nearest(const torch::Tensor& chw, double degrees);
+
+} // namespace dlk

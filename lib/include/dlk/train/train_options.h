@@ -1,0 +1,55 @@
+// dlk-train's options: the run's recipe, read from the command line or a run's config.json.
+#pragma once
+#include "dlk/core/json.h"
+#include "dlk/model/model_config.h"
+#include "dlk/train/loss_schedule.h"
+#include "dlk/train/lr_schedule.h"
+
+#include <cstdint>
+#include <string>
+
+namespace dlk {
+
+struct TrainOptions {
+  std::string dataset, run_dir, resume;
+  ModelConfig model;
+  int64_t height = 224, width = 224;
+  int epochs = 150;
+  int64_t batch = 24;     // the global batch, over all processes
+  int64_t accumulate = 1; // micro-batches per process and step (gradient accumulation)
+  int64_t max_steps = 0; // stop after this many iterations in total (0: no limit); for smoke tests
+  std::string device = "cpu", precision = "bf16";
+  bool channels_last = true, deterministic = false;
+  uint64_t seed = 1234;
+  std::string augment = "paper";
+  LossSchedule loss;
+  LrSchedule lr;
+  std::string optimizer = "adam";
+  double weight_decay = 1e-5, momentum = 0.9;
+  std::string train_split = "train", val_split = "val";
+  int val_every = 1, save_every = 1;
+  double save_minutes = 30;
+  int threads = 0;
+  bool benchmark_loader = false; // only time the slice loader over one epoch
+  json::Value to_json() const;
+  static TrainOptions from_json(const json::Value& v); // what to_json wrote (a run's config.json)
+  // Checks the values of the options (not the model's, which need the dataset): a bad one is a
+  // dlk::UsageError that names its option ("--lr: nan (a finite number > 0)").
+  void validate() const;
+  // Makes the dataset and run directory absolute and normal (no trailing '/'), so that the
+  // config.json that records them serves --resume from any working directory.
+  void make_paths_absolute();
+
+  // dlk-train's command line, made whole (train_options.cpp). With --resume RUNDIR: the run's own
+  // options from RUNDIR/config.json, with this command line's --resume, threads and
+  // --benchmark-loader, and its --epochs and --max-steps where given; -o, if given, must be RUNDIR.
+  static TrainOptions resumed(const TrainOptions& command_line, bool epochs_given, bool max_steps_given);
+  // A new run: needs the dataset and run directory, takes the loss phases (--loss-phases) and
+  // checks the options before reading any data; then the model's classes and input channels
+  // that are 0 come from the dataset.
+  void check_new_run(const std::string& loss_phases);
+  // --device: "auto" is cuda when LibTorch sees a GPU, else cpu; cpu, cuda or cuda:N.
+  void set_device(const std::string& requested);
+};
+
+} // namespace dlk

@@ -1,0 +1,140 @@
+// The training loop, as a class whose steps are the paper's: resume (or start) a run, then per
+// epoch run_epoch, validate and save. Every source of randomness is a pure function of (seed,
+// epoch, batch): the slice order of an epoch and each slice's augmentation. With the model,
+// optimizer and BN state in the checkpoint, a run resumed at any step continues exactly as it
+// would have.
+#pragma once
+#include "dlk/core/json.h"
+#include "dlk/core/progress.h"
+#include "dlk/model/model.h"
+#include "dlk/shard/dataset.h"
+#include "dlk/train/distributed.h"
+#include "dlk/train/grad_scaler.h"
+#include "dlk/train/slice_loader.h"
+#include "dlk/train/train_options.h"
+
+#include <torch/optim/optimizer.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dlk {
+
+// Where a run stands: what a checkpoint's "state" records.
+struct TrainPosition {
+  int epoch = 0;         // epoch in progress (or next)
+  int64_t batch = 0;     // batches of it already done
+  int64_t iteration = 0; // global
+  double best = -1;      // best validation mean Dice
+  int best_epoch = -1;
+  // The epoch in progress so far, over all processes: its steps and the sums of their losses
+  // (what its log.jsonl line averages), so that a run resumed mid-epoch logs the whole epoch.
+  int64_t steps = 0;
+  double sum_loss = 0, sum_ce = 0, sum_dice = 0;
+
+  // This position at the start of `next_epoch`: nothing of it done yet.
+  TrainPosition at_start_of(int next_epoch) const;
+  json::Value to_json() const;
+  static TrainPosition from_json(const json::Value& state); // older checkpoints lack the epoch sums
+};
+
+class Trainer {
+public:
+  using Log = std::function<void(const std::string&)>;
+  // Nothing happens before run(). Log lines go to `log` and each epoch's progress to `progress`,
+  // from rank 0 only.
+  Trainer(TrainOptions options, Log log, ProgressSink progress = {});
+  ~Trainer();
+  // The whole run; returns 0, or kTrainInterrupted when a signal stopped it.
+  int run();
+
+private:
+  using Clock = std::chrono::steady_clock;
+  // An epoch so far, on this process.
+  struct Epoch {
+    int index = 0;
+    Clock::time_point start;
+    LossWeights weights;
+    torch::Tensor sum_loss, sum_ce, sum_dice; // float64 on the device
+    int64_t steps = 0, images = 0;
+    double lr = 0, loader_rate = 0;
+    // This process's part of every global batch: its slices, where they start in the global
+    // batch, and the global batch's size.
+    std::vector<std::vector<SliceRef>> parts;
+    std::vector<int64_t> part_lo, batch_size;
+  };
+
+  // Before the run directory: the processes, the dataset, the device, the model.
+  void join_processes();
+  void load_dataset();
+  void choose_device();
+  void open_splits();
+  void set_determinism();
+  void build_model();
+  // The run directory: a new run, or the state of the one being resumed; config.json.
+  void resume();
+  void load_latest();
+  // The slice loader, or only its speed (--benchmark-loader).
+  void start_loader();
+  int benchmark_loader();
+  void open_log();
+
+  // One pass over the training slices; the run's exit status when a signal or --max-steps ends
+  // it within the epoch.
+  std::optional<int> run_epoch(Epoch& e);
+  void plan_epoch(Epoch& e);
+  void train_step(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch);
+  void forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, int64_t from, int64_t to);
+  std::optional<int> after_step(Epoch& e, ProgressCounter& bar);
+  void save_mid_epoch(const Epoch& e);
+  // The epoch's line in log.jsonl and the log, validation, and the checkpoints due.
+  std::optional<int> end_epoch(Epoch& e);
+  std::string validate_and_keep_best(int epoch, json::Value& line);
+  std::optional<int> next_epoch(int epoch);
+  // Validation: mean Dice per foreground class over the val split.
+  std::vector<double> validate();
+  // Writes checkpoint `name` of the run directory at position `p` (rank 0 only).
+  void save(const std::string& name, const TrainPosition& p, bool with_optimizer);
+
+  void log(const std::string& line) const;
+  std::string last_good() const;
+
+  TrainOptions o_;
+  Log log_all_;
+  ProgressSink progress_;
+  Clock::time_point t_start_, last_save_;
+  std::unique_ptr<Distributed> dist_;
+  Dataset ds_;
+  torch::Device dev_{torch::kCPU};
+  bool amp_ = false, channels_last_ = false;
+  std::vector<std::shared_ptr<ShardFile>> train_shards_, val_shards_;
+  std::vector<SliceRef> all_; // every training slice
+  int64_t ipe_ = 0;           // iterations per epoch
+  DLKUNet model_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optim_;
+  GradScaler scaler_{false};
+  std::string latest_; // RUNDIR/latest.dlkc
+  json::Value extra_;  // what every checkpoint records besides the state
+  TrainPosition pos_;
+  int threads_ = 1;
+  std::unique_ptr<SliceLoader> loader_;
+  std::ofstream jlog_; // log.jsonl (rank 0)
+};
+
+// Exit statuses of run_training.
+constexpr int kTrainInterrupted = 75; // a signal asked to stop: `latest` written, requeue and --resume
+
+// Requests a graceful stop (signal handlers set it; the loop checks it after each step).
+std::atomic<int>& stop_request();
+
+// Trains (a Trainer, dlk/trainer.h); log lines go to `log` (stderr in the tool), each epoch's
+// progress to `progress`. Returns 0, or kTrainInterrupted.
+int run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress = {});
+
+} // namespace dlk
