@@ -125,6 +125,10 @@ int create_temporary_beside(const std::string& path, const std::string& suffix, 
   name.push_back('\0');
   const int fd = ::mkostemps(name.data(), int(suffix.size()), O_CLOEXEC);
   if (fd < 0) fail(path, "cannot create a temporary file beside it: " + errno_text());
+  // mkstemp makes 0600; give the usual mode of a new file (read once: umask can only be read by
+  // setting it).
+  static const mode_t mask = [] { mode_t m = umask(0); umask(m); return m; }();
+  ::fchmod(fd, 0644 & ~mask);
   tmp = name.data();
   return fd;
 }
@@ -301,8 +305,6 @@ OutputFile::OutputFile(const std::string& path, bool force) : path_(path) {
   }
   // The temporary sits beside the target so that rename() is atomic.
   fd_ = create_temporary_beside(target, "", tmp_);
-  static const mode_t mask = [] { mode_t m = umask(0); umask(m); return m; }();
-  ::fchmod(fd_, 0644 & ~mask); // mkstemp makes 0600; give the usual mode of a new file
   slot_ = register_temp(tmp_);
   target_ = target;
 }

@@ -214,12 +214,7 @@ void write_volume(const std::string& path, const Geometry& g, const float* voxel
   // A temporary name with the same extension, so ITK picks the same writer; registered, so that
   // a signal removes it, and named so that the next run removes it after a kill.
   std::string tmp;
-  {
-    const int fd = create_temporary_beside(path, ext, tmp);
-    static const mode_t mask = [] { mode_t m = umask(0); umask(m); return m; }();
-    ::fchmod(fd, 0644 & ~mask);
-    ::close(fd);
-  }
+  ::close(create_temporary_beside(path, ext, tmp));
   struct Temporary {
     std::string path;
     int slot;

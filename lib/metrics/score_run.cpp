@@ -106,7 +106,9 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
   std::vector<std::string> ref_ids = refs->case_ids();
   std::set<std::string> pending(ref_ids.begin(), ref_ids.end()), seen;
   // The classes, known before any case is scored: --classes, else the names a side gives, else
-  // the truth label map's, else 0 .. the largest label of any reference.
+  // the truth label map's, else 0 .. the largest label of any reference. That last reads every
+  // reference twice (once here, once to score it): holding them all instead would take a volume
+  // of memory per case, and only plain volumes without --classes come to it.
   int n_classes = int(o.classes.size());
   const char* hint = "";
   if (!n_classes) n_classes = int(refs->classes().size());

@@ -74,10 +74,8 @@ bool check_stream(const std::string& path, const std::function<void(const CheckR
 bool check_dataset(const std::string& dir, const std::function<void(const CheckReport&)>& report) {
   Dataset d = Dataset::load(dir);
   bool ok = true;
-  std::set<std::string> listed;
   for (auto& c : d.cases) {
     const std::string path = (fs::path(dir) / c.shard).string();
-    listed.insert(c.shard);
     std::vector<CheckReport> seen;
     auto mismatch = [&](const std::string& what) {
       CheckReport rep = seen.empty() ? CheckReport{} : seen[0];
@@ -108,11 +106,9 @@ bool check_dataset(const std::string& dir, const std::function<void(const CheckR
       report(r2);
     }
   }
-  for (auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".dlks" && !listed.count(e.path().filename().string()))
-      // Not part of the dataset (nothing reads it): what a dlk-prep killed while committing leaves.
-      notice(fmt::format("{}: not listed in dataset.json, so not part of the dataset (left by an interrupted "
-                         "dlk-prep?): delete it", quoted_path(e.path().string())));
+  for (auto& unlisted : d.unlisted_shards(dir)) // nothing reads them
+    notice(fmt::format("{}: not listed in dataset.json, so not part of the dataset (left by an interrupted "
+                       "dlk-prep?): delete it", quoted_path(unlisted)));
   return ok;
 }
 

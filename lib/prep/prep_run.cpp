@@ -214,17 +214,6 @@ void enter_cases(const PrepRun& run, const std::vector<ShardMeta>& metas, Datase
   }
 }
 
-// Shards no dataset.json lists: left by a run that was killed while it committed.
-void report_unlisted_shards(const fs::path& dir, const Dataset& d) {
-  std::set<std::string> listed;
-  for (auto& c : d.cases) listed.insert(c.shard);
-  for (auto& e : fs::directory_iterator(dir)) {
-    const std::string f = e.path().filename().string();
-    if (f.size() > 5 && f.compare(f.size() - 5, 5, ".dlks") == 0 && !listed.count(f))
-      notice(fmt::format("'{}' is not listed in dataset.json (left by an interrupted run?): delete it", e.path().string()));
-  }
-}
-
 // Commits the prepared shards and dataset.json under a lock, re-reading dataset.json: parallel
 // runs (a Slurm array) may share OUT.
 void commit_dataset(const PrepRun& run, const std::vector<ShardMeta>& metas,
@@ -259,7 +248,8 @@ void commit_dataset(const PrepRun& run, const std::vector<ShardMeta>& metas,
     std::error_code ec;
     fs::remove(dir / old, ec);
   }
-  report_unlisted_shards(dir, d);
+  for (auto& path : d.unlisted_shards(dir.string()))
+    notice(fmt::format("'{}' is not listed in dataset.json (left by an interrupted run?): delete it", path));
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "dlk/core/crc32.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
+#include "dlk/core/json_fields.h"
 #include "shard_format.h"
 
 #include <fmt/format.h>
@@ -44,28 +45,38 @@ std::string shard_name_problem(const std::string& name) {
   return {};
 }
 
+namespace {
+// dataset.json's fields, in the order written, but for format, version, split_counts and checksum.
+const json::Fields<Dataset>& header_fields() {
+  static const auto f = json::Fields<Dataset>()
+      .add("name", &Dataset::name)
+      .add("channels", &Dataset::channels)
+      .add("classes", &Dataset::classes)
+      .add("normalization", &Dataset::normalization)
+      .add("label_map", &Dataset::label_map)
+      .add("axis", &Dataset::axis)
+      .add("dtype", &Dataset::dtype);
+  return f;
+}
+const json::Fields<DatasetCase>& case_fields() {
+  static const auto f = json::Fields<DatasetCase>("cases[]")
+      .add("id", &DatasetCase::id)
+      .add("split", &DatasetCase::split)
+      .add("shard", &DatasetCase::shard)
+      .add("slices", &DatasetCase::slices)
+      .add("has_label", &DatasetCase::has_label)
+      .add("label_counts", &DatasetCase::label_counts);
+  return f;
+}
+} // namespace
+
 json::Value Dataset::to_json() const {
   json::Value v;
   v.set("format", "dlk-dataset");
   v.set("version", 2);
-  v.set("name", name);
-  v.set("channels", channels);
-  v.set("classes", classes);
-  v.set("normalization", normalization);
-  v.set("label_map", label_map);
-  v.set("axis", axis);
-  v.set("dtype", dtype);
+  header_fields().write(*this, v);
   json::Array cs;
-  for (auto& c : cases) {
-    json::Value o;
-    o.set("id", c.id);
-    o.set("split", c.split);
-    o.set("shard", c.shard);
-    o.set("slices", c.slices);
-    o.set("has_label", c.has_label);
-    o.set("label_counts", c.label_counts);
-    cs.push_back(std::move(o));
-  }
+  for (auto& c : cases) cs.push_back(case_fields().write(c));
   v.set("cases", json::Value(std::move(cs)));
   json::Value counts;
   for (const char* s : {"train", "val", "test"}) counts.set(s, int64_t(split(s).size()));
@@ -89,28 +100,17 @@ Dataset Dataset::from_json(const json::Value& v) {
     if (sum->as_string("checksum") != checksum_of(v))
       throw Error("checksum mismatch: the file was edited or damaged after dlk-prep wrote it (run dlk-prep again)");
   }
-  d.name = v.at("name").as_string("name");
-  d.channels = v.at("channels").as_strings("channels");
-  d.classes = v.at("classes").as_strings("classes");
-  d.normalization = v.at("normalization");
-  d.label_map = v.at("label_map");
-  d.axis = int(v.at("axis").as_int("axis"));
-  d.dtype = v.at("dtype").as_string("dtype");
+  header_fields().read(v, d);
   if (d.axis < 0 || d.axis > 2) throw Error(fmt::format("axis {} (0, 1 or 2 allowed)", d.axis));
   if (d.dtype != "float16" && d.dtype != "float32") throw Error(fmt::format("dtype '{}' (float16 or float32 allowed)", d.dtype));
   if (d.classes.size() > 256) throw Error(fmt::format("{} classes (256 at most)", d.classes.size()));
   if (d.channels.size() > 64) throw Error(fmt::format("{} channels (64 at most)", d.channels.size()));
   for (auto& c : v.at("cases").as_array("cases")) {
     DatasetCase dc;
-    dc.id = c.at("id").as_string("cases[].id");
-    dc.split = c.at("split").as_string("cases[].split");
-    dc.shard = c.at("shard").as_string("cases[].shard");
-    dc.slices = c.at("slices").as_int("cases[].slices");
+    case_fields().read(c, dc);
     // A shard's own bound, so that total_slices() cannot overflow (fuzz-dataset-json found it).
     if (dc.slices < 0 || dc.slices > shard_format::kMaxSlices)
       throw Error(fmt::format("case {}: {} slices (a shard holds 0 to {})", dc.id, dc.slices, shard_format::kMaxSlices));
-    dc.has_label = c.at("has_label").as_bool("cases[].has_label");
-    for (auto& n : c.at("label_counts").as_array("cases[].label_counts")) dc.label_counts.push_back(n.as_int());
     if (dc.split != "train" && dc.split != "val" && dc.split != "test")
       throw Error(fmt::format("case {}: split '{}' (train, val or test)", dc.id, dc.split));
     if (std::string why = case_id_problem(dc.id); !why.empty()) throw Error("cases[]: " + why);
@@ -201,6 +201,18 @@ int64_t Dataset::total_slices() const {
   int64_t n = 0;
   for (auto& c : cases) n += c.slices;
   return n;
+}
+
+std::vector<std::string> Dataset::unlisted_shards(const std::string& dir) const {
+  std::set<std::string> listed;
+  for (auto& c : cases) listed.insert(c.shard);
+  std::vector<std::string> paths;
+  for (auto& e : fs::directory_iterator(dir)) {
+    const std::string f = e.path().filename().string();
+    if (f.size() > 5 && f.compare(f.size() - 5, 5, ".dlks") == 0 && !listed.count(f)) paths.push_back(e.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
 }
 
 } // namespace dlk

@@ -4,6 +4,7 @@
 
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
+#include "dlk/core/json_fields.h"
 #include "dlk/model/checkpoint.h"
 #include "dlk/model/torch_compat.h"
 #include "dlk/train/augment.h"
@@ -47,33 +48,38 @@ TrainPosition TrainPosition::at_start_of(int next_epoch) const {
   return p;
 }
 
+namespace {
+// A checkpoint's "state": where the run stands, then (absent from older checkpoints) the sums
+// of the epoch in progress.
+const json::Fields<TrainPosition>& position_fields() {
+  static const auto f = json::Fields<TrainPosition>("state")
+      .add("epoch", &TrainPosition::epoch)
+      .add("batch", &TrainPosition::batch)
+      .add("iteration", &TrainPosition::iteration)
+      .add("best", &TrainPosition::best)
+      .add("best_epoch", &TrainPosition::best_epoch);
+  return f;
+}
+const json::Fields<TrainPosition>& epoch_sum_fields() {
+  static const auto f = json::Fields<TrainPosition>("state")
+      .add("epoch_steps", &TrainPosition::steps)
+      .add("epoch_sum_loss", &TrainPosition::sum_loss)
+      .add("epoch_sum_ce", &TrainPosition::sum_ce)
+      .add("epoch_sum_dice", &TrainPosition::sum_dice);
+  return f;
+}
+} // namespace
+
 json::Value TrainPosition::to_json() const {
-  json::Value st;
-  st.set("epoch", epoch);
-  st.set("batch", batch);
-  st.set("iteration", iteration);
-  st.set("best", best);
-  st.set("best_epoch", best_epoch);
-  st.set("epoch_steps", steps);
-  st.set("epoch_sum_loss", sum_loss);
-  st.set("epoch_sum_ce", sum_ce);
-  st.set("epoch_sum_dice", sum_dice);
+  json::Value st = position_fields().write(*this);
+  epoch_sum_fields().write(*this, st);
   return st;
 }
 
 TrainPosition TrainPosition::from_json(const json::Value& s) {
   TrainPosition p;
-  p.epoch = int(s.at("epoch").as_int());
-  p.batch = s.at("batch").as_int();
-  p.iteration = s.at("iteration").as_int();
-  p.best = s.at("best").as_number();
-  p.best_epoch = int(s.at("best_epoch").as_int());
-  if (const json::Value* e = s.find("epoch_steps")) { // checkpoints of older versions lack them
-    p.steps = e->as_int();
-    p.sum_loss = s.at("epoch_sum_loss").as_number();
-    p.sum_ce = s.at("epoch_sum_ce").as_number();
-    p.sum_dice = s.at("epoch_sum_dice").as_number();
-  }
+  position_fields().read(s, p);
+  if (s.find("epoch_steps")) epoch_sum_fields().read(s, p); // checkpoints of older versions lack them
   return p;
 }
 

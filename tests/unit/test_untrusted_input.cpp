@@ -43,28 +43,9 @@ TEST_CASE("shard names in dataset.json: CASE.dlks or CASE@N.dlks", "[untrusted]"
     CHECK_FALSE(shard_name_problem(bad).empty());
 }
 
-namespace {
-Dataset small_dataset() {
-  Dataset d;
-  d.name = "t";
-  d.channels = {"CT"};
-  d.classes = {"background", "aorta"};
-  d.normalization = json::Value::parse(R"({"method":"window","window":[-125,275]})");
-  DatasetCase c;
-  c.id = "case0001";
-  c.split = "train";
-  c.shard = "case0001.dlks";
-  c.slices = 10;
-  c.has_label = true;
-  c.label_counts = {90, 10};
-  d.put(c, false);
-  return d;
-}
-} // namespace
-
 TEST_CASE("dataset.json: an edit breaks its checksum", "[untrusted]") {
   test::TempDir dir;
-  small_dataset().save(dir.path.string());
+  test::sample_dataset({"case0001"}).save(dir.path.string());
   const std::string path = dir / "dataset.json", text = test::read_bytes(path);
   REQUIRE(Dataset::load(dir.path.string()).cases.size() == 1);
   // Every one of these edits is refused, naming the file.
@@ -91,7 +72,7 @@ TEST_CASE("dataset.json: an edit breaks its checksum", "[untrusted]") {
 }
 
 TEST_CASE("dataset.json: hostile fields are refused", "[untrusted]") {
-  auto v = small_dataset().to_json();
+  auto v = test::sample_dataset({"case0001"}).to_json();
   auto with = [&](const std::string& key, json::Value x) {
     json::Value c = v;
     c.set("version", 1); // no checksum: the field checks themselves

@@ -123,4 +123,26 @@ inline void write_one_case_dataset(const std::filesystem::path& dir, const std::
   d.save(dir.string());
 }
 
+// A dataset (not on disk) named synapse: one CT channel, classes background and aorta, the cases
+// `ids` with 10 labelled slices each (90 + 10 voxels), case0005 in train and the others in test.
+inline Dataset sample_dataset(const std::vector<std::string>& ids = {"case0005", "case0001", "case0003"}) {
+  Dataset d;
+  d.name = "synapse";
+  d.channels = {"CT"};
+  d.classes = {"background", "aorta"};
+  d.normalization = json::Value::parse(R"({"method":"window","window":[-125,275]})");
+  d.label_map = json::Value::parse(R"({"8":1,"*":0})");
+  for (const auto& id : ids) {
+    DatasetCase c;
+    c.id = id;
+    c.split = id == "case0005" ? "train" : "test";
+    c.shard = c.id + ".dlks";
+    c.slices = 10;
+    c.has_label = true;
+    c.label_counts = {90, 10};
+    d.put(c, false);
+  }
+  return d;
+}
+
 } // namespace dlk::test

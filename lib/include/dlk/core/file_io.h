@@ -87,10 +87,10 @@ private:
 };
 
 // Temporary names: "NAME.tmp-HOST-PID-XXXXXX" beside PATH (suffix: "NAME.tmp-HOST-PID-XXXXXX.nii.gz"
-// for writers that pick a format by extension). Creates the file (mode 0600) and returns its
-// descriptor; the name goes to `tmp`. The first time a process writes into a directory it removes
-// the temporaries that killed runs on this host left there (their process is gone) and reports
-// what it removed through the notice hook.
+// for writers that pick a format by extension). Creates the file (mode 0644 less the umask, as
+// for a new file) and returns its descriptor; the name goes to `tmp`. The first time a process
+// writes into a directory it removes the temporaries that killed runs on this host left there
+// (their process is gone) and reports what it removed through the notice hook.
 int create_temporary_beside(const std::string& path, const std::string& suffix, std::string& tmp);
 // Registers a temporary for removal if a signal ends the process; returns a slot for unregister.
 int register_temporary(const std::string& path);

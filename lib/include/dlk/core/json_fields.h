@@ -23,7 +23,8 @@ public:
 
   explicit Fields(std::string prefix = "") : prefix_(std::move(prefix)) {}
 
-  // A member of a type JSON holds: std::string, bool, double, int, int64_t, uint64_t.
+  // A member of a type JSON holds: std::string, bool, double, int, int64_t, uint64_t, a vector of
+  // strings or of int64_t, or a json::Value (any JSON, taken as it is).
   template <class M> Fields& add(const char* key, M R::*member) {
     return add(key, [member](const R& r) { return to_value(r.*member); },
                [member](const Value& v, R& r, const char* what) { from_value(v, what, r.*member); });
@@ -36,8 +37,12 @@ public:
 
   Value write(const R& r) const {
     Value v;
-    for (auto& f : fields_) v.set(f.key, f.write(r));
+    write(r, v);
     return v;
+  }
+  // Appends the fields to the object `v` (a record written with fields of its own around them).
+  void write(const R& r, Value& v) const {
+    for (auto& f : fields_) v.set(f.key, f.write(r));
   }
   // Reads every field into `r` in order; a missing key or a wrong type is a dlk::Error.
   void read(const Value& v, R& r) const {
@@ -56,12 +61,21 @@ private:
   static Value to_value(int i) { return Value(i); }
   static Value to_value(int64_t i) { return Value(i); }
   static Value to_value(uint64_t u) { return Value(int64_t(u)); } // as int64 (seeds), as before
+  static Value to_value(const std::vector<std::string>& v) { return Value(v); }
+  static Value to_value(const std::vector<int64_t>& v) { return Value(v); }
+  static Value to_value(const Value& v) { return v; }
   static void from_value(const Value& v, const char* what, std::string& s) { s = v.as_string(what); }
   static void from_value(const Value& v, const char* what, bool& b) { b = v.as_bool(what); }
   static void from_value(const Value& v, const char* what, double& d) { d = v.as_number(what); }
   static void from_value(const Value& v, const char* what, int& i) { i = int(v.as_int(what)); }
   static void from_value(const Value& v, const char* what, int64_t& i) { i = v.as_int(what); }
   static void from_value(const Value& v, const char* what, uint64_t& u) { u = uint64_t(v.as_int(what)); }
+  static void from_value(const Value& v, const char* what, std::vector<std::string>& s) { s = v.as_strings(what); }
+  static void from_value(const Value& v, const char* what, std::vector<int64_t>& n) {
+    n.clear();
+    for (auto& x : v.as_array(what)) n.push_back(x.as_int(what));
+  }
+  static void from_value(const Value& v, const char*, Value& x) { x = v; }
 
   std::string prefix_;
   std::vector<Field> fields_;

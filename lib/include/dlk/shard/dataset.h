@@ -50,6 +50,9 @@ struct Dataset {
   // Opens case c's shard in dir and checks it against dataset.json (shard_mismatch).
   std::unique_ptr<ShardFile> open_shard(const std::string& dir, const DatasetCase& c) const;
   int64_t total_slices() const;
+  // The shards in dir that this dataset does not list (paths, sorted): what a dlk-prep killed
+  // while it committed leaves; nothing reads them.
+  std::vector<std::string> unlisted_shards(const std::string& dir) const;
 };
 
 } // namespace dlk
