@@ -73,19 +73,57 @@ json::Value LossSchedule::to_json() const {
 }
 
 double LrSchedule::at(int64_t it) const {
+  const int64_t per_epoch = std::max<int64_t>(iters_per_epoch, 1);
   double lr = base;
+  int64_t since = it; // iterations since the phase began
+  if (!phases.empty()) {
+    const double epoch = double(it / per_epoch);
+    double start = 0; // the phase's first epoch
+    size_t i = 0;
+    while (i + 1 < phases.size() && epoch >= phases[i].until) start = phases[i++].until;
+    lr = phases[i].lr;
+    since = it - int64_t(start) * per_epoch;
+  }
   const double total = double(std::max<int64_t>(total_iters, 1));
   if (kind == "step") {
-    lr = base * std::pow(gamma, double((it / std::max<int64_t>(iters_per_epoch, 1)) / std::max<int64_t>(step_epochs, 1)));
+    lr *= std::pow(gamma, double((since / per_epoch) / std::max<int64_t>(step_epochs, 1)));
   } else if (kind == "poly") {
-    lr = base * std::pow(std::max(0.0, 1.0 - double(std::max<int64_t>(it - 1, 0)) / total), power);
+    lr *= std::pow(std::max(0.0, 1.0 - double(std::max<int64_t>(it - 1, 0)) / total), power);
   } else if (kind == "cosine") {
-    lr = min_lr + 0.5 * (base - min_lr) * (1 + std::cos(M_PI * std::min(double(it), total) / total));
+    lr = min_lr + 0.5 * (lr - min_lr) * (1 + std::cos(M_PI * std::min(double(it), total) / total));
   } else if (kind != "constant") {
     throw UsageError(fmt::format("--schedule: unknown schedule '{}' (step, poly, cosine, constant)", kind));
   }
   if (warmup > 0 && it < warmup) lr *= double(it + 1) / double(warmup);
   return lr;
+}
+
+std::vector<LrSchedule::Phase> LrSchedule::parse_phases(const std::string& text) {
+  std::vector<Phase> out;
+  if (text.empty()) return out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const size_t colon = item.find(':');
+    Phase p;
+    try {
+      if (colon == std::string::npos) throw std::invalid_argument("no colon");
+      const std::string until = item.substr(0, colon), lr = item.substr(colon + 1);
+      size_t used = 0;
+      p.lr = std::stod(lr, &used);
+      if (used != lr.size()) throw std::invalid_argument("trailing characters");
+      p.until = until == "*" ? 1e300 : std::stod(until, &used);
+      if (until != "*" && used != until.size()) throw std::invalid_argument("trailing characters");
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("--lr-phases: '{}' is not UNTIL:LR (an epoch or '*', a learning rate)", item));
+    }
+    if (!(p.lr > 0) || !std::isfinite(p.lr)) throw UsageError(fmt::format("--lr-phases: '{}': the learning rate must be > 0", item));
+    if (!(p.until > 0)) throw UsageError(fmt::format("--lr-phases: '{}': the epoch must be > 0", item));
+    if (!out.empty() && p.until <= out.back().until) throw UsageError("--lr-phases: epochs must increase");
+    out.push_back(p);
+  }
+  if (out.empty()) throw UsageError("--lr-phases: no phase");
+  return out;
 }
 
 LossSchedule LossSchedule::from_json(const json::Value& l, int epochs) {
@@ -116,6 +154,10 @@ LrSchedule LrSchedule::from_json(const json::Value& r) {
   if (auto v = r.find("power")) t.power = v->as_number();
   if (auto v = r.find("min_lr")) t.min_lr = v->as_number();
   t.warmup = r.at("warmup").as_int("lr.warmup");
+  if (auto v = r.find("phases"))
+    for (auto& p : v->as_array("lr.phases"))
+      t.phases.push_back({p.at("until").is_string() ? 1e300 : p.at("until").as_number("lr.phases[].until"),
+                          p.at("lr").as_number("lr.phases[].lr")});
   return t;
 }
 
@@ -130,6 +172,16 @@ json::Value LrSchedule::to_json() const {
   if (kind == "poly") v.set("power", power);
   if (kind == "cosine") v.set("min_lr", min_lr);
   v.set("warmup", warmup);
+  if (!phases.empty()) { // absent otherwise: config.json stays as it was without phases
+    json::Array a;
+    for (auto& p : phases) {
+      json::Value e;
+      e.set("until", p.until >= 1e300 ? json::Value("*") : json::Value(p.until));
+      e.set("lr", p.lr);
+      a.push_back(e);
+    }
+    v.set("phases", json::Value(a));
+  }
   v.set("iters_per_epoch", iters_per_epoch);
   v.set("total_iters", total_iters);
   return v;

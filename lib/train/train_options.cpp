@@ -99,6 +99,8 @@ void TrainOptions::validate() const {
   cli::require_non_negative("--power", lr.power);
   cli::require_non_negative("--min-lr", lr.min_lr);
   cli::require_at_least("--warmup", lr.warmup, 0);
+  if (!lr.phases.empty() && lr.kind != "step" && lr.kind != "constant")
+    throw UsageError(fmt::format("--lr-phases: with --schedule step or constant (not {})", lr.kind));
   cli::require_one_of("--loss", loss.strategy, {"ordinary", "phase", "dynamic"});
   cli::require_non_negative("--alpha", loss.fixed.alpha);
   cli::require_non_negative("--beta", loss.fixed.beta);
@@ -137,10 +139,11 @@ TrainOptions TrainOptions::resumed(const TrainOptions& command_line, bool epochs
   return t;
 }
 
-void TrainOptions::check_new_run(const std::string& loss_phases) {
+void TrainOptions::check_new_run(const std::string& loss_phases, const std::string& lr_phases) {
   if (dataset.empty()) throw UsageError("no dataset: dlk-train DATASET -o RUNDIR (or --summary, or --resume RUNDIR)");
   if (run_dir.empty()) throw UsageError("no run directory: give -o RUNDIR");
   loss.phases = LossSchedule::parse_phases(loss_phases);
+  lr.phases = LrSchedule::parse_phases(lr_phases);
   loss.epochs = epochs;
   validate(); // before reading any data
   Dataset ds = Dataset::load(dataset);

@@ -23,6 +23,16 @@ assert lines[-1]["loss"] < lines[0]["loss"] * 0.95, [l["loss"] for l in lines]
 assert lines[-1]["iterations"] == 4 * 8, lines[-1]["iterations"]
 PYEOF
 
+# Learning-rate phases (--lr-phases): 0.01 halved each epoch, then 0.001 from epoch 2; stopped
+# in epoch 1 and resumed, the run keeps them (config.json).
+expect 0 "train with learning-rate phases" "$BIN/dlk-train" "$T/ds" -o "$T/P" --epochs 3 --max-steps 10 $TINY \
+  --schedule step --step-epochs 1 --gamma 0.5 --lr-phases 2:0.01,*:0.001
+expect 0 "resume it" "$BIN/dlk-train" --resume "$T/P" --max-steps 0 --device cpu -j 2
+"$PY" -c "import json, sys; lr = [json.loads(l)['lr'] for l in open(sys.argv[1])]; assert lr == [0.01, 0.005, 0.001], lr" \
+  "$T/P/log.jsonl" && pass "each epoch's learning rate: 0.01, 0.005, then the second phase's 0.001" || fail "lr by phase: $(cat "$T/P/log.jsonl")"
+expect 2 "--lr-phases with a poly schedule" "$BIN/dlk-train" "$T/ds" -o "$T/P2" --epochs 1 $TINY --schedule poly --lr-phases 2:0.01,*:0.001
+contains "--lr-phases" "the message names the option"
+
 # Stop mid-epoch (iteration 11 of 32), resume: the same final weights, bit for bit.
 expect 0 "train, stopping after 11 steps" "$BIN/dlk-train" "$T/ds" -o "$T/B" --epochs 4 --max-steps 11 $TINY
 # As if killed between epoch 1's log line and its checkpoint: the resumed run writes it again.

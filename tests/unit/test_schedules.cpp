@@ -109,3 +109,33 @@ TEST_CASE("schedules: what to_json writes, from_json reads back (a resumed run's
     for (int64_t it : {0, 4, 5, 20, 69}) CHECK(r.at(it) == s.at(it));
   }
 }
+
+TEST_CASE("learning rate: phases of epochs with rates of their own", "[schedule]") {
+  LrSchedule s;
+  s.kind = "step";
+  s.base = 1.0; // unused once there are phases
+  s.step_epochs = 2;
+  s.gamma = 0.5;
+  s.iters_per_epoch = 10;
+  s.phases = LrSchedule::parse_phases("4:0.1,*:0.01");
+  // Phase 1 (epochs 0-3): 0.1, halved every 2 epochs; phase 2 (from epoch 4): 0.01, its steps
+  // counted from epoch 4.
+  CHECK(s.at(0) == Approx(0.1));
+  CHECK(s.at(19) == Approx(0.1));
+  CHECK(s.at(20) == Approx(0.05));
+  CHECK(s.at(39) == Approx(0.05));
+  CHECK(s.at(40) == Approx(0.01));
+  CHECK(s.at(59) == Approx(0.01));
+  CHECK(s.at(60) == Approx(0.005));
+  CHECK(s.at(1000) == Approx(0.01 * std::pow(0.5, 48)));
+  s.kind = "constant";
+  CHECK(s.at(39) == Approx(0.1));
+  CHECK(s.at(40) == Approx(0.01));
+  // A last phase with an epoch ends nowhere: its rate holds after it too.
+  s.phases = LrSchedule::parse_phases("2:0.3,5:0.2");
+  CHECK(s.at(49) == Approx(0.2));
+  CHECK(s.at(70) == Approx(0.2));
+  CHECK(LrSchedule::parse_phases("").empty());
+  for (const char* bad : {"4", "4:", "x:0.1", "4:0.1x", "4:-1", "4:0", "0:0.1", "4:0.1,2:0.2", "4:0.1,4:0.2", ","})
+    CHECK_THROWS_AS(LrSchedule::parse_phases(bad), UsageError);
+}

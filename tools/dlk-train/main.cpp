@@ -24,7 +24,7 @@ namespace {
 struct Options {
   bool summary = false;
   TrainOptions t;
-  std::string size, phases, device;
+  std::string size, phases, lr_phases, device;
 };
 
 cli::ToolSpec spec(Options& o) {
@@ -74,6 +74,7 @@ cli::ToolSpec spec(Options& o) {
     ("power", po::value(&o.t.lr.power)->value_name("P")->default_value(0.9, "0.9"), "poly: exponent")
     ("min-lr", po::value(&o.t.lr.min_lr)->value_name("LR")->default_value(0, "0"), "cosine: final learning rate")
     ("warmup", po::value(&o.t.lr.warmup)->value_name("N")->default_value(0), "iterations of linear warm-up")
+    ("lr-phases", po::value(&o.lr_phases)->value_name("P")->default_value(""), "UNTIL:LR,...: base rate by epoch (epoch < UNTIL; step restarts)")
     ("loss", po::value(&o.t.loss.strategy)->value_name("S")->default_value("ordinary"), "loss weights: ordinary, phase or dynamic")
     ("alpha", po::value(&o.t.loss.fixed.alpha)->value_name("A")->default_value(0.5, "0.5"), "ordinary: Dice weight")
     ("beta", po::value(&o.t.loss.fixed.beta)->value_name("B")->default_value(0.5, "0.5"), "ordinary: cross-entropy weight")
@@ -141,7 +142,7 @@ int run(int argc, char** argv) {
   if (!o.t.resume.empty()) // the run's own configuration, with this device and these threads
     o.t = TrainOptions::resumed(o.t, !vm["epochs"].defaulted(), !vm["max-steps"].defaulted());
   else
-    o.t.check_new_run(o.phases);
+    o.t.check_new_run(o.phases, o.lr_phases);
   o.t.set_device(o.device);
   torch::set_num_threads(common.resolved_threads()); // 0 = all cores (LibTorch alone may use one)
   cli::keep_freed_memory();

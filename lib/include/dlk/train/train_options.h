@@ -44,10 +44,11 @@ struct TrainOptions {
   // options from RUNDIR/config.json, with this command line's --resume, threads and
   // --benchmark-loader, and its --epochs and --max-steps where given; -o, if given, must be RUNDIR.
   static TrainOptions resumed(const TrainOptions& command_line, bool epochs_given, bool max_steps_given);
-  // A new run: needs the dataset and run directory, takes the loss phases (--loss-phases) and
+  // A new run: needs the dataset and run directory, takes the loss and learning-rate phases
+  // (--loss-phases, --lr-phases: "" for none) and
   // checks the options before reading any data; then the model's classes and input channels
   // that are 0 come from the dataset.
-  void check_new_run(const std::string& loss_phases);
+  void check_new_run(const std::string& loss_phases, const std::string& lr_phases);
   // --device: "auto" is cuda when LibTorch sees a GPU, else cpu; cpu, cuda or cuda:N.
   void set_device(const std::string& requested);
 };
