@@ -9,7 +9,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <set>
 #include <sstream>
+
+namespace fs = std::filesystem;
 
 namespace dlk {
 
@@ -140,6 +144,43 @@ Series read_training_curve(const std::string& log_path, const std::string& metri
   }
   if (s.x.empty()) fail(log_path, fmt::format("no line has '{}'", metric));
   return s;
+}
+
+std::string validation_split_of(const std::string& log_path) {
+  const fs::path config = fs::path(log_path).parent_path() / "config.json";
+  if (!fs::exists(config)) return "";
+  try {
+    const json::Value v = json::Value::parse(read_text_file(config.string()));
+    const json::Value* split = v.find("val_split");
+    return split ? split->as_string("val_split") : "";
+  } catch (const Error& e) {
+    fail(config.string(), e.what());
+  }
+}
+
+std::string training_curves_svg(const std::vector<std::string>& logs, const std::vector<std::string>& names,
+                                const std::string& metric, const std::string& title) {
+  std::vector<Series> series;
+  std::set<std::string> splits;
+  for (size_t i = 0; i < logs.size(); ++i) {
+    const std::string name = i < names.size() ? names[i] : fs::absolute(logs[i]).parent_path().filename().string();
+    series.push_back(read_training_curve(logs[i], metric, name));
+    if (metric.rfind("val_", 0) == 0) splits.insert(validation_split_of(logs[i]));
+  }
+  const std::string split = splits.size() == 1 ? *splits.begin() : ""; // runs that differ: unnamed
+  std::string heading = title.empty() ? curve_axis_title(metric, split) + " per epoch" : title;
+  // Validation Dice on the test set is what the official scripts select their model on: say so.
+  if (splits.count("test")) heading += " (validated on the test set: model selection on the test set)";
+  return line_plot_svg(series, "epoch", curve_axis_title(metric, split), heading);
+}
+
+std::string curve_axis_title(const std::string& metric, const std::string& split) {
+  const std::string on = split.empty() ? "" : " on the " + split + " split";
+  if (metric == "val_mean_dice") return "mean Dice" + on;
+  if (metric.rfind("val_", 0) == 0) return metric.substr(4) + on;
+  if (metric == "loss") return "training loss";
+  if (metric == "lr") return "learning rate";
+  return metric;
 }
 
 } // namespace dlk

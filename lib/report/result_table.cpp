@@ -158,7 +158,9 @@ std::string ResultTable::render(const std::string& format) const {
     out += " \\\\\n\\hline\n";
   }
   for (size_t r = 0; r < rows.size(); ++r) {
-    out += md ? "| " + rows[r].method + " |" : csv ? rows[r].method : latex_escape(rows[r].method);
+    // Published rows say so: a reader must not take the paper's numbers for this run's.
+    const std::string method = rows[r].published ? rows[r].method + " (published)" : rows[r].method;
+    out += md ? "| " + method + " |" : csv ? method : latex_escape(method);
     for (size_t c = 0; c < cols.size(); ++c) out += md ? " " + cell(c, r) + " |" : csv ? "," + cell(c, r) : " & " + cell(c, r);
     out += md || csv ? "\n" : " \\\\\n";
   }

@@ -30,7 +30,7 @@ cd "$ROOT"
 expect 0 "make synapse (tiny)" make -f examples/Makefile synapse-steps T="$BIN" SYNAPSE="$T/RawData" SYNAPSE_OUT="$T/syn" \
   VARIANTS=S DEVICE=cpu SYNAPSE_TRAIN="--config synapse-paper $TINY"
 contains "| DLKUNet-S |" "Table 2 has our row"
-contains "| Swin-Unet |" "and the published ones"
+contains "| Swin-Unet (published) |" "and the published ones"
 contains "Kid(L)" "organs abbreviated as the paper does"
 [ -s "$T/syn/S/scores.csv" ] && [ "$(grep -c '^case0' "$T/syn/S/scores.csv")" = $((12 * 8)) ] && pass "12 test cases x 8 classes scored" || fail "scores.csv"
 expect 0 "make synapse again does nothing" make -f examples/Makefile synapse-steps T="$BIN" SYNAPSE="$T/RawData" SYNAPSE_OUT="$T/syn" \
@@ -39,8 +39,45 @@ grep -q "dlk-train" "$T/out" && fail "the second run retrained" || pass "increme
 expect 0 "make acdc (tiny)" make -f examples/Makefile acdc-steps T="$BIN" ACDC="$T/ACDC/training" ACDC_OUT="$T/acdc" \
   VARIANTS=S DEVICE=cpu ACDC_TRAIN="--config acdc-paper $TINY"
 contains "| RV | Myo | LV |" "Table 3 has RV, Myo, LV"
-contains "DLKUNet-M (paper)" "the published ACDC rows"
+contains "| DLKUNet-M (published) |" "the published ACDC rows"
 [ "$(grep -c '^patient' "$T/acdc/S/scores.csv")" = $((40 * 3)) ] && pass "40 test volumes x 3 classes scored" || fail "acdc scores.csv"
+# Tables 4 and 5 and Fig. 5 from the same prepared Synapse data, each run at a tiny size of its
+# own (the real runs take theirs from the preset and RUN_NAME).
+TINYL="--epochs 1 --base-channels 4 --batch 16 -j 2"
+SYN=(T="$BIN" SYNAPSE="$T/RawData" SYNAPSE_OUT="$T/syn" DEVICE=cpu SYNAPSE_TRAIN="--config synapse-paper $TINYL"
+     RUN_L="--variant L --size 32" RUN_L-512="--variant L --size 48" RUN_L-5DW="--variant L --dw-kernel 5 --size 32"
+     RUN_L-7DW="--variant L --dw-kernel 7 --size 32" RUN_L-LKA1="--variant L --lka-kernel 3 --size 32"
+     RUN_L-LKA2="--variant L --lka-dilated-kernel 5 --size 32" RUN_L-ordinary="--variant L --loss ordinary --size 32")
+expect 0 "make table4 table5 fig5 (tiny)" make -f examples/Makefile table4-steps table5-steps fig5-steps "${SYN[@]}"
+[ "$(grep -c "dlk-train $T/syn/data -o $T/syn/L " "$T/out")" = 1 ] && pass "run L, which all three need, trained once" || fail "run L trained $(grep -c "dlk-train $T/syn/data -o $T/syn/L " "$T/out") times"
+[ -s "$T/syn/data/dataset.json" ] && [ "$(grep -c "dlk-prep" "$T/out")" = 0 ] && pass "the data prepared for Table 2 serves them all" || fail "prepared again"
+contains "| DLKUNet-L 512x512 |" "Table 4: our 512 run"
+contains "| DLKUNet-L 512x512 (published) |" "Table 4: the paper's row"
+contains "81.47" "Table 4: the paper's 512 DSC"
+for m in DLKUNet-5DW DLKUNet-7DW DLKUNet-LKA1 DLKUNet-LKA2; do contains "| $m |" "Table 5: our $m"; done
+contains "| DLKUNet-LKA2 (3x3; 5x5 5x5) (published) |" "Table 5: the paper's rows"
+"$PY" - "$T/syn/fig5.svg" <<'PYEOF' && pass "Fig. 5: two curves with a legend, flagged as validated on the test set" || fail "fig5.svg"
+import sys, xml.etree.ElementTree as E
+r = E.parse(sys.argv[1]).getroot(); ns = '{http://www.w3.org/2000/svg}'
+text = ' '.join(t.text or '' for t in r.iter(ns + 'text'))
+assert len(r.findall('.//' + ns + 'polyline')) == 2, 'curves'
+assert 'phase loss (eq. 11)' in text and 'ordinary loss' in text, text
+assert 'model selection on the test set' in text and 'mean Dice on the test split' in text, text
+PYEOF
+expect 0 "make table4 table5 fig5 again does nothing" make -f examples/Makefile table4-steps table5-steps fig5-steps "${SYN[@]}"
+grep -q "dlk-train" "$T/out" && fail "the second run retrained" || pass "incremental: nothing rerun"
+expect 0 "make fig6 (tiny)" make -f examples/Makefile fig6-steps T="$BIN" ACDC="$T/ACDC/training" ACDC_OUT="$T/acdc" DEVICE=cpu \
+  ACDC_TRAIN="--config acdc-paper $TINYL" RUN_L="--variant L --size 32" \
+  RUN_L-phase="--variant L --loss phase --loss-phases 200:0.6:0.4,*:0.7:0.3 --lr-phases 200:0.001,*:0.00001 --size 32"
+"$PY" - "$T/acdc/fig6.svg" <<'PYEOF' && pass "Fig. 6: dynamic and phase loss, validated on ACDC's val split" || fail "fig6.svg"
+import sys, xml.etree.ElementTree as E
+r = E.parse(sys.argv[1]).getroot(); ns = '{http://www.w3.org/2000/svg}'
+text = ' '.join(t.text or '' for t in r.iter(ns + 'text'))
+assert len(r.findall('.//' + ns + 'polyline')) == 2
+assert 'dynamic loss (eq. 12-13)' in text and 'mean Dice on the val split' in text, text
+assert 'model selection' not in text, text
+PYEOF
+expect 2 "make table4 without SYNAPSE" make -f examples/Makefile table4 -o tools
 expect 0 "make table1" make -f examples/Makefile --no-print-directory table1 T="$BIN" BUILD=/nonexistent -o tools
 contains "| DLKUNet-L | {96,192,384,768} | 17.71 | 17708659 |" "Table 1's exact parameter counts"
 expect 2 "make synapse without SYNAPSE" make -f examples/Makefile synapse -o tools

@@ -30,8 +30,18 @@ diff "$T/want.md" "$T/got.md" >"$T/d" && pass "Markdown as written by hand (best
 expect 0 "LaTeX table" "$BIN/dlk-report" table "$T/A/scores.json" "$T/B/scores.json" --format latex -o "$T/got.tex"
 diff "$T/want.tex" "$T/got.tex" >"$T/d" && pass "LaTeX as written by hand" || { fail "LaTeX differs"; cat "$T/d"; }
 expect 0 "published rows" "$BIN/dlk-report" table "$T/A/scores.json" --name ours --published synapse
-contains "| Swin-Unet |" "published rows beside ours"
+contains "| Swin-Unet (published) |" "published rows beside ours"
 contains "| ours |" "--name names the run"
+# Table 2 as printed (../shared/spec/paper-tables.md): all eight rows; ours (DSC 80.00) ranks
+# below DLKUNet-L (81.21, best) and DLKUNet-M (80.82, second).
+for m in "R50 U-Net" "U-Net" "Att-U-Net" "TransUNet" "Swin-Unet" "DLKUNet-S" "DLKUNet-M" "DLKUNet-L"; do
+  contains "| $m (published) |" "Table 2's $m row"
+done
+contains "**81.21**" "the best published DSC bold"
+contains "<u>80.82</u>" "the second best underlined"
+expect 0 "Table 5's rows" "$BIN/dlk-report" table "$T/A/scores.json" --name ours --published table5
+contains "| DLKUNet-LKA2 (3x3; 5x5 5x5) (published) |" "Table 5's LKA2 row"
+contains "79.25" "with its DSC"
 expect 0 "Table 1" "$BIN/dlk-report" table1
 for n in 1131379 4494451 17708659 "15.95" "22.84" "29.64"; do contains "$n" "Table 1 has $n"; done
 printf '{"epoch": 0, "val_mean_dice": 0.5}\n{"epoch": 1, "val_mean_dice": 0.625}\n{"epoch": 2}\n' >"$T/A/log.jsonl"

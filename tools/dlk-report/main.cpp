@@ -24,7 +24,7 @@ using namespace dlk;
 namespace {
 
 struct Options {
-  std::string command, format, output, published, metric, image, truth, pred;
+  std::string command, format, output, published, metric, title, image, truth, pred;
   std::vector<std::string> inputs, names, checkpoints;
   int64_t slice = -1; // -1: not given
   int axis = 2;
@@ -33,7 +33,7 @@ struct Options {
 cli::ToolSpec spec(Options& o) {
   cli::ToolSpec s;
   s.name = "dlk-report";
-  s.synopsis = "dlk-report table SCORES.json... [--name N...] [--checkpoint FILE...] [--published synapse|acdc|FILE]\n"
+  s.synopsis = "dlk-report table SCORES.json... [--name N...] [--checkpoint FILE...] [--published NAME|FILE]\n"
                "dlk-report table1 [--format F]\n"
                "dlk-report curves LOG.jsonl... [--metric val_mean_dice|loss|...] -o FILE.svg\n"
                "dlk-report overlay --image VOL --truth LABELS --pred LABELS [--slice N] -o FILE.png";
@@ -49,8 +49,9 @@ cli::ToolSpec spec(Options& o) {
     ("inputs", po::value(&o.inputs)->value_name("FILE")->composing(), "score JSON or log.jsonl files (the other operands)")
     ("name,n", po::value(&o.names)->value_name("N")->composing(), "a run's name, in the order of the files")
     ("checkpoint", po::value(&o.checkpoints)->value_name("FILE")->composing(), "a run's checkpoint (Params, FLOPs), in order")
-    ("published", po::value(&o.published)->value_name("P"), "add published rows: synapse, acdc or a CSV file")
+    ("published", po::value(&o.published)->value_name("P"), "add published rows: synapse, acdc, table4, table5 or a CSV")
     ("metric", po::value(&o.metric)->value_name("M")->default_value("val_mean_dice"), "curves: a log.jsonl field")
+    ("title", po::value(&o.title)->value_name("T"), "curves: the figure's title [the metric per epoch]")
     ("image", po::value(&o.image)->value_name("VOL"), "overlay: the image volume")
     ("truth", po::value(&o.truth)->value_name("LABELS"), "overlay: the reference labels")
     ("pred", po::value(&o.pred)->value_name("LABELS"), "overlay: the predicted labels")
@@ -142,12 +143,7 @@ int table1(const Options& o) {
 
 int curves(const Options& o) {
   if (o.inputs.empty()) throw UsageError("curves: give log.jsonl files");
-  std::vector<Series> series;
-  for (size_t i = 0; i < o.inputs.size(); ++i)
-    series.push_back(read_training_curve(o.inputs[i], o.metric,
-                                         !o.names.empty() && i < o.names.size() ? o.names[i]
-                                                                               : fs::absolute(o.inputs[i]).parent_path().filename().string()));
-  write_text(o.output, line_plot_svg(series, "epoch", o.metric, o.metric + " per epoch"));
+  write_text(o.output, training_curves_svg(o.inputs, o.names, o.metric, o.title));
   return cli::kOk;
 }
 
