@@ -196,4 +196,16 @@ std::unique_ptr<LabelVolumes> LabelVolumes::open(const std::string& path, const 
   return std::make_unique<FileSet>(std::map<std::string, std::string>{{strip_volume_extension(path), path}}, map);
 }
 
+LabelVolume LabelVolumes::load_one(const std::string& path) {
+  auto src = LabelVolumes::open(path, "all", {});
+  LabelVolume v;
+  if (!src->random_access()) {
+    if (!src->next(v)) fail(path, "no case");
+    return v;
+  }
+  const auto ids = src->case_ids();
+  if (ids.size() != 1) fail(path, fmt::format("holds {} cases; give one volume or shard", ids.size()));
+  return src->load(ids[0]);
+}
+
 } // namespace dlk

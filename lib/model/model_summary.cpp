@@ -1,5 +1,7 @@
 // Shapes, parameters and MACs per stage, read off the modules' own options and weights.
 #include "dlk/model/model_summary.h"
+#include "dlk/core/error.h"
+#include "dlk/model/checkpoint.h"
 #include "dlk/model/model.h"
 #include "dlk/model/torch_compat.h"
 
@@ -149,6 +151,45 @@ StageSummary summarize_total(const DLKUNet& model, int64_t height, int64_t width
     total.paper_macs += st.paper_macs;
   }
   return total;
+}
+
+std::pair<double, double> checkpoint_cost(const std::string& path) {
+  Checkpoint ck;
+  DLKUNet m = load_model(path, nullptr, &ck);
+  int64_t h = 224, w = 224;
+  if (auto p = ck.meta.find("preprocessing")) {
+    auto s = p->at("input_size").as_numbers();
+    h = int64_t(s[0]);
+    w = int64_t(s[1]);
+  }
+  const StageSummary total = summarize_total(m, h, w);
+  return {double(total.params) / 1e6, double(total.paper_macs) / 1e9};
+}
+
+std::string configurations_table(const std::string& format) {
+  std::string out;
+  const bool md = format == "markdown", tex = format == "latex";
+  if (!md && !tex && format != "csv") throw UsageError(fmt::format("--format: '{}' (markdown, csv, latex)", format));
+  out += md ? "| Model | Channels Num | Params (M) | Params | FLOPs (G) | true MACs (G) |\n|---|---|---|---|---|---|\n"
+            : tex ? "\\begin{tabular}{llrrrr}\n\\hline\nModel & Channels Num & Params (M) & Params & FLOPs (G) & true MACs (G) \\\\\n\\hline\n"
+                  : "model,channels,params_m,params,flops_g,true_macs_g\n";
+  for (const char* v : {"S", "M", "L"}) {
+    ModelConfig cfg;
+    cfg.variant = v;
+    DLKUNet m(cfg);
+    const StageSummary total = summarize_total(m, 224, 224);
+    const int64_t params = total.params, paper = total.paper_macs, macs = total.true_macs;
+    std::string ch;
+    for (int i = 0; i < cfg.depth(); ++i) ch += (i ? "," : "") + std::to_string(cfg.channels(i));
+    ch = "{" + ch + "}";
+    const std::string name = std::string("DLKUNet-") + v;
+    out += md ? fmt::format("| {} | {} | {:.2f} | {} | {:.2f} | {:.2f} |\n", name, ch, params / 1e6, params, paper / 1e9, macs / 1e9)
+          : tex ? fmt::format("{} & \\{{{}\\}} & {:.2f} & {} & {:.2f} & {:.2f} \\\\\n", name, ch.substr(1, ch.size() - 2), params / 1e6,
+                              params, paper / 1e9, macs / 1e9)
+                : fmt::format("{},\"{}\",{:.2f},{},{:.3f},{:.3f}\n", name, ch, params / 1e6, params, paper / 1e9, macs / 1e9);
+  }
+  if (tex) out += "\\hline\n\\end{tabular}\n";
+  return out;
 }
 
 } // namespace dlk

@@ -1,5 +1,6 @@
 #include "dlk/report/result_table.h"
 #include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
 
 #include <fmt/format.h>
 
@@ -34,6 +35,23 @@ void ResultTable::add_scores(const std::string& method, const json::Value& s, do
     r.class_dsc.push_back(c ? 100 * num(c->find("dsc")) : NAN);
   }
   rows.push_back(r);
+}
+
+json::Value read_score_file(const std::string& path) {
+  const std::string text = read_text_file(path); // names the file if unreadable
+  try {
+    json::Value s = json::Value::parse(text);
+    if (!s.has("class_mean")) throw Error("not a dlk-score --json file (no class_mean)");
+    return s;
+  } catch (const Error& e) {
+    fail(path, e.what());
+  }
+}
+
+bool is_acdc_scores(const json::Value& scores) {
+  for (auto& kv : scores.at("class_mean").as_object())
+    if (kv.first == "RV" || kv.first == "Myo") return true;
+  return false;
 }
 
 void ResultTable::add_published(const std::string& text, const std::string& origin) {

@@ -70,20 +70,6 @@ cli::ToolSpec spec(Options& o) {
   return s;
 }
 
-// Params (M) and the paper's FLOPs (G) of a checkpoint's model at its input size.
-std::pair<double, double> cost(const std::string& path) {
-  Checkpoint ck;
-  DLKUNet m = load_model(path, nullptr, &ck);
-  int64_t h = 224, w = 224;
-  if (auto p = ck.meta.find("preprocessing")) {
-    auto s = p->at("input_size").as_numbers();
-    h = int64_t(s[0]);
-    w = int64_t(s[1]);
-  }
-  const StageSummary total = summarize_total(m, h, w);
-  return {double(total.params) / 1e6, double(total.paper_macs) / 1e9};
-}
-
 int table(const Options& o) {
   if (o.inputs.empty()) throw UsageError("table: give dlk-score --json files");
   if (!o.names.empty() && o.names.size() != o.inputs.size()) throw UsageError("--name: one per score file");
@@ -91,17 +77,10 @@ int table(const Options& o) {
   ResultTable t;
   bool acdc = false;
   for (size_t i = 0; i < o.inputs.size(); ++i) {
-    json::Value s;
-    const std::string text = read_text_file(o.inputs[i]); // names the file if unreadable
-    try {
-      s = json::Value::parse(text);
-      if (!s.has("class_mean")) throw Error("not a dlk-score --json file (no class_mean)");
-    } catch (const Error& e) {
-      fail(o.inputs[i], e.what());
-    }
-    for (auto& kv : s.at("class_mean").as_object()) acdc = acdc || kv.first == "RV" || kv.first == "Myo";
+    const json::Value s = read_score_file(o.inputs[i]);
+    acdc = acdc || is_acdc_scores(s);
     std::string name = !o.names.empty() ? o.names[i] : fs::absolute(o.inputs[i]).parent_path().filename().string();
-    auto c = o.checkpoints.empty() ? std::pair<double, double>{NAN, NAN} : cost(o.checkpoints[i]);
+    auto c = o.checkpoints.empty() ? std::pair<double, double>{NAN, NAN} : checkpoint_cost(o.checkpoints[i]);
     t.add_scores(name, s, c.first, c.second);
   }
   if (!o.published.empty()) {
@@ -115,29 +94,7 @@ int table(const Options& o) {
 }
 
 int table1(const Options& o) {
-  std::string out;
-  const bool md = o.format == "markdown", tex = o.format == "latex";
-  if (!md && !tex && o.format != "csv") throw UsageError(fmt::format("--format: '{}' (markdown, csv, latex)", o.format));
-  out += md ? "| Model | Channels Num | Params (M) | Params | FLOPs (G) | true MACs (G) |\n|---|---|---|---|---|---|\n"
-            : tex ? "\\begin{tabular}{llrrrr}\n\\hline\nModel & Channels Num & Params (M) & Params & FLOPs (G) & true MACs (G) \\\\\n\\hline\n"
-                  : "model,channels,params_m,params,flops_g,true_macs_g\n";
-  for (const char* v : {"S", "M", "L"}) {
-    ModelConfig cfg;
-    cfg.variant = v;
-    DLKUNet m(cfg);
-    const StageSummary total = summarize_total(m, 224, 224);
-    const int64_t params = total.params, paper = total.paper_macs, macs = total.true_macs;
-    std::string ch;
-    for (int i = 0; i < cfg.depth(); ++i) ch += (i ? "," : "") + std::to_string(cfg.channels(i));
-    ch = "{" + ch + "}";
-    const std::string name = std::string("DLKUNet-") + v;
-    out += md ? fmt::format("| {} | {} | {:.2f} | {} | {:.2f} | {:.2f} |\n", name, ch, params / 1e6, params, paper / 1e9, macs / 1e9)
-          : tex ? fmt::format("{} & \\{{{}\\}} & {:.2f} & {} & {:.2f} & {:.2f} \\\\\n", name, ch.substr(1, ch.size() - 2), params / 1e6,
-                              params, paper / 1e9, macs / 1e9)
-                : fmt::format("{},\"{}\",{:.2f},{},{:.3f},{:.3f}\n", name, ch, params / 1e6, params, paper / 1e9, macs / 1e9);
-  }
-  if (tex) out += "\\hline\n\\end{tabular}\n";
-  write_text(o.output, out);
+  write_text(o.output, configurations_table(o.format));
   return cli::kOk;
 }
 
@@ -151,18 +108,7 @@ int overlay(const Options& o) {
   if (o.image.empty() || o.truth.empty() || o.pred.empty()) throw UsageError("overlay: give --image, --truth and --pred");
   if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
   Volume img = read_volume(o.image);
-  auto one = [](const std::string& path) { // a single case: a volume, a shard, a one-case dataset
-    auto src = LabelVolumes::open(path, "all", {});
-    LabelVolume v;
-    if (!src->random_access()) {
-      if (!src->next(v)) fail(path, "no case");
-      return v;
-    }
-    const auto ids = src->case_ids();
-    if (ids.size() != 1) fail(path, fmt::format("holds {} cases; give one volume or shard", ids.size()));
-    return src->load(ids[0]);
-  };
-  LabelVolume t = one(o.truth), p = one(o.pred);
+  LabelVolume t = LabelVolumes::load_one(o.truth), p = LabelVolumes::load_one(o.pred);
   for (auto* v : {&t, &p})
     if (std::string d = geometry_mismatch(img.geometry, v->geometry); !d.empty())
       fail(v->source, fmt::format("not on the image's grid: {}", d));

@@ -24,6 +24,9 @@ class LabelVolumes {
 public:
   // `split`: for a dataset, which cases ("all" for every one).
   static std::unique_ptr<LabelVolumes> open(const std::string& path, const std::string& split, const LabelMap& map);
+  // The one case of `path`: a volume, a shard, a stream's first case, or a one-case dataset;
+  // fails naming the path when it holds none or several.
+  static LabelVolume load_one(const std::string& path);
   virtual ~LabelVolumes() = default;
   // True when the cases can be looked up by id (files, datasets); streams are read in order.
   virtual bool random_access() const = 0;

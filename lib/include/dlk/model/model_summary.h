@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dlk {
@@ -21,5 +22,11 @@ std::vector<StageSummary> summarize(const DLKUNet& model, int64_t height, int64_
 // The whole network's sums of those (name and output empty).
 StageSummary summarize_total(const DLKUNet& model, int64_t height, int64_t width);
 std::string format_summary(const DLKUNet& model, int64_t height, int64_t width);
+
+// Params (M) and the paper's FLOPs (G) of a checkpoint's model at its input size.
+std::pair<double, double> checkpoint_cost(const std::string& checkpoint);
+// The paper's Table 1 for S, M and L at 224x224 (channels, parameters, FLOPs in the paper's
+// convention, true MACs) as markdown, csv or latex.
+std::string configurations_table(const std::string& format);
 
 } // namespace dlk

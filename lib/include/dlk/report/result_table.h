@@ -31,6 +31,11 @@ struct ResultTable {
   std::string render(const std::string& format) const;
 };
 
+// A dlk-score --json file, parsed and checked (it has class_mean); fails naming the file.
+json::Value read_score_file(const std::string& path);
+// True when the scores' classes are ACDC's (RV, Myo): Table 3's layout, DSC only.
+bool is_acdc_scores(const json::Value& scores);
+
 // The paper's abbreviation of a class name ("kidney_left" -> "Kid(L)"); the name itself otherwise.
 std::string paper_class_title(const std::string& name);
 
