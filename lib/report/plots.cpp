@@ -1,5 +1,7 @@
 // SVG line plots, PNGs through libpng, and the training curves they draw.
 #include "dlk/report/plots.h"
+#include "dlk/report/axis_ticks.h"
+#include "svg_text.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
 #include "dlk/core/json.h"
@@ -28,17 +30,6 @@ void on_png_write(png_structp png, png_bytep data, png_size_t n) {
 
 const char* kColours[] = {"#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
-std::string xml_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
-  }
-  return o;
-}
 } // namespace
 
 std::string line_plot_svg(const std::vector<Series>& series, const std::string& x_label, const std::string& y_label,
@@ -53,8 +44,11 @@ std::string line_plot_svg(const std::vector<Series>& series, const std::string& 
       y1 = std::max(y1, s.y[i]);
     }
   if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-  if (x1 == x0) x1 = x0 + 1;
-  if (y1 == y0) y1 = y0 + 1;
+  bool whole_x = true; // epochs: whole-number ticks
+  for (auto& s : series)
+    for (double x : s.x) whole_x = whole_x && x == std::floor(x);
+  const AxisTicks xt = nice_ticks(x0, x1, 6, whole_x), yt = nice_ticks(y0, y1, 6);
+  x0 = xt.lo, x1 = xt.hi, y0 = yt.lo, y1 = yt.hi;
   const double W = 720, H = 440, L = 70, R = 170, T = 40, B = 60, pw = W - L - R, ph = H - T - B;
   auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * pw; };
   auto py = [&](double y) { return T + ph - (y - y0) / (y1 - y0) * ph; };
@@ -64,12 +58,13 @@ std::string line_plot_svg(const std::vector<Series>& series, const std::string& 
                               W, H, W, H);
   o += fmt::format("<text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">{}</text>\n", L + pw / 2, xml_escape(title));
   o += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", L, T, pw, ph);
-  for (int i = 0; i <= 5; ++i) { // ticks
-    const double xv = x0 + (x1 - x0) * i / 5, yv = y0 + (y1 - y0) * i / 5;
+  for (double xv : xt.values) {
     o += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#ddd\"/>\n", px(xv), T, px(xv), T + ph);
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(xv), T + ph + 18, xt.label(xv));
+  }
+  for (double yv : yt.values) {
     o += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", L, py(yv), L + pw, py(yv));
-    o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.4g}</text>\n", px(xv), T + ph + 18, xv);
-    o += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.4g}</text>\n", L - 6, py(yv) + 4, yv);
+    o += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", L - 6, py(yv) + 4, yt.label(yv));
   }
   o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", L + pw / 2, H - 16, xml_escape(x_label));
   o += fmt::format("<text transform=\"translate(18 {}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n", T + ph / 2,

@@ -77,6 +77,27 @@ assert len(r.findall('.//' + ns + 'polyline')) == 2
 assert 'dynamic loss (eq. 12-13)' in text and 'mean Dice on the val split' in text, text
 assert 'model selection' not in text, text
 PYEOF
+# Fig. 9: S, M, L by C = 64, 96, 128; the C = 96 runs are Table 2's (S, and L from above, exist
+# already), the others train here, each with its tiny C standing in for 64 or 128.
+F9=(T="$BIN" SYNAPSE="$T/RawData" SYNAPSE_OUT="$T/syn" DEVICE=cpu SYNAPSE_TRAIN="--config synapse-paper --epochs 1 --batch 16 -j 2")
+for v in S M L; do F9+=(RUN_$v="--variant $v --base-channels 4 --size 32" RUN_$v-C64="--variant $v --base-channels 2 --size 32"
+                        RUN_$v-C128="--variant $v --base-channels 6 --size 32"); done
+expect 0 "make fig9 (tiny)" make -f examples/Makefile fig9-steps "${F9[@]}"
+n=$(grep -c "dlk-train $T/syn/data" "$T/out")
+[ "$n" = 7 ] && pass "fig9 trains the 6 runs beside C = 96 and M, reusing S and L" || fail "fig9 trained $n runs"
+"$PY" - "$T/syn" <<'PYEOF' && pass "Fig. 9: 3 x 3 cells per panel, each the mean DSC of its run's scores.json" || fail "fig9.svg"
+import json, sys, xml.etree.ElementTree as E
+d = sys.argv[1]; ns = '{http://www.w3.org/2000/svg}'
+r = E.parse(d + '/fig9.svg').getroot()
+texts = [t.text for t in r.iter(ns + 'text')]
+for run in ('S-C64', 'M', 'L-C128'):
+    want = '%.2f' % (100 * json.load(open(f'{d}/{run}/scores.json'))['mean_dsc'])
+    assert want in texts, (run, want, texts)
+assert all(x in texts for x in ('DLKUNet-S', 'DLKUNet-M', 'DLKUNet-L', 'C=64', 'C=96', 'C=128')), texts
+assert len([e for e in r.iter(ns + 'rect') if e.get('stroke') == 'white']) == 18
+PYEOF
+expect 0 "make fig9 again does nothing" make -f examples/Makefile fig9-steps "${F9[@]}"
+grep -q "dlk-train" "$T/out" && fail "the second run retrained" || pass "incremental: nothing rerun"
 expect 2 "make table4 without SYNAPSE" make -f examples/Makefile table4 -o tools
 expect 0 "make table1" make -f examples/Makefile --no-print-directory table1 T="$BIN" BUILD=/nonexistent -o tools
 contains "| DLKUNet-L | {96,192,384,768} | 17.71 | 17708659 |" "Table 1's exact parameter counts"

@@ -42,6 +42,28 @@ contains "<u>80.82</u>" "the second best underlined"
 expect 0 "Table 5's rows" "$BIN/dlk-report" table "$T/A/scores.json" --name ours --published table5
 contains "| DLKUNet-LKA2 (3x3; 5x5 5x5) (published) |" "Table 5's LKA2 row"
 contains "79.25" "with its DSC"
+# Heatmap: A and B as two cells of one row; the better value of each panel gets the scale's
+# darkest colour (#253494), the worse its lightest (#ffffcc).
+expect 0 "heatmap" "$BIN/dlk-report" heatmap "$T/A/scores.json" "$T/B/scores.json" --name S/64 --name S/96 -o "$T/h.svg"
+if [ -x "$PY" ]; then
+  "$PY" - "$T/h.svg" <<'PYEOF' && pass "heatmap: both panels, values in the cells, darker for better" || fail "heatmap SVG"
+import sys, xml.etree.ElementTree as E
+ns = '{http://www.w3.org/2000/svg}'
+r = E.parse(sys.argv[1]).getroot()
+els = list(r)
+fill = {}  # a cell's text -> the fill of the rect drawn just before it
+for i, e in enumerate(els):
+    if e.tag == ns + 'text' and i and els[i - 1].tag == ns + 'rect' and els[i - 1].get('stroke') == 'white':
+        fill[e.text] = els[i - 1].get('fill')
+assert fill == {'80.00': '#253494', '75.00': '#ffffcc', '10.50': '#ffffcc', '8.25': '#253494'}, fill
+texts = [e.text for e in r.iter(ns + 'text')]
+assert 'mean DSC (%) (higher is better)' in texts and 'mean HD95 (lower is better)' in texts, texts
+assert texts.count('S') == 2 and '64' in texts and '96' in texts, texts
+PYEOF
+fi
+expect 2 "heatmap without ROW/COLUMN names" "$BIN/dlk-report" heatmap "$T/A/scores.json" --name S -o "$T/h2.svg"
+expect 2 "heatmap with a cell twice" "$BIN/dlk-report" heatmap "$T/A/scores.json" "$T/B/scores.json" --name S/64 --name S/64 -o "$T/h2.svg"
+[ ! -e "$T/h2.svg" ] && pass "no output after a usage error" || fail "h2.svg written"
 expect 0 "Table 1" "$BIN/dlk-report" table1
 for n in 1131379 4494451 17708659 "15.95" "22.84" "29.64"; do contains "$n" "Table 1 has $n"; done
 printf '{"epoch": 0, "val_mean_dice": 0.5}\n{"epoch": 1, "val_mean_dice": 0.625}\n{"epoch": 2}\n' >"$T/A/log.jsonl"

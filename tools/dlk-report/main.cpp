@@ -8,6 +8,7 @@
 #include "dlk/model/checkpoint.h"
 #include "dlk/model/model.h"
 #include "dlk/model/model_summary.h"
+#include "dlk/report/heatmap.h"
 #include "dlk/report/overlay.h"
 #include "dlk/report/plots.h"
 #include "dlk/report/result_table.h"
@@ -36,22 +37,24 @@ cli::ToolSpec spec(Options& o) {
   s.synopsis = "dlk-report table SCORES.json... [--name N...] [--checkpoint FILE...] [--published NAME|FILE]\n"
                "dlk-report table1 [--format F]\n"
                "dlk-report curves LOG.jsonl... [--metric val_mean_dice|loss|...] -o FILE.svg\n"
+               "dlk-report heatmap SCORES.json... --name ROW/COLUMN... [--title T] -o FILE.svg\n"
                "dlk-report overlay --image VOL --truth LABELS --pred LABELS [--slice N] -o FILE.png";
   s.description =
       "table: the paper's results table (Table 2 for Synapse, Table 3 for ACDC: the classes decide) from\n"
       "dlk-score --json files, one row per run (named after its directory, or --name), Params and FLOPs\n"
       "from the runs' checkpoints, published rows beside them; the best value of each metric column in\n"
       "bold, the second underlined. table1: the model configurations (Table 1). curves: validation Dice or\n"
-      "a loss against the epoch from dlk-train's log.jsonl files (Fig. 5, 6). overlay: a slice with the\n"
+      "a loss against the epoch from dlk-train's log.jsonl files (Fig. 5, 6). heatmap: mean DSC and HD95 of\n"
+      "runs on a grid, e.g. variant by channels (Fig. 9). overlay: a slice with the\n"
       "reference's and the prediction's contours (Fig. 7).";
   s.group("Input")
-    ("command", po::value(&o.command)->value_name("C"), "table, table1, curves or overlay (the first operand)")
+    ("command", po::value(&o.command)->value_name("C"), "table, table1, curves, heatmap or overlay (the first operand)")
     ("inputs", po::value(&o.inputs)->value_name("FILE")->composing(), "score JSON or log.jsonl files (the other operands)")
     ("name,n", po::value(&o.names)->value_name("N")->composing(), "a run's name, in the order of the files")
     ("checkpoint", po::value(&o.checkpoints)->value_name("FILE")->composing(), "a run's checkpoint (Params, FLOPs), in order")
     ("published", po::value(&o.published)->value_name("P"), "add published rows: synapse, acdc, table4, table5 or a CSV")
     ("metric", po::value(&o.metric)->value_name("M")->default_value("val_mean_dice"), "curves: a log.jsonl field")
-    ("title", po::value(&o.title)->value_name("T"), "curves: the figure's title [the metric per epoch]")
+    ("title", po::value(&o.title)->value_name("T"), "curves, heatmap: the figure's title")
     ("image", po::value(&o.image)->value_name("VOL"), "overlay: the image volume")
     ("truth", po::value(&o.truth)->value_name("LABELS"), "overlay: the reference labels")
     ("pred", po::value(&o.pred)->value_name("LABELS"), "overlay: the predicted labels")
@@ -66,6 +69,7 @@ cli::ToolSpec spec(Options& o) {
                "             --checkpoint runs/M/final.dlkc --published synapse --format latex\n"
                "  dlk-report table1\n"
                "  dlk-report curves runs/*/log.jsonl --metric val_mean_dice -o dice.svg\n"
+               "  dlk-report heatmap S64/scores.json S96/scores.json --name S/64 --name S/96 -o fig9.svg\n"
                "  dlk-report overlay --image ct.nii.gz --truth seg.nii.gz --pred pred/ct.nii.gz -o fig7.png\n";
   return s;
 }
@@ -104,6 +108,11 @@ int curves(const Options& o) {
   return cli::kOk;
 }
 
+int heatmap(const Options& o) {
+  write_text(o.output, score_heatmaps_svg(o.inputs, o.names, o.title.empty() ? "mean DSC and HD95" : o.title));
+  return cli::kOk;
+}
+
 int overlay(const Options& o) {
   if (o.image.empty() || o.truth.empty() || o.pred.empty()) throw UsageError("overlay: give --image, --truth and --pred");
   if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
@@ -128,9 +137,10 @@ int run(int argc, char** argv) {
   if (o.command == "table") return table(o);
   if (o.command == "table1") return table1(o);
   if (o.command == "curves") return curves(o);
+  if (o.command == "heatmap") return heatmap(o);
   if (o.command == "overlay") return overlay(o);
-  throw UsageError(o.command.empty() ? "give a command: table, table1, curves or overlay"
-                                     : fmt::format("unknown command '{}' (table, table1, curves, overlay)", o.command));
+  throw UsageError(o.command.empty() ? "give a command: table, table1, curves, heatmap or overlay"
+                                     : fmt::format("unknown command '{}' (table, table1, curves, heatmap, overlay)", o.command));
 }
 
 } // namespace
