@@ -18,7 +18,7 @@ def pair(img, lab, labels):
     vol(img, x); vol(lab, y)
 s = os.path.join(t, "RawData", "Training"); os.makedirs(s + "/img"); os.makedirs(s + "/label")
 for n in list(range(1, 11)) + list(range(21, 41)):   # the 30 labelled BTCV cases
-    pair(f"{s}/img/img{n:04d}.nii.gz", f"{s}/label/label{n:04d}.nii.gz", [8, 4, 6, 1, 13])
+    pair(f"{s}/img/img{n:04d}.nii.gz", f"{s}/label/label{n:04d}.nii.gz", [8, 4, 6, 1, 13, 11])  # 11: pancreas (Fig. 10)
 for p in range(1, 101):                               # 100 ACDC patients, ED and ES
     d = os.path.join(t, "ACDC", "training", f"patient{p:03d}"); os.makedirs(d)
     open(d + "/Info.cfg", "w").write("ED: 1\nES: 7\nGroup: NOR\n")
@@ -98,6 +98,26 @@ assert len([e for e in r.iter(ns + 'rect') if e.get('stroke') == 'white']) == 18
 PYEOF
 expect 0 "make fig9 again does nothing" make -f examples/Makefile fig9-steps "${F9[@]}"
 grep -q "dlk-train" "$T/out" && fail "the second run retrained" || pass "incremental: nothing rerun"
+# Figs. 7, 8, 10 from the predictions the synapse and acdc targets kept (pred.dlks): nothing
+# trains or segments again.
+expect 0 "make fig7 fig10 (tiny)" make -f examples/Makefile fig7-steps fig10-steps T="$BIN" SYNAPSE="$T/RawData" \
+  SYNAPSE_OUT="$T/syn" VARIANTS=S DEVICE=cpu SYNAPSE_TRAIN="--config synapse-paper $TINY" PANEL_ROWS=3
+grep -q "dlk-train\|dlk-infer" "$T/out" && fail "the panels trained or segmented again" || pass "panels from the kept predictions"
+expect 0 "make fig8 (tiny)" make -f examples/Makefile fig8-steps T="$BIN" ACDC="$T/ACDC/training" ACDC_OUT="$T/acdc" \
+  VARIANTS=S DEVICE=cpu ACDC_TRAIN="--config acdc-paper $TINY"
+"$PY" - "$T/syn/fig7.png" "$T/syn/fig10.png" "$T/acdc/fig8.png" <<'PYEOF' && pass "Figs. 7, 10, 8: PNGs that decode, 3 rows of 24-pixel slices and a legend" || fail "panel PNGs"
+import struct, sys, zlib
+for f in sys.argv[1:]:
+    b = open(f, 'rb').read()
+    assert b[:8] == b'\x89PNG\r\n\x1a\n', f
+    w, h = struct.unpack('>II', b[16:24])
+    assert w >= 3 * 24 and h >= 3 * 24, (f, w, h)  # image, reference, DLKUNet-S; PANEL_ROWS (ACDC: 4) rows
+    pos, idat = 8, b''
+    while pos < len(b):
+        n, kind = struct.unpack('>I4s', b[pos:pos + 8]); idat += b[pos + 8:pos + 8 + n] if kind == b'IDAT' else b''; pos += 12 + n
+    assert len(zlib.decompress(idat)) == h * (3 * w + 1), f
+assert open(sys.argv[1], 'rb').read() != open(sys.argv[2], 'rb').read()  # fig10: the pancreas alone
+PYEOF
 expect 2 "make table4 without SYNAPSE" make -f examples/Makefile table4 -o tools
 expect 0 "make table1" make -f examples/Makefile --no-print-directory table1 T="$BIN" BUILD=/nonexistent -o tools
 contains "| DLKUNet-L | {96,192,384,768} | 17.71 | 17708659 |" "Table 1's exact parameter counts"

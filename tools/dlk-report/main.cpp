@@ -10,8 +10,10 @@
 #include "dlk/model/model_summary.h"
 #include "dlk/report/heatmap.h"
 #include "dlk/report/overlay.h"
+#include "dlk/report/panel.h"
 #include "dlk/report/plots.h"
 #include "dlk/report/result_table.h"
+#include "dlk/report/text_raster.h"
 
 #include <fmt/format.h>
 
@@ -25,8 +27,9 @@ using namespace dlk;
 namespace {
 
 struct Options {
-  std::string command, format, output, published, metric, title, image, truth, pred;
-  std::vector<std::string> inputs, names, checkpoints;
+  std::string command, format, output, published, metric, title, image, truth, only_class, split;
+  std::vector<std::string> inputs, names, checkpoints, preds, cases;
+  int rows = 4;
   int64_t slice = -1; // -1: not given
   int axis = 2;
 };
@@ -38,7 +41,8 @@ cli::ToolSpec spec(Options& o) {
                "dlk-report table1 [--format F]\n"
                "dlk-report curves LOG.jsonl... [--metric val_mean_dice|loss|...] -o FILE.svg\n"
                "dlk-report heatmap SCORES.json... --name ROW/COLUMN... [--title T] -o FILE.svg\n"
-               "dlk-report overlay --image VOL --truth LABELS --pred LABELS [--slice N] -o FILE.png";
+               "dlk-report overlay --image VOL --truth LABELS --pred LABELS [--slice N] -o FILE.png\n"
+               "dlk-report panel DATASET --pred LABELS... --name N... [--case ID...] [--class C] -o FILE.png";
   s.description =
       "table: the paper's results table (Table 2 for Synapse, Table 3 for ACDC: the classes decide) from\n"
       "dlk-score --json files, one row per run (named after its directory, or --name), Params and FLOPs\n"
@@ -46,9 +50,10 @@ cli::ToolSpec spec(Options& o) {
       "bold, the second underlined. table1: the model configurations (Table 1). curves: validation Dice or\n"
       "a loss against the epoch from dlk-train's log.jsonl files (Fig. 5, 6). heatmap: mean DSC and HD95 of\n"
       "runs on a grid, e.g. variant by channels (Fig. 9). overlay: a slice with the\n"
-      "reference's and the prediction's contours (Fig. 7).";
+      "reference's and the prediction's contours. panel: slices of\n"
+      "several cases, segmented by several models side by side with the reference (Figs. 7, 8, 10).";
   s.group("Input")
-    ("command", po::value(&o.command)->value_name("C"), "table, table1, curves, heatmap or overlay (the first operand)")
+    ("command", po::value(&o.command)->value_name("C"), "table, table1, curves, heatmap, overlay or panel")
     ("inputs", po::value(&o.inputs)->value_name("FILE")->composing(), "score JSON or log.jsonl files (the other operands)")
     ("name,n", po::value(&o.names)->value_name("N")->composing(), "a run's name, in the order of the files")
     ("checkpoint", po::value(&o.checkpoints)->value_name("FILE")->composing(), "a run's checkpoint (Params, FLOPs), in order")
@@ -57,7 +62,11 @@ cli::ToolSpec spec(Options& o) {
     ("title", po::value(&o.title)->value_name("T"), "curves, heatmap: the figure's title")
     ("image", po::value(&o.image)->value_name("VOL"), "overlay: the image volume")
     ("truth", po::value(&o.truth)->value_name("LABELS"), "overlay: the reference labels")
-    ("pred", po::value(&o.pred)->value_name("LABELS"), "overlay: the predicted labels")
+    ("pred", po::value(&o.preds)->value_name("LABELS")->composing(), "overlay, panel: predicted labels (panel: one per model)")
+    ("case", po::value(&o.cases)->value_name("ID")->composing(), "panel: a case per row [the first --rows]")
+    ("rows", po::value(&o.rows)->value_name("N")->default_value(4), "panel: rows when no --case is given")
+    ("class", po::value(&o.only_class)->value_name("C"), "panel: colour this class alone (Fig. 10: pancreas)")
+    ("split", po::value(&o.split)->value_name("S")->default_value("test"), "panel: the dataset split of the rows")
     ("slice", po::value(&o.slice)->value_name("N"), "overlay: slice index, from 0 [the one with most reference]")
     ("axis", po::value(&o.axis)->value_name("A")->default_value(2), "overlay: slicing axis 0, 1 or 2");
   s.group("Output")
@@ -113,11 +122,19 @@ int heatmap(const Options& o) {
   return cli::kOk;
 }
 
+int panel(const Options& o) {
+  if (o.inputs.size() != 1) throw UsageError("panel: give one prepared dataset");
+  if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
+  if (!TextRaster::available()) cli::warn("no font (install fonts-dejavu-core, or set DLK_FONT): the panel has no titles or legend");
+  write_text(o.output, panel_png({o.inputs[0], o.split, o.cases, o.rows, o.preds, o.names, o.only_class}));
+  return cli::kOk;
+}
+
 int overlay(const Options& o) {
-  if (o.image.empty() || o.truth.empty() || o.pred.empty()) throw UsageError("overlay: give --image, --truth and --pred");
+  if (o.image.empty() || o.truth.empty() || o.preds.size() != 1) throw UsageError("overlay: give --image, --truth and one --pred");
   if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
   Volume img = read_volume(o.image);
-  LabelVolume t = LabelVolumes::load_one(o.truth), p = LabelVolumes::load_one(o.pred);
+  LabelVolume t = LabelVolumes::load_one(o.truth), p = LabelVolumes::load_one(o.preds[0]);
   for (auto* v : {&t, &p})
     if (std::string d = geometry_mismatch(img.geometry, v->geometry); !d.empty())
       fail(v->source, fmt::format("not on the image's grid: {}", d));
@@ -134,13 +151,16 @@ int run(int argc, char** argv) {
   cli::Common common;
   auto vm = cli::parse(spec(o), argc, argv, common);
   if (vm.count("slice")) cli::require_at_least("--slice", o.slice, 0);
+  cli::require_at_least("--rows", o.rows, 1);
+  cli::require_split("--split", o.split, false);
   if (o.command == "table") return table(o);
   if (o.command == "table1") return table1(o);
   if (o.command == "curves") return curves(o);
   if (o.command == "heatmap") return heatmap(o);
   if (o.command == "overlay") return overlay(o);
-  throw UsageError(o.command.empty() ? "give a command: table, table1, curves, heatmap or overlay"
-                                     : fmt::format("unknown command '{}' (table, table1, curves, heatmap, overlay)", o.command));
+  if (o.command == "panel") return panel(o);
+  throw UsageError(o.command.empty() ? "give a command: table, table1, curves, heatmap, overlay or panel"
+                                     : fmt::format("unknown command '{}' (table, table1, curves, heatmap, overlay, panel)", o.command));
 }
 
 } // namespace

@@ -1,0 +1,156 @@
+#include "dlk/report/panel.h"
+#include "dlk/core/error.h"
+#include "dlk/io/slices.h"
+#include "dlk/metrics/label_volumes.h"
+#include "dlk/report/plots.h"
+#include "dlk/report/text_raster.h"
+#include "dlk/shard/dataset.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace dlk {
+
+namespace {
+
+// One row: the slice's image (grey, 0..255) and the label slices of the reference and models.
+struct Row {
+  std::string title;
+  int64_t h = 0, w = 0;
+  std::vector<uint8_t> grey;
+  std::vector<std::vector<uint16_t>> labels; // reference, then each model
+};
+
+const Rgb kClassColours[] = {{230, 25, 75}, {60, 180, 75},  {255, 225, 25}, {0, 130, 200},  {245, 130, 48},  {145, 30, 180},
+                             {70, 240, 240}, {240, 50, 230}, {210, 245, 60}, {250, 190, 212}, {0, 128, 128}, {170, 110, 40}};
+Rgb class_colour(int c) { return kClassColours[(c - 1) % 12]; }
+
+// The slice of `labels` with the most voxels of `cls` (of any class when cls < 0); -1 if none.
+int64_t busiest(const LabelVolume& v, int axis, int cls) {
+  int64_t n, h, w;
+  slice_shape(v.geometry, axis, n, h, w);
+  std::vector<uint16_t> buf(size_t(h * w));
+  int64_t best = 0, slice = -1;
+  for (int64_t s = 0; s < n; ++s) {
+    extract_slice(v.labels.data(), v.geometry, axis, s, buf.data());
+    const int64_t k = std::count_if(buf.begin(), buf.end(), [&](uint16_t x) { return cls < 0 ? x > 0 : x == cls; });
+    if (k > best) best = k, slice = s;
+  }
+  return slice;
+}
+
+std::vector<uint8_t> grey_levels(const std::vector<float>& img) {
+  std::vector<float> sorted = img;
+  std::sort(sorted.begin(), sorted.end());
+  const float lo = sorted[size_t(0.01 * double(sorted.size() - 1))], hi = sorted[size_t(0.99 * double(sorted.size() - 1))];
+  std::vector<uint8_t> g(img.size());
+  for (size_t i = 0; i < img.size(); ++i) g[i] = uint8_t(hi > lo ? std::clamp((img[i] - lo) / (hi - lo), 0.0f, 1.0f) * 255 : 0);
+  return g;
+}
+
+std::vector<Row> load_rows(const PanelRequest& r, const Dataset& d, int cls) {
+  auto truth = LabelVolumes::open(r.dataset, r.split, {});
+  std::vector<std::unique_ptr<LabelVolumes>> preds;
+  for (auto& p : r.predictions) {
+    preds.push_back(LabelVolumes::open(p, "all", {}));
+    if (!preds.back()->random_access()) fail(p, "a panel needs a file, directory or dataset of predictions (not a pipe)");
+  }
+  std::vector<std::string> ids = r.cases.empty() ? truth->case_ids() : r.cases;
+  std::vector<Row> rows;
+  for (const auto& id : ids) {
+    if (!r.cases.empty() && !d.find(id)) fail(r.dataset, fmt::format("no case {}", id));
+    const LabelVolume t = truth->load(id);
+    const int64_t s = busiest(t, d.axis, cls);
+    if (s < 0) {
+      if (!r.cases.empty()) fail(r.dataset, fmt::format("case {} has no {} voxels", id, cls < 0 ? "labelled" : r.only_class));
+      continue; // automatic rows: cases that show the class
+    }
+    Row row;
+    row.title = fmt::format("{}, slice {}", id, s);
+    int64_t n;
+    slice_shape(t.geometry, d.axis, n, row.h, row.w);
+    auto sf = d.open_shard(r.dataset, *d.find(id));
+    Slice sl = sf->read_slice(s, true, false);
+    row.grey = grey_levels(std::vector<float>(sl.image.begin(), sl.image.begin() + row.h * row.w)); // channel 0
+    auto cut = [&](const LabelVolume& v, const std::string& src) {
+      if (std::string why = geometry_mismatch(t.geometry, v.geometry); !why.empty())
+        fail(src, fmt::format("case {} is not on the reference's grid: {}", id, why));
+      std::vector<uint16_t> out(size_t(row.h * row.w));
+      extract_slice(v.labels.data(), v.geometry, d.axis, s, out.data());
+      return out;
+    };
+    row.labels.push_back(cut(t, r.dataset));
+    for (size_t m = 0; m < preds.size(); ++m) row.labels.push_back(cut(preds[m]->load(id), r.predictions[m]));
+    rows.push_back(std::move(row));
+    if (r.cases.empty() && int(rows.size()) == r.rows) break;
+  }
+  if (rows.empty()) fail(r.dataset, fmt::format("no {} case shows {}", r.split, cls < 0 ? "a label" : r.only_class));
+  return rows;
+}
+
+} // namespace
+
+std::string panel_png(const PanelRequest& r) {
+  if (r.names.size() != r.predictions.size()) throw UsageError("panel: one --name per --pred");
+  const Dataset d = Dataset::load(r.dataset);
+  int cls = -1;
+  if (!r.only_class.empty()) {
+    auto it = std::find(d.classes.begin(), d.classes.end(), r.only_class);
+    if (it == d.classes.end() || it == d.classes.begin())
+      throw UsageError(fmt::format("--class {}: the dataset's classes are {}", r.only_class, fmt::join(d.classes, ", ")));
+    cls = int(it - d.classes.begin());
+  }
+  const std::vector<Row> rows = load_rows(r, d, cls);
+  const bool text = TextRaster::available();
+  const TextRaster font(16);
+  std::vector<std::string> titles{"image", "reference"};
+  titles.insert(titles.end(), r.names.begin(), r.names.end());
+  int64_t tw = 0, th = 0, label_w = 0;
+  for (auto& row : rows) tw = std::max(tw, row.w), th = std::max(th, row.h), label_w = std::max<int64_t>(label_w, font.width(row.title));
+  for (auto& t : titles) tw = std::max<int64_t>(tw, font.width(t) + 8);
+  const int64_t gap = 4, head = text ? 28 : 0, left = text ? label_w + 12 : 0, cols = int64_t(titles.size());
+  // The legend: a swatch and the name of each class shown, in rows under the panel.
+  std::vector<int> shown;
+  for (int c = 1; c < int(d.classes.size()); ++c)
+    if (cls < 0 || c == cls) shown.push_back(c);
+  int64_t entry_w = 0; // a legend entry: swatch, gap, name
+  for (int c : shown) entry_w = std::max<int64_t>(entry_w, 24 + font.width(d.classes[size_t(c)]) + 24);
+  const int64_t W = left + cols * (tw + gap), per_row = std::max<int64_t>(1, (W - left) / std::max<int64_t>(entry_w, 1));
+  const int64_t legend_h = text ? 30 * ((int64_t(shown.size()) + per_row - 1) / per_row) + 8 : 0;
+  const int64_t H = head + int64_t(rows.size()) * (th + gap) + legend_h;
+  std::vector<uint8_t> rgb(size_t(W * H * 3), 255);
+  for (int64_t c = 0; c < cols; ++c)
+    font.draw(rgb, W, H, left + c * (tw + gap) + (tw - font.width(titles[size_t(c)])) / 2, 4, titles[size_t(c)], {0, 0, 0});
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
+    const int64_t y0 = head + int64_t(i) * (th + gap);
+    font.draw(rgb, W, H, 4, y0 + th / 2 - 8, row.title, {0, 0, 0});
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t x0 = left + c * (tw + gap);
+      for (int64_t y = 0; y < row.h; ++y)
+        for (int64_t x = 0; x < row.w; ++x) {
+          const size_t k = size_t(y * row.w + x);
+          uint8_t* p = &rgb[size_t(((y0 + y) * W + x0 + x) * 3)];
+          p[0] = p[1] = p[2] = row.grey[k];
+          const int lab = c == 0 ? 0 : row.labels[size_t(c - 1)][k];
+          if (lab == 0 || (cls >= 0 && lab != cls)) continue;
+          const Rgb col = class_colour(lab); // half the class colour over the image
+          for (int j = 0; j < 3; ++j) p[j] = uint8_t((p[j] + col[size_t(j)] + 1) / 2);
+        }
+    }
+  }
+  for (size_t i = 0; i < shown.size(); ++i) {
+    const int64_t x = left + int64_t(i) % per_row * entry_w, y = H - legend_h + 8 + int64_t(i) / per_row * 30;
+    const Rgb col = class_colour(shown[i]);
+    for (int64_t yy = y; yy < y + 18 && yy < H; ++yy)
+      for (int64_t xx = x; xx < x + 18 && xx < W; ++xx)
+        for (int j = 0; j < 3; ++j) rgb[size_t((yy * W + xx) * 3 + j)] = col[size_t(j)];
+    font.draw(rgb, W, H, x + 24, y, d.classes[size_t(shown[i])], {0, 0, 0});
+  }
+  return encode_png(rgb, W, H);
+}
+
+} // namespace dlk
