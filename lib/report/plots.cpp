@@ -76,6 +76,10 @@ std::string line_plot_svg(const std::vector<Series>& series, const std::string& 
       if (std::isfinite(s.y[i])) pts += fmt::format("{:.1f},{:.1f} ", px(s.x[i]), py(s.y[i]));
     const char* col = kColours[k % 8];
     o += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n", col, pts);
+    if (s.x.size() <= 20) // few points (a short run): each one marked, a single one visible at all
+      for (size_t i = 0; i < s.x.size(); ++i)
+        if (std::isfinite(s.y[i]))
+          o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px(s.x[i]), py(s.y[i]), col);
     o += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"3\"/>\n", L + pw + 12,
                      T + 14 + 20 * k, L + pw + 36, T + 14 + 20 * k, col);
     o += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", L + pw + 42, T + 18 + 20 * k, xml_escape(s.name));

@@ -118,6 +118,31 @@ for f in sys.argv[1:]:
     assert len(zlib.decompress(idat)) == h * (3 * w + 1), f
 assert open(sys.argv[1], 'rb').read() != open(sys.argv[2], 'rb').read()  # fig10: the pancreas alone
 PYEOF
+# The whole paper: -n lists each of its 19 runs once and two preps; the report of the tiny
+# trees (everything made above, so only Table 1 and the HTML are new) renders in a real browser.
+expect 0 "make -n paper" make -n -f examples/Makefile paper T="$BIN" SYNAPSE="$T/RawData" ACDC="$T/ACDC/training" \
+  SYNAPSE_OUT="$T/new-syn" ACDC_OUT="$T/new-acdc"
+runs=$(grep -o "dlk-train [^ ]* -o [^ ]*" "$T/out" | awk '{print $4}' | sed "s|$T/||" | sort | tr '\n' ' ')
+want="new-acdc/L new-acdc/L-phase new-acdc/M new-acdc/S new-syn/L new-syn/L-512 new-syn/L-5DW new-syn/L-7DW new-syn/L-C128 new-syn/L-C64 new-syn/L-LKA1 new-syn/L-LKA2 new-syn/L-ordinary new-syn/M new-syn/M-C128 new-syn/M-C64 new-syn/S new-syn/S-C128 new-syn/S-C64 "
+[ "$runs" = "$want" ] && pass "make -n paper lists the 19 runs once each" || fail "make -n paper runs: $runs"
+[ "$(grep -c "dlk-prep --dataset" "$T/out")" = 2 ] && pass "and prepares each dataset once" || fail "preps: $(grep -c "dlk-prep --dataset" "$T/out")"
+expect 0 "make report (tiny)" make -f examples/Makefile report-steps T="$BIN" SYNAPSE="$T/RawData" ACDC="$T/ACDC/training" \
+  SYNAPSE_OUT="$T/syn" ACDC_OUT="$T/acdc" VARIANTS=S DEVICE=cpu REPORT="$T/report.html"
+grep -q "dlk-train\|dlk-infer" "$T/out" && fail "the report trained or segmented again" || pass "the report from what is made"
+grep -q "https\?://[a-z]" "$T/report.html" && ! grep -q "http://www.w3.org/2000/svg" "$T/report.html" && fail "the report links out" || pass "the report is one file"
+if command -v chromium >/dev/null; then
+  OUTDIR=${DLK_TEST_OUTPUT:-$T}; mkdir -p "$OUTDIR"
+  chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$T/report.html" >"$T/dom.html" 2>"$T/chromium.log"
+  grep -q 'data-figures="6" data-broken="0" data-errors="0"' "$T/dom.html" \
+    && pass "chromium: the 6 figures render, no error" || fail "chromium: $(grep -o 'data-[a-z]*="[0-9]*"' "$T/dom.html" | tr '\n' ' ')"
+  [ "$(grep -c "<table>" "$T/dom.html")" = 5 ] && pass "chromium: Tables 1-5 as HTML tables" || fail "tables in the DOM: $(grep -c "<table>" "$T/dom.html")"
+  grep -qF "<h2>Fig. 10: pancreas</h2>" "$T/dom.html" && grep -qF "<h2>Table 1: configurations</h2>" "$T/dom.html" \
+    && pass "sections titled as the paper" || fail "section titles: $(grep -o "<h2>[^<]*</h2>" "$T/dom.html" | tr '\n' ' ')"
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,6000 --screenshot="$OUTDIR/paper-report.png" \
+    "file://$T/report.html" >/dev/null 2>&1 && [ -s "$OUTDIR/paper-report.png" ] && pass "screenshot: $OUTDIR/paper-report.png" || fail "screenshot"
+else
+  echo "skip: no chromium (scripts/install-deps installs it): the report is not opened in a browser"
+fi
 expect 2 "make table4 without SYNAPSE" make -f examples/Makefile table4 -o tools
 expect 0 "make table1" make -f examples/Makefile --no-print-directory table1 T="$BIN" BUILD=/nonexistent -o tools
 contains "| DLKUNet-L | {96,192,384,768} | 17.71 | 17708659 |" "Table 1's exact parameter counts"

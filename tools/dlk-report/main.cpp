@@ -9,6 +9,7 @@
 #include "dlk/model/model.h"
 #include "dlk/model/model_summary.h"
 #include "dlk/report/heatmap.h"
+#include "dlk/report/html_report.h"
 #include "dlk/report/overlay.h"
 #include "dlk/report/panel.h"
 #include "dlk/report/plots.h"
@@ -42,7 +43,8 @@ cli::ToolSpec spec(Options& o) {
                "dlk-report curves LOG.jsonl... [--metric val_mean_dice|loss|...] -o FILE.svg\n"
                "dlk-report heatmap SCORES.json... --name ROW/COLUMN... [--title T] -o FILE.svg\n"
                "dlk-report overlay --image VOL --truth LABELS --pred LABELS [--slice N] -o FILE.png\n"
-               "dlk-report panel DATASET --pred LABELS... --name N... [--case ID...] [--class C] -o FILE.png";
+               "dlk-report panel DATASET --pred LABELS... --name N... [--case ID...] [--class C] -o FILE.png\n"
+               "dlk-report html TABLE.md|FIGURE.svg|FIGURE.png|RUNDIR... [--name N...] [--title T] -o FILE.html";
   s.description =
       "table: the paper's results table (Table 2 for Synapse, Table 3 for ACDC: the classes decide) from\n"
       "dlk-score --json files, one row per run (named after its directory, or --name), Params and FLOPs\n"
@@ -51,15 +53,16 @@ cli::ToolSpec spec(Options& o) {
       "a loss against the epoch from dlk-train's log.jsonl files (Fig. 5, 6). heatmap: mean DSC and HD95 of\n"
       "runs on a grid, e.g. variant by channels (Fig. 9). overlay: a slice with the\n"
       "reference's and the prediction's contours. panel: slices of\n"
-      "several cases, segmented by several models side by side with the reference (Figs. 7, 8, 10).";
+      "several cases, segmented by several models side by side with the reference (Figs. 7, 8, 10). html:\n"
+      "tables, figures and runs in one self-contained HTML file.";
   s.group("Input")
-    ("command", po::value(&o.command)->value_name("C"), "table, table1, curves, heatmap, overlay or panel")
+    ("command", po::value(&o.command)->value_name("C"), "table, table1, curves, heatmap, overlay, panel or html")
     ("inputs", po::value(&o.inputs)->value_name("FILE")->composing(), "score JSON or log.jsonl files (the other operands)")
     ("name,n", po::value(&o.names)->value_name("N")->composing(), "a run's name, in the order of the files")
     ("checkpoint", po::value(&o.checkpoints)->value_name("FILE")->composing(), "a run's checkpoint (Params, FLOPs), in order")
     ("published", po::value(&o.published)->value_name("P"), "add published rows: synapse, acdc, table4, table5 or a CSV")
     ("metric", po::value(&o.metric)->value_name("M")->default_value("val_mean_dice"), "curves: a log.jsonl field")
-    ("title", po::value(&o.title)->value_name("T"), "curves, heatmap: the figure's title")
+    ("title", po::value(&o.title)->value_name("T"), "curves, heatmap, html: the title")
     ("image", po::value(&o.image)->value_name("VOL"), "overlay: the image volume")
     ("truth", po::value(&o.truth)->value_name("LABELS"), "overlay: the reference labels")
     ("pred", po::value(&o.preds)->value_name("LABELS")->composing(), "overlay, panel: predicted labels (panel: one per model)")
@@ -130,6 +133,11 @@ int panel(const Options& o) {
   return cli::kOk;
 }
 
+int html(const Options& o) {
+  write_text(o.output, html_report(o.inputs, o.names, o.title.empty() ? "dlk report" : o.title));
+  return cli::kOk;
+}
+
 int overlay(const Options& o) {
   if (o.image.empty() || o.truth.empty() || o.preds.size() != 1) throw UsageError("overlay: give --image, --truth and one --pred");
   if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
@@ -159,8 +167,9 @@ int run(int argc, char** argv) {
   if (o.command == "heatmap") return heatmap(o);
   if (o.command == "overlay") return overlay(o);
   if (o.command == "panel") return panel(o);
-  throw UsageError(o.command.empty() ? "give a command: table, table1, curves, heatmap, overlay or panel"
-                                     : fmt::format("unknown command '{}' (table, table1, curves, heatmap, overlay, panel)", o.command));
+  if (o.command == "html") return html(o);
+  throw UsageError(o.command.empty() ? "give a command: table, table1, curves, heatmap, overlay, panel or html"
+                                     : fmt::format("unknown command '{}' (table, table1, curves, heatmap, overlay, panel, html)", o.command));
 }
 
 } // namespace
