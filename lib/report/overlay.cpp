@@ -2,15 +2,18 @@
 #include "dlk/core/error.h"
 #include "dlk/io/slices.h"
 #include "dlk/report/plots.h"
+#include "dlk/report/text_raster.h"
+#include "class_legend.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 namespace dlk {
 
 std::string overlay_png(const std::vector<float>& image, const std::vector<uint16_t>& truth, const std::vector<uint16_t>& pred,
-                        const std::array<int64_t, 3>& size, int axis, int64_t slice) {
+                        const std::array<int64_t, 3>& size, int axis, int64_t slice, const std::vector<std::string>& classes) {
   Geometry g;
   g.size = size;
   int64_t n, h, w;
@@ -25,15 +28,24 @@ std::string overlay_png(const std::vector<float>& image, const std::vector<uint1
   std::vector<float> sorted = img;
   std::sort(sorted.begin(), sorted.end());
   const float lo = sorted[size_t(0.01 * double(sorted.size() - 1))], hi = sorted[size_t(0.99 * double(sorted.size() - 1))];
-  static const uint8_t colours[8][3] = {{230, 25, 75}, {60, 180, 75},  {255, 225, 25}, {0, 130, 200},
-                                        {245, 130, 48}, {145, 30, 180}, {70, 240, 240}, {240, 50, 230}};
+  const TextRaster font(14);
+  const int64_t head = TextRaster::available() ? 22 : 0;
+  std::set<int> labels; // the classes either side shows
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i]) labels.insert(t[i]);
+    if (p[i]) labels.insert(p[i]);
+  }
+  std::vector<std::pair<int, std::string>> present;
+  for (int c : labels) present.emplace_back(c, size_t(c) < classes.size() ? classes[size_t(c)] : fmt::format("class {}", c));
   const int64_t W = 2 * w + 4; // two panels with a 4-pixel gap
-  std::vector<uint8_t> rgb(size_t(W * h * 3), 255);
+  const ClassLegend legend = layout_legend(present, font, W);
+  const int64_t H = head + h + legend.height;
+  std::vector<uint8_t> rgb(size_t(W * H * 3), 255);
   auto paint = [&](const std::vector<uint16_t>& lab, int64_t x0) {
     for (int64_t y = 0; y < h; ++y)
       for (int64_t x = 0; x < w; ++x) {
         const size_t i = size_t(y * w + x);
-        uint8_t* px = &rgb[size_t((y * W + x0 + x) * 3)];
+        uint8_t* px = &rgb[size_t(((head + y) * W + x0 + x) * 3)];
         const float v = hi > lo ? std::clamp((img[i] - lo) / (hi - lo), 0.0f, 1.0f) : 0.0f;
         px[0] = px[1] = px[2] = uint8_t(v * 255);
         const uint16_t c = lab[i];
@@ -41,13 +53,17 @@ std::string overlay_png(const std::vector<float>& image, const std::vector<uint1
         const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 || lab[i - 1] != c || lab[i + 1] != c ||
                           lab[i - size_t(w)] != c || lab[i + size_t(w)] != c;
         if (!edge) continue;
-        for (int k = 0; k < 3; ++k) px[k] = colours[(c - 1) % 8][k];
+        const Rgb col = class_colour(c);
+        for (int k = 0; k < 3; ++k) px[k] = col[size_t(k)];
       }
   };
   paint(t, 0);
   paint(p, w + 4);
+  font.draw(rgb, W, H, (w - font.width("reference")) / 2, 2, "reference", {0, 0, 0});
+  font.draw(rgb, W, H, w + 4 + (w - font.width("prediction")) / 2, 2, "prediction", {0, 0, 0});
+  draw_legend(rgb, W, H, 0, head + h, legend, font);
   // Rows go top to bottom as the slice's rows do (row 0 of the array first).
-  return encode_png(rgb, W, h);
+  return encode_png(rgb, W, H);
 }
 
 int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis) {

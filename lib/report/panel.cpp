@@ -5,6 +5,7 @@
 #include "dlk/report/plots.h"
 #include "dlk/report/text_raster.h"
 #include "dlk/shard/dataset.h"
+#include "class_legend.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -23,10 +24,6 @@ struct Row {
   std::vector<uint8_t> grey;
   std::vector<std::vector<uint16_t>> labels; // reference, then each model
 };
-
-const Rgb kClassColours[] = {{230, 25, 75}, {60, 180, 75},  {255, 225, 25}, {0, 130, 200},  {245, 130, 48},  {145, 30, 180},
-                             {70, 240, 240}, {240, 50, 230}, {210, 245, 60}, {250, 190, 212}, {0, 128, 128}, {170, 110, 40}};
-Rgb class_colour(int c) { return kClassColours[(c - 1) % 12]; }
 
 // The slice of `labels` with the most voxels of `cls` (of any class when cls < 0); -1 if none.
 int64_t busiest(const LabelVolume& v, int axis, int cls) {
@@ -113,14 +110,12 @@ std::string panel_png(const PanelRequest& r) {
   for (auto& t : titles) tw = std::max<int64_t>(tw, font.width(t) + 8);
   const int64_t gap = 4, head = text ? 28 : 0, left = text ? label_w + 12 : 0, cols = int64_t(titles.size());
   // The legend: a swatch and the name of each class shown, in rows under the panel.
-  std::vector<int> shown;
+  std::vector<std::pair<int, std::string>> shown;
   for (int c = 1; c < int(d.classes.size()); ++c)
-    if (cls < 0 || c == cls) shown.push_back(c);
-  int64_t entry_w = 0; // a legend entry: swatch, gap, name
-  for (int c : shown) entry_w = std::max<int64_t>(entry_w, 24 + font.width(d.classes[size_t(c)]) + 24);
-  const int64_t W = left + cols * (tw + gap), per_row = std::max<int64_t>(1, (W - left) / std::max<int64_t>(entry_w, 1));
-  const int64_t legend_h = text ? 30 * ((int64_t(shown.size()) + per_row - 1) / per_row) + 8 : 0;
-  const int64_t H = head + int64_t(rows.size()) * (th + gap) + legend_h;
+    if (cls < 0 || c == cls) shown.emplace_back(c, d.classes[size_t(c)]);
+  const int64_t W = left + cols * (tw + gap);
+  const ClassLegend legend = layout_legend(shown, font, W - left);
+  const int64_t H = head + int64_t(rows.size()) * (th + gap) + legend.height;
   std::vector<uint8_t> rgb(size_t(W * H * 3), 255);
   for (int64_t c = 0; c < cols; ++c)
     font.draw(rgb, W, H, left + c * (tw + gap) + (tw - font.width(titles[size_t(c)])) / 2, 4, titles[size_t(c)], {0, 0, 0});
@@ -142,14 +137,7 @@ std::string panel_png(const PanelRequest& r) {
         }
     }
   }
-  for (size_t i = 0; i < shown.size(); ++i) {
-    const int64_t x = left + int64_t(i) % per_row * entry_w, y = H - legend_h + 8 + int64_t(i) / per_row * 30;
-    const Rgb col = class_colour(shown[i]);
-    for (int64_t yy = y; yy < y + 18 && yy < H; ++yy)
-      for (int64_t xx = x; xx < x + 18 && xx < W; ++xx)
-        for (int j = 0; j < 3; ++j) rgb[size_t((yy * W + xx) * 3 + j)] = col[size_t(j)];
-    font.draw(rgb, W, H, x + 24, y, d.classes[size_t(shown[i])], {0, 0, 0});
-  }
+  draw_legend(rgb, W, H, left, H - legend.height, legend, font);
   return encode_png(rgb, W, H);
 }
 

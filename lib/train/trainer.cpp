@@ -161,6 +161,8 @@ void Trainer::open_splits() {
   train_shards_ = open_split(o_.train_split);
   val_shards_ = open_split(o_.val_split);
   if (train_shards_.empty()) fail(o_.dataset, fmt::format("no labelled case in the '{}' split", o_.train_split));
+  if (o_.val_split == "test" && !val_shards_.empty()) // as the official scripts do; say so
+    log("validating on the test split: best.dlkc is model selection on the test set; final.dlkc is not");
   for (size_t s = 0; s < train_shards_.size(); ++s)
     for (int64_t i = 0; i < train_shards_[s]->meta().n_slices; ++i) all_.push_back({int32_t(s), i});
   ipe_ = (int64_t(all_.size()) + o_.batch - 1) / o_.batch;

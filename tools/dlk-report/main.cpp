@@ -149,7 +149,7 @@ int overlay(const Options& o) {
   if (o.axis < 0 || o.axis > 2) throw UsageError("--axis: 0, 1 or 2");
   int64_t slice = o.slice;
   if (slice < 0) slice = busiest_slice(t.labels, img.geometry.size, o.axis); // not given
-  write_text(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry.size, o.axis, slice));
+  write_text(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry.size, o.axis, slice, t.classes.empty() ? p.classes : t.classes));
   cli::info(fmt::format("slice {} along axis {}: reference left, prediction right -> {}", slice, o.axis, o.output));
   return cli::kOk;
 }

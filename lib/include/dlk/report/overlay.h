@@ -7,10 +7,13 @@
 
 namespace dlk {
 
-// A PNG of one slice: the image in grey with the reference's class contours on the left and the
-// prediction's on the right, one colour per class. image/truth/pred share one grid (x fastest).
+// A PNG of one slice at the image's resolution: the image in grey with the reference's class
+// contours on the left and the prediction's on the right, one colour per class, titled, and a
+// legend naming the classes present (by `classes`, index = label; "class N" beyond it).
+// image/truth/pred share one grid (x fastest).
 std::string overlay_png(const std::vector<float>& image, const std::vector<uint16_t>& truth, const std::vector<uint16_t>& pred,
-                        const std::array<int64_t, 3>& size, int axis, int64_t slice);
+                        const std::array<int64_t, 3>& size, int axis, int64_t slice,
+                        const std::vector<std::string>& classes = {});
 // The slice along `axis` with the most labelled voxels of `labels` (a grid of `size`, x fastest).
 int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis);
 
