@@ -1,8 +1,10 @@
 #include "dlk/infer/infer_run.h"
+#include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
 #include "dlk/infer/segmenter.h"
 #include "dlk/io/slices.h"
+#include "dlk/metrics/connected_components.h"
 #include "dlk/shard/dataset.h"
 #include "dlk/shard/shard_meta.h"
 #include "dlk/shard/shard_reader.h"
@@ -208,6 +210,26 @@ json::Value InferStats::to_json(const InferRun& r) const {
   return v;
 }
 
+namespace {
+// --keep-largest against the checkpoint's classes: nothing (none), the label values to keep
+// largest (empty: all classes).
+std::optional<std::vector<int>> keep_largest_classes(const std::string& spec, const std::vector<std::string>& classes) {
+  if (spec.empty()) return std::nullopt;
+  if (spec == "all") return std::vector<int>{};
+  std::vector<int> out;
+  for (const auto& name : cli::name_list("--keep-largest", spec)) {
+    auto it = std::find(classes.begin(), classes.end(), name);
+    int v = it != classes.end() ? int(it - classes.begin()) : -1;
+    if (v < 0 && name.find_first_not_of("0123456789") == std::string::npos && name.size() < 6) v = std::stoi(name);
+    if (v < 1 || v >= int(classes.size()))
+      throw UsageError(fmt::format("--keep-largest: '{}' is not a class of the checkpoint (1..{} or {})", name, classes.size() - 1,
+                                   fmt::join(classes.begin() + 1, classes.end(), ", ")));
+    out.push_back(v);
+  }
+  return out;
+}
+} // namespace
+
 InferStats run_infer(const InferRun& r, const std::function<void(const std::string&)>& log) {
   const auto t0 = Clock::now();
   if (r.output.empty()) throw UsageError("no output: give -o DIR (or -o - for a shard stream)");
@@ -216,6 +238,7 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
   if (!r.case_id.empty())
     if (std::string why = case_id_problem(r.case_id); !why.empty()) throw UsageError("--case: " + why);
   Segmenter seg(r.checkpoint, r.options);
+  const std::optional<std::vector<int>> keep = keep_largest_classes(r.options.keep_largest, seg.classes());
   Writer writer(r, seg.classes(), seg.axis());
   InferStats st;
   const NormalizeSpec norm = seg.normalization();
@@ -259,9 +282,13 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
     Segmentation s = seg.segment(*c);
     st.segment_seconds += std::chrono::duration<double>(Clock::now() - ts).count();
     if (writing.valid()) writing.get();
-    writing = std::async(std::launch::async, [&writer, c = std::move(*c), s = std::move(s), &log]() {
+    writing = std::async(std::launch::async, [&writer, &keep, c = std::move(*c), s = std::move(s), &log]() mutable {
+      int64_t removed = 0;
+      if (keep)
+        for (int64_t n : keep_largest_components(s.labels, c.geometry.size, *keep)) removed += n;
       writer.write(c, s);
-      log(fmt::format("{}: {} voxels segmented", c.id, c.geometry.voxels()));
+      log(keep ? fmt::format("{}: {} voxels segmented, {} outside the largest components removed", c.id, c.geometry.voxels(), removed)
+               : fmt::format("{}: {} voxels segmented", c.id, c.geometry.voxels()));
     });
     ++st.cases;
   }

@@ -1,10 +1,10 @@
 // SVG line plots, PNGs through libpng, and the training curves they draw.
 #include "dlk/report/plots.h"
-#include "dlk/report/axis_ticks.h"
-#include "svg_text.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
 #include "dlk/core/json.h"
+#include "dlk/report/axis_ticks.h"
+#include "svg_text.h"
 
 #include <fmt/format.h>
 #include <png.h>

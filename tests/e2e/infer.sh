@@ -55,4 +55,23 @@ contains "2 channels, the model wants 1" "channel mismatch explained"
 printf 'junk' >"$T/bad.dlkc"
 expect 1 "a damaged checkpoint" "$BIN/dlk-infer" -m "$T/bad.dlkc" "$T/vols" -o "$T/x"
 contains "bad.dlkc" "the checkpoint is named"
+# --keep-largest: every class of the output is one face-connected component (scipy counts them,
+# independently), the voxels kept are those of the plain output, and an unknown class is refused.
+expect 0 "segment plainly" "$BIN/dlk-infer" -m "$M" --image "$D/ct.nii.gz" --case k -o "$T/plain" --device cpu
+expect 0 "segment with --keep-largest all" "$BIN/dlk-infer" -m "$M" --image "$D/ct.nii.gz" --case k -o "$T/kl" --device cpu --keep-largest all
+if "$PY" -c "import scipy.ndimage" 2>/dev/null; then
+  "$PY" - "$T/plain/k.nii.gz" "$T/kl/k.nii.gz" <<'PYEOF' && pass "--keep-largest: one component per class, a subset of the plain labels" || fail "--keep-largest output"
+import sys, numpy as np, nibabel as nib, scipy.ndimage as nd
+a, b = (np.asarray(nib.load(f).dataobj) for f in sys.argv[1:3])
+for c in np.unique(b[b > 0]):
+    n = nd.label(b == c)[1]  # face connectivity: scipy's default structure
+    assert n == 1, (c, n)
+    assert (a[b == c] == c).all()
+    big = np.bincount(nd.label(a == c)[0].ravel())[1:].max()
+    assert (b == c).sum() == big, (c, (b == c).sum(), big)
+assert ((b == 0) | (a == b)).all()
+PYEOF
+fi
+expect 2 "--keep-largest with a class the model lacks" "$BIN/dlk-infer" -m "$M" --image "$D/ct.nii.gz" -o "$T/kx" --device cpu --keep-largest nosuch
+contains "--keep-largest" "the message names the option"
 finish

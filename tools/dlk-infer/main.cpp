@@ -48,7 +48,8 @@ cli::ToolSpec spec(Options& o) {
     ("resize", po::value(&o.r.options.resize)->value_name("R")->default_value("labels"),
      "labels: argmax at the model size, nearest back (TransUNet's protocol); logits: interpolate, then argmax")
     ("tta", po::bool_switch(&o.r.options.tta), "average the softmax over horizontal and vertical flips")
-    ("probabilities", po::bool_switch(&o.r.options.probabilities), "also write class probabilities (CASE.probs.dlks; in the stream)");
+    ("probabilities", po::bool_switch(&o.r.options.probabilities), "also write class probabilities (CASE.probs.dlks; in the stream)")
+    ("keep-largest", po::value(&o.r.options.keep_largest)->value_name("C"), "keep each class's largest 3-D component: all, or classes by name or value");
   s.group("Output")
     ("output,o", po::value(&o.r.output)->value_name("DIR"), "directory of label volumes, or - for label shards on stdout")
     ("stats", po::value(&o.stats)->value_name("FILE"), "write timings as JSON (- for stdout)");

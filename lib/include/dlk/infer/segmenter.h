@@ -24,6 +24,9 @@ struct InferOptions {
   int64_t batch = 1;
   std::string resize = "labels"; // labels | logits
   bool tta = false, probabilities = false;
+  // Post-processing (nnU-Net's): each listed class keeps its largest 3-D connected component
+  // (face connectivity). "" none, "all", or class names or label values, comma-separated.
+  std::string keep_largest;
 };
 
 // Slices per forward pass when none is asked for: 1 on a CPU (a batch's activations then stay in

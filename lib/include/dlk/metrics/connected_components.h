@@ -1,0 +1,18 @@
+// Connected components of a label volume, and nnU-Net's post-processing on them: keep each
+// class's largest component, and nothing else of it.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace dlk {
+
+// For each class c in `classes` (label values >= 1; empty: every class present), keeps only the
+// largest 3-D connected component of the voxels labelled c (face-connected, 6 neighbours; with
+// `full_connectivity` 26) and makes the rest background. Of components of equal size the first
+// in memory order stays. `labels` is a size[0] x size[1] x size[2] grid, x fastest. Returns the
+// voxels removed, indexed by label value.
+std::vector<int64_t> keep_largest_components(std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size,
+                                             const std::vector<int>& classes, bool full_connectivity = false);
+
+} // namespace dlk
