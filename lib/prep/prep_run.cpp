@@ -209,6 +209,7 @@ void enter_cases(const PrepRun& run, const std::vector<ShardMeta>& metas, Datase
     dc.slices = metas[i].n_slices;
     dc.has_label = metas[i].has_label;
     dc.label_counts = metas[i].label_counts;
+    if (run.cases[i].group != dc.id) dc.group = run.cases[i].group; // ACDC: the patient
     d.put(dc, run.force);
     names[i] = dc.shard;
   }
@@ -229,6 +230,8 @@ void commit_dataset(const PrepRun& run, const std::vector<ShardMeta>& metas,
   }
   std::vector<std::string> names, replaced;
   enter_cases(run, metas, d, names, replaced);
+  if (run.folds > 0) d.assign_folds(run.folds, run.fold_seed);
+  else if (d.folds > 0) d.assign_folds(d.folds, d.fold_seed); // the new cases join the folds
   const fs::path dir(run.out_dir);
   OutputFile index((dir / Dataset::kFileName).string());
   index.write(d.to_json().dump(2) + "\n");

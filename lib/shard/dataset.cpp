@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <random>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -55,7 +57,9 @@ const json::Fields<Dataset>& header_fields() {
       .add("normalization", &Dataset::normalization)
       .add("label_map", &Dataset::label_map)
       .add("axis", &Dataset::axis)
-      .add("dtype", &Dataset::dtype);
+      .add("dtype", &Dataset::dtype)
+      .add_optional("folds", &Dataset::folds, 0)
+      .add_optional("fold_seed", &Dataset::fold_seed, int64_t(0));
   return f;
 }
 const json::Fields<DatasetCase>& case_fields() {
@@ -65,7 +69,9 @@ const json::Fields<DatasetCase>& case_fields() {
       .add("shard", &DatasetCase::shard)
       .add("slices", &DatasetCase::slices)
       .add("has_label", &DatasetCase::has_label)
-      .add("label_counts", &DatasetCase::label_counts);
+      .add("label_counts", &DatasetCase::label_counts)
+      .add_optional("group", &DatasetCase::group, std::string())
+      .add_optional("fold", &DatasetCase::fold, -1);
   return f;
 }
 } // namespace
@@ -105,6 +111,7 @@ Dataset Dataset::from_json(const json::Value& v) {
   if (d.dtype != "float16" && d.dtype != "float32") throw Error(fmt::format("dtype '{}' (float16 or float32 allowed)", d.dtype));
   if (d.classes.size() > 256) throw Error(fmt::format("{} classes (256 at most)", d.classes.size()));
   if (d.channels.size() > 64) throw Error(fmt::format("{} channels (64 at most)", d.channels.size()));
+  if (d.folds < 0 || d.folds > 100) throw Error(fmt::format("{} folds (0 to 100)", d.folds));
   for (auto& c : v.at("cases").as_array("cases")) {
     DatasetCase dc;
     case_fields().read(c, dc);
@@ -116,6 +123,9 @@ Dataset Dataset::from_json(const json::Value& v) {
     if (std::string why = case_id_problem(dc.id); !why.empty()) throw Error("cases[]: " + why);
     if (std::string why = shard_name_problem(dc.shard); !why.empty()) throw Error(fmt::format("case {}: {}", dc.id, why));
     if (d.find(dc.id)) throw Error(fmt::format("case {} listed twice", dc.id));
+    if (dc.fold < -1 || dc.fold >= d.folds) throw Error(fmt::format("case {}: fold {} (-1 or 0..{})", dc.id, dc.fold, d.folds - 1));
+    if (!dc.group.empty())
+      if (std::string why = case_id_problem(dc.group); !why.empty()) throw Error(fmt::format("case {}: group: {}", dc.id, why));
     d.cases.push_back(std::move(dc));
   }
   std::sort(d.cases.begin(), d.cases.end(), [](auto& a, auto& b) { return a.id < b.id; });
@@ -201,6 +211,23 @@ int64_t Dataset::total_slices() const {
   int64_t n = 0;
   for (auto& c : cases) n += c.slices;
   return n;
+}
+
+void Dataset::assign_folds(int k, int64_t seed) {
+  std::vector<std::string> groups;
+  for (auto& c : cases)
+    if (c.split == "train") groups.push_back(c.group.empty() ? c.id : c.group);
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  if (k < 2 || k > int(groups.size()))
+    throw UsageError(fmt::format("--folds {}: 2 to the {} subjects of the train split", k, groups.size()));
+  std::mt19937_64 rng{static_cast<uint64_t>(seed)};
+  for (size_t i = groups.size() - 1; i > 0; --i) std::swap(groups[i], groups[size_t(rng() % (i + 1))]);
+  std::map<std::string, int> fold_of;
+  for (size_t i = 0; i < groups.size(); ++i) fold_of[groups[i]] = int(i % size_t(k));
+  for (auto& c : cases) c.fold = c.split == "train" ? fold_of[c.group.empty() ? c.id : c.group] : -1;
+  folds = k;
+  fold_seed = seed;
 }
 
 std::vector<std::string> Dataset::unlisted_shards(const std::string& dir) const {

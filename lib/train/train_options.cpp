@@ -54,6 +54,7 @@ static const json::Fields<TrainOptions>& train_fields() {
       .add("momentum", &T::momentum)
       .add("train_split", &T::train_split)
       .add("val_split", &T::val_split)
+      .add_optional("fold", &T::fold, -1)
       .add("val_every", &T::val_every)
       .add("save_every", &T::save_every)
       .add("save_minutes", &T::save_minutes);
@@ -87,6 +88,7 @@ void TrainOptions::validate() const {
   cli::require_non_negative("--save-minutes", save_minutes);
   cli::require_split("--train-split", train_split);
   cli::require_split("--val-split", val_split);
+  cli::require_at_least("--fold", fold, -1);
   cli::require_one_of("--augment", augment, {"paper", "transunet", "none"});
   cli::require_precision("--precision", precision);
   cli::require_one_of("--optimizer", optimizer, {"adam", "adamw", "sgd"});
@@ -147,6 +149,9 @@ void TrainOptions::check_new_run(const std::string& loss_phases, const std::stri
   loss.epochs = epochs;
   validate(); // before reading any data
   Dataset ds = Dataset::load(dataset);
+  if (fold >= 0 && fold >= ds.folds)
+    throw UsageError(ds.folds ? fmt::format("--fold {}: the dataset has folds 0..{}", fold, ds.folds - 1)
+                              : fmt::format("--fold {}: the dataset has no folds (dlk-prep --folds K)", fold));
   if (model.classes == 0) model.classes = int64_t(ds.classes.size());
   if (model.in_channels == 0) model.in_channels = int64_t(ds.channels.size());
   model.validate();

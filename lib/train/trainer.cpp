@@ -150,18 +150,23 @@ void Trainer::choose_device() {
 
 // The labelled cases of the splits, every training slice, and the schedules' lengths.
 void Trainer::open_splits() {
-  auto open_split = [&](const std::string& split) {
+  // With --fold k: the train split's cases of the other folds, and those of fold k to validate.
+  auto open_split = [&](const std::string& split, int fold, bool in_fold) {
     std::vector<std::shared_ptr<ShardFile>> out;
     for (auto* c : ds_.split(split)) {
-      if (!c->has_label) continue;
+      if (!c->has_label || (fold >= 0 && (c->fold == fold) != in_fold)) continue;
       out.push_back(ds_.open_shard(o_.dataset, *c)); // checked against dataset.json
     }
     return out;
   };
-  train_shards_ = open_split(o_.train_split);
-  val_shards_ = open_split(o_.val_split);
+  if (o_.fold >= ds_.folds) fail(o_.dataset, fmt::format("--fold {}: the dataset has {} folds", o_.fold, ds_.folds));
+  train_shards_ = open_split(o_.train_split, o_.fold, false);
+  val_shards_ = o_.fold >= 0 ? open_split(o_.train_split, o_.fold, true) : open_split(o_.val_split, -1, true);
+  if (o_.fold >= 0)
+    log(fmt::format("fold {} of {}: training on {} cases, validating on {}", o_.fold, ds_.folds, train_shards_.size(),
+                    val_shards_.size()));
   if (train_shards_.empty()) fail(o_.dataset, fmt::format("no labelled case in the '{}' split", o_.train_split));
-  if (o_.val_split == "test" && !val_shards_.empty()) // as the official scripts do; say so
+  if (o_.fold < 0 && o_.val_split == "test" && !val_shards_.empty()) // as the official scripts do; say so
     log("validating on the test split: best.dlkc is model selection on the test set; final.dlkc is not");
   for (size_t s = 0; s < train_shards_.size(); ++s)
     for (int64_t i = 0; i < train_shards_[s]->meta().n_slices; ++i) all_.push_back({int32_t(s), i});

@@ -33,6 +33,26 @@ expect 0 "resume it" "$BIN/dlk-train" --resume "$T/P" --max-steps 0 --device cpu
 expect 2 "--lr-phases with a poly schedule" "$BIN/dlk-train" "$T/ds" -o "$T/P2" --epochs 1 $TINY --schedule poly --lr-phases 2:0.01,*:0.001
 contains "--lr-phases" "the message names the option"
 
+# Cross-validation: dlk-prep --folds deals 3 train cases into 3 folds (a later case joins them);
+# dlk-train --fold 1 trains on two and validates on the third.
+prep_ct "$T/cv" "ct01 train" "ct02 train"
+expect 0 "prep with --folds 3" "$BIN/dlk-prep" -q --image "$DATA/totalseg-ct-small/ct.nii.gz" --label "$DATA/totalseg-ct-small/seg.nii.gz" \
+  --label-map totalseg-synapse --classes $SYNAPSE_CLASSES --case ct03 -o "$T/cv" --folds 3
+prep_ct "$T/cv" "ct04 test"
+"$PY" - "$T/cv/dataset.json" <<'PYEOF' && pass "dataset.json: folds 0, 1, 2 for the train cases, none for the test case" || fail "folds in dataset.json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["folds"] == 3 and d["fold_seed"] == 1234, d
+f = {c["id"]: c.get("fold") for c in d["cases"]}
+assert sorted(f[c] for c in ("ct01", "ct02", "ct03")) == [0, 1, 2] and f["ct04"] is None, f
+PYEOF
+expect 0 "train fold 1" "$BIN/dlk-train" "$T/cv" -o "$T/F" --epochs 1 --max-steps 2 $TINY --fold 1
+contains "fold 1 of 3: training on 2 cases, validating on 1" "the log says which cases"
+grep -q '"fold": 1' "$T/F/config.json" && pass "config.json records the fold" || fail "config.json: no fold"
+expect 2 "--fold past the folds" "$BIN/dlk-train" "$T/cv" -o "$T/F2" --epochs 1 $TINY --fold 3
+contains "--fold 3" "the message names the option"
+expect 2 "--folds with a stream" "$BIN/dlk-prep" --image "$DATA/totalseg-ct-small/ct.nii.gz" -o - --folds 3
+
 # Stop mid-epoch (iteration 11 of 32), resume: the same final weights, bit for bit.
 expect 0 "train, stopping after 11 steps" "$BIN/dlk-train" "$T/ds" -o "$T/B" --epochs 4 --max-steps 11 $TINY
 # As if killed between epoch 1's log line and its checkpoint: the resumed run writes it again.

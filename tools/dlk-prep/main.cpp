@@ -24,6 +24,8 @@ struct Options {
   std::string channels, normalize, window, percentiles, label_map, classes, axis, dtype, name, output;
   int zstd_level = 3;
   bool force = false;
+  int folds = 0;
+  int64_t fold_seed = 1234;
 };
 
 cli::ToolSpec spec(Options& o) {
@@ -59,7 +61,9 @@ cli::ToolSpec spec(Options& o) {
     ("axis", po::value(&o.axis)->value_name("AXIS")->default_value("z"), "slicing axis: x, y or z (ITK index order)")
     ("dtype", po::value(&o.dtype)->value_name("TYPE")->default_value("float16"), "image storage: float16 or float32")
     ("zstd-level", po::value(&o.zstd_level)->value_name("N")->default_value(3), "zstd compression level, 1..19")
-    ("name", po::value(&o.name)->value_name("NAME"), "dataset name [OUTDIR's name]");
+    ("name", po::value(&o.name)->value_name("NAME"), "dataset name [OUTDIR's name]")
+    ("folds", po::value(&o.folds)->value_name("K")->default_value(0), "assign the train cases to K cross-validation folds, a subject whole")
+    ("fold-seed", po::value(&o.fold_seed)->value_name("N")->default_value(1234), "seed of the fold assignment");
   s.group("Output")
     ("output,o", po::value(&o.output)->value_name("DIR"), "dataset directory, or - for a shard stream on stdout")
     ("force,f", po::bool_switch(&o.force), "replace cases already in the dataset")
@@ -127,6 +131,8 @@ int run(int argc, char** argv) {
   else if (o.dtype == "float32") p.dtype = ImageDType::Float32;
   else throw UsageError(fmt::format("--dtype: '{}' (float16 or float32)", o.dtype));
   if (o.zstd_level < 1 || o.zstd_level > 19) throw UsageError("--zstd-level must be within 1..19");
+  if (o.folds != 0 && (o.folds < 2 || o.folds > 100)) throw UsageError(fmt::format("--folds {}: 2 to 100 (0: none)", o.folds));
+  if (o.folds && o.output == "-") throw UsageError("--folds: folds are recorded in a dataset's dataset.json, not in a stream");
   p.zstd_level = o.zstd_level;
   p.tool = "dlk-prep " DLK_VERSION_STRING;
 
@@ -162,6 +168,8 @@ int run(int argc, char** argv) {
   run.name = o.name;
   run.force = o.force;
   run.threads = common.resolved_threads();
+  run.folds = o.folds;
+  run.fold_seed = o.fold_seed;
   run.progress = cli::progress_bar(common.show_progress());
   auto sum = run_prep(run, [](const ShardMeta& m, uint64_t bytes) {
     cli::verbose(fmt::format("{}: {} slices of {}x{}x{}, {:.2f} MiB", m.case_id, m.n_slices, m.channel_count(),

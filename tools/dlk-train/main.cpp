@@ -45,6 +45,7 @@ cli::ToolSpec spec(Options& o) {
     ("resume", po::value(&o.t.resume)->value_name("RUNDIR"), "continue the run in RUNDIR from its latest.dlkc")
     ("train-split", po::value(&o.t.train_split)->value_name("S")->default_value("train"), "split to train on")
     ("val-split", po::value(&o.t.val_split)->value_name("S")->default_value("val"), "split to validate on (if it has cases)")
+    ("fold", po::value(&o.t.fold)->value_name("K")->default_value(-1), "cross-validation: train on the other folds of the train split, validate on fold K")
     ("epochs", po::value(&o.t.epochs)->value_name("N")->default_value(150), "epochs (0: write the initial model as final)")
     ("max-steps", po::value(&o.t.max_steps)->value_name("N")->default_value(0), "stop after N iterations in all (0: no limit)")
     ("batch,b", po::value(&o.t.batch)->value_name("B")->default_value(24), "slices per batch, over all processes")

@@ -29,9 +29,18 @@ public:
     return add(key, [member](const R& r) { return to_value(r.*member); },
                [member](const Value& v, R& r, const char* what) { from_value(v, what, r.*member); });
   }
+  // A member added to a record later: written only when it differs from `absent`, and `absent`
+  // when the key is missing, so older files read as before and records that do not use it are
+  // written as before.
+  template <class M> Fields& add_optional(const char* key, M R::*member, M absent) {
+    add(key, member);
+    fields_.back().absent = [member, absent](const R& r) { return r.*member == absent; };
+    fields_.back().reset = [member, absent](R& r) { r.*member = absent; };
+    return *this;
+  }
   // Anything else: how to write the field and how to read it.
   Fields& add(const char* key, Write write, Read read) {
-    fields_.push_back({key, prefix_.empty() ? key : prefix_ + "." + key, std::move(write), std::move(read)});
+    fields_.push_back({key, prefix_.empty() ? key : prefix_ + "." + key, std::move(write), std::move(read), {}, {}});
     return *this;
   }
 
@@ -42,11 +51,16 @@ public:
   }
   // Appends the fields to the object `v` (a record written with fields of its own around them).
   void write(const R& r, Value& v) const {
-    for (auto& f : fields_) v.set(f.key, f.write(r));
+    for (auto& f : fields_)
+      if (!f.absent || !f.absent(r)) v.set(f.key, f.write(r));
   }
   // Reads every field into `r` in order; a missing key or a wrong type is a dlk::Error.
   void read(const Value& v, R& r) const {
-    for (auto& f : fields_) f.read(v.at(f.key), r, f.what.c_str());
+    for (auto& f : fields_) {
+      const Value* x = f.reset ? v.find(f.key) : &v.at(f.key);
+      if (x) f.read(*x, r, f.what.c_str());
+      else f.reset(r);
+    }
   }
 
 private:
@@ -54,6 +68,8 @@ private:
     std::string key, what;
     Write write;
     Read read;
+    std::function<bool(const R&)> absent; // optional fields only
+    std::function<void(R&)> reset;
   };
   static Value to_value(const std::string& s) { return Value(s); }
   static Value to_value(bool b) { return Value(b); }

@@ -23,6 +23,10 @@ struct PrepRun {
   std::string name;   // dataset name (default: kept, else the directory's name)
   bool force = false; // replace cases already in the dataset
   int threads = 1;
+  // Cross-validation folds of the dataset's train cases (0: keep what the dataset has). Once a
+  // dataset has folds, every run that adds cases assigns them again over all its train cases.
+  int folds = 0;
+  int64_t fold_seed = 1234;
   ProgressSink progress; // reports the cases done (none: quiet)
 };
 

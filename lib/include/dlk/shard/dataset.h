@@ -21,6 +21,8 @@ struct DatasetCase {
   int64_t slices = 0;
   bool has_label = false;
   std::vector<int64_t> label_counts;
+  std::string group; // cases of one subject (ACDC's ED and ES of a patient); "": the case alone
+  int fold = -1;     // cross-validation fold of a train case (dlk-prep --folds); -1: none
 };
 
 struct Dataset {
@@ -31,6 +33,8 @@ struct Dataset {
   int axis = 2;
   std::string dtype = "float16";
   std::vector<DatasetCase> cases; // sorted by id
+  int folds = 0;                  // cross-validation folds of the train cases (0: none)
+  int64_t fold_seed = 0;          // what assigned them
 
   static constexpr const char* kFileName = "dataset.json";
   static bool exists(const std::string& dir);
@@ -50,6 +54,11 @@ struct Dataset {
   // Opens case c's shard in dir and checks it against dataset.json (shard_mismatch).
   std::unique_ptr<ShardFile> open_shard(const std::string& dir, const DatasetCase& c) const;
   int64_t total_slices() const;
+  // Assigns the train split's cases to `k` folds, a subject (group) whole in one fold: the
+  // groups, sorted, are shuffled by a Fisher-Yates driven by mt19937_64(seed) and dealt out in
+  // turn, so fold sizes differ by at most one group and the same cases and seed give the same
+  // folds on any machine. Other splits get no fold. Throws UsageError if k exceeds the groups.
+  void assign_folds(int k, int64_t seed);
   // The shards in dir that this dataset does not list (paths, sorted): what a dlk-prep killed
   // while it committed leaves; nothing reads them.
   std::vector<std::string> unlisted_shards(const std::string& dir) const;

@@ -27,6 +27,7 @@ struct TrainOptions {
   std::string optimizer = "adam";
   double weight_decay = 1e-5, momentum = 0.9;
   std::string train_split = "train", val_split = "val";
+  int fold = -1; // cross-validation: train on the train split's other folds, validate on this one
   int val_every = 1, save_every = 1;
   double save_minutes = 30;
   int threads = 0;
