@@ -206,7 +206,7 @@ json::Value InferStats::to_json(const InferRun& r) const {
   v.set("batch", r.options.batch);
   v.set("resize", r.options.resize);
   v.set("tta", r.options.tta);
-  v.set("checkpoint", r.checkpoint);
+  v.set("checkpoint", r.checkpoints.size() == 1 ? json::Value(r.checkpoints[0]) : json::Value(r.checkpoints));
   return v;
 }
 
@@ -237,7 +237,7 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
   if (r.images.empty() == r.input.empty()) throw UsageError("give either --image (one case) or an input (volumes, a dataset or -)");
   if (!r.case_id.empty())
     if (std::string why = case_id_problem(r.case_id); !why.empty()) throw UsageError("--case: " + why);
-  Segmenter seg(r.checkpoint, r.options);
+  Segmenter seg(r.checkpoints, r.options);
   const std::optional<std::vector<int>> keep = keep_largest_classes(r.options.keep_largest, seg.classes());
   Writer writer(r, seg.classes(), seg.axis());
   InferStats st;

@@ -17,7 +17,9 @@ namespace dlk {
 
 namespace F = torch::nn::functional;
 
-Segmenter::Segmenter(const std::string& path, const InferOptions& opt) : opt_(opt) {
+Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& opt) : opt_(opt) {
+  if (paths.empty()) throw UsageError("no checkpoint: give -m CHECKPOINT");
+  const std::string& path = paths[0];
   model_ = load_model(path, nullptr, &ckpt_);
   const json::Value* p = ckpt_.meta.find("preprocessing");
   if (!p) fail(path, "checkpoint has no preprocessing record (was it written by dlk-train?)");
@@ -29,8 +31,18 @@ Segmenter::Segmenter(const std::string& path, const InferOptions& opt) : opt_(op
   const torch::Device dev(opt_.device);
   if (dev.is_cuda() && !compat::cuda_available()) throw UsageError("--device cuda: no CUDA device");
   if (opt_.resize != "labels" && opt_.resize != "logits") throw UsageError(fmt::format("--resize: '{}' (labels or logits)", opt_.resize));
-  model_->to(dev);
-  model_->eval();
+  ensemble_.push_back(model_);
+  for (size_t i = 1; i < paths.size(); ++i) { // the ensemble's others: the same task, the same input
+    Checkpoint other;
+    ensemble_.push_back(load_model(paths[i], nullptr, &other));
+    for (const char* key : {"classes", "in_channels", "preprocessing"})
+      if (other.meta.at(key) != ckpt_.meta.at(key))
+        fail(paths[i], fmt::format("its {} differ from {}'s: an ensemble's checkpoints segment alike", key, path));
+  }
+  for (auto& m : ensemble_) {
+    m->to(dev);
+    m->eval();
+  }
   if (dev.is_cuda()) at::globalContext().setBenchmarkCuDNN(true); // fastest algorithms per shape
 }
 
@@ -75,20 +87,25 @@ Segmentation Segmenter::segment(const InferCase& c) {
     // Channels-last where the depthwise convs prefer it: on a CPU (oneDNN's convolutions are much
     // faster so, and dlk's kernels as fast) and on a GPU with cuDNN's or dlk's NHWC kernels.
     if (depthwise_prefers_channels_last(dev, false)) xd = channels_last_input(xd);
-    auto forward = [&](const torch::Tensor& in) {
+    auto forward = [&](DLKUNet& m, const torch::Tensor& in) {
       compat::CudaAutocast ac(amp, opt_.precision == "fp16" ? at::kHalf : at::kBFloat16);
       compat::CpuAutocast cpu_ac(cpu_bf16, at::kBFloat16);
-      return model_->forward(in).to(torch::kFloat32);
+      return m->forward(in).to(torch::kFloat32);
     };
     torch::Tensor logits; // [b, k, H, W] at the model size
-    if (opt_.tta) { // mean of the softmax over flips, returned as log-probabilities
-      auto p = torch::softmax(forward(xd), 1);
-      p += torch::softmax(forward(xd.flip({3})), 1).flip({3});
-      p += torch::softmax(forward(xd.flip({2})), 1).flip({2});
-      p += torch::softmax(forward(xd.flip({2, 3})), 1).flip({2, 3});
-      logits = (p / 4).clamp_min(1e-12).log();
+    if (opt_.tta || ensemble_.size() > 1) { // mean of the softmax over flips and models, as log-probabilities
+      torch::Tensor p;
+      for (auto& m : ensemble_) {
+        auto add = [&](const torch::Tensor& q) { p = p.defined() ? p + q : q; };
+        add(torch::softmax(forward(m, xd), 1));
+        if (!opt_.tta) continue;
+        add(torch::softmax(forward(m, xd.flip({3})), 1).flip({3}));
+        add(torch::softmax(forward(m, xd.flip({2})), 1).flip({2}));
+        add(torch::softmax(forward(m, xd.flip({2, 3})), 1).flip({2, 3}));
+      }
+      logits = (p / double(ensemble_.size() * (opt_.tta ? 4 : 1))).clamp_min(1e-12).log();
     } else {
-      logits = forward(xd);
+      logits = forward(model_, xd);
     }
     torch::Tensor labels, probs;
     if (opt_.resize == "logits" || opt_.probabilities) {

@@ -74,4 +74,19 @@ PYEOF
 fi
 expect 2 "--keep-largest with a class the model lacks" "$BIN/dlk-infer" -m "$M" --image "$D/ct.nii.gz" -o "$T/kx" --device cpu --keep-largest nosuch
 contains "--keep-largest" "the message names the option"
+# Ensembles: two copies of one checkpoint segment exactly as the checkpoint alone (with and
+# without --tta); checkpoints of another task are refused, naming the file.
+for tta in "" "--tta"; do
+  expect 0 "one checkpoint $tta" "$BIN/dlk-infer" -m "$M" "$T/ds" -o "$T/one$tta" --device cpu $tta
+  expect 0 "an ensemble of two copies $tta" "$BIN/dlk-infer" -m "$M" -m "$M" "$T/ds" -o "$T/two$tta" --device cpu $tta
+  same=1
+  for f in "$T/one$tta"/*.nii.gz; do cmp -s "$f" "$T/two$tta/$(basename "$f")" || same=0; done
+  [ "$same" = 1 ] && pass "the ensemble of two copies equals the single checkpoint $tta" || fail "ensemble of copies differs $tta"
+done
+"$BIN/dlk-prep" -q --image "$D/ct.nii.gz" --label "$D/seg.nii.gz" --label-map totalseg-synapse --classes "$SYNAPSE_CLASSES" \
+  --case x -o "$T/ds2" && "$BIN/dlk-train" -q "$T/ds2" -o "$T/other" --epochs 0 --base-channels 8 --size 48 --device cpu >/dev/null 2>&1 \
+  || fail "an untrained checkpoint of another input size"
+expect 1 "an ensemble of checkpoints that segment differently" "$BIN/dlk-infer" -m "$M" -m "$T/other/final.dlkc" "$T/ds" -o "$T/bad" --device cpu
+contains "other/final.dlkc" "the message names the checkpoint that differs"
+contains "preprocessing" "and what differs"
 finish

@@ -35,7 +35,7 @@ cli::ToolSpec spec(Options& o) {
       "-o - a stream of label shards for dlk-score. INPUT: a volume, a directory of volumes (nnU-Net's\n"
       "CASE_0000 naming for channels), a dlk-prep dataset (its --split), or shards (- for stdin).";
   s.group("Input")
-    ("checkpoint,m", po::value(&o.r.checkpoint)->value_name("FILE"), "checkpoint written by dlk-train")
+    ("checkpoint,m", po::value(&o.r.checkpoints)->value_name("FILE")->composing(), "checkpoint written by dlk-train; repeat for an ensemble")
     ("input", po::value(&o.r.input)->value_name("INPUT"), "volume, directory, dataset or shards (also the operand)")
     ("image,i", po::value(&o.r.images)->value_name("FILE")->composing(), "one case's image; repeat for more channels")
     ("case,c", po::value(&o.r.case_id)->value_name("NAME"), "that case's id [the image's name]")
@@ -65,7 +65,7 @@ int run(int argc, char** argv) {
   Options o;
   cli::Common common;
   auto vm = cli::parse(spec(o), argc, argv, common);
-  if (o.r.checkpoint.empty()) throw UsageError("no checkpoint: give -m CHECKPOINT");
+  if (o.r.checkpoints.empty()) throw UsageError("no checkpoint: give -m CHECKPOINT");
   if (vm.count("case")) cli::require_name("--case", o.r.case_id);
   cli::require_split("--split", o.r.split);
   cli::require_precision("--precision", o.r.options.precision);

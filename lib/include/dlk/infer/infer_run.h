@@ -11,7 +11,7 @@
 namespace dlk {
 
 struct InferRun {
-  std::string checkpoint;
+  std::vector<std::string> checkpoints; // one, or an ensemble
   std::vector<std::string> images; // one case from these volumes (one per channel)
   std::string case_id;             // its id [the first image's name]
   std::string input;               // or: a volume, a directory of volumes, a dataset, a shard file, "-"

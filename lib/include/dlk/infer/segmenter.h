@@ -44,7 +44,10 @@ struct Segmentation {
 
 class Segmenter {
 public:
-  Segmenter(const std::string& checkpoint, const InferOptions& opt);
+  // One checkpoint, or an ensemble whose softmax is averaged (with --tta: over models and flips).
+  // An ensemble's checkpoints must agree on classes, input channels and preprocessing (the
+  // first's is used); a checkpoint that differs is an error naming it.
+  Segmenter(const std::vector<std::string>& checkpoints, const InferOptions& opt);
   const Checkpoint& checkpoint() const { return ckpt_; }
   const ModelConfig& model_config() const { return model_->config; }
   std::vector<std::string> classes() const;
@@ -57,7 +60,8 @@ public:
 private:
   InferOptions opt_;
   Checkpoint ckpt_;
-  DLKUNet model_{nullptr};
+  DLKUNet model_{nullptr};           // the first
+  std::vector<DLKUNet> ensemble_;    // every model, the first included
   int axis_ = 2;
   int64_t height_ = 224, width_ = 224, slices_ = 0;
 };
