@@ -148,6 +148,15 @@ if command -v chromium >/dev/null; then
 else
   echo "skip: no chromium (scripts/install-deps installs it): the report is not opened in a browser"
 fi
+# Cross-validation: 2 folds of the fake Synapse train split, each scored and ensembled on its test cases.
+CVA=(T="$BIN" CV="$T/RawData" CV_OUT="$T/cv" FOLDS=2 DEVICE=cpu CV_TRAIN="--config synapse-paper --variant S $TINY")
+expect 0 "make cv (2 folds, tiny)" make -f examples/Makefile cv-steps "${CVA[@]}"
+for r in "fold 0" "fold 1" "ensemble of 2 folds"; do contains "| $r |" "cv.md: $r"; done
+"$PY" -c "import json, sys; d = json.load(open(sys.argv[1])); f = [c.get('fold') for c in d['cases'] if c['split'] == 'train']; assert d['folds'] == 2 and sorted(set(f)) == [0, 1] and abs(f.count(0) - f.count(1)) <= 1, f" \
+  "$T/cv/data/dataset.json" && pass "the 18 train cases in 2 folds of 9" || fail "cv folds"
+grep -q '"fold": 1' "$T/cv/fold1/config.json" && pass "fold 1's run records its fold" || fail "fold1/config.json"
+expect 0 "make cv again does nothing" make -f examples/Makefile cv-steps "${CVA[@]}"
+grep -q "dlk-train\|dlk-infer" "$T/out" && fail "the second run remade something" || pass "incremental: nothing rerun"
 expect 2 "make table4 without SYNAPSE" make -f examples/Makefile table4 -o tools
 expect 0 "make table1" make -f examples/Makefile --no-print-directory table1 T="$BIN" BUILD=/nonexistent -o tools
 contains "| DLKUNet-L | {96,192,384,768} | 17.71 | 17708659 |" "Table 1's exact parameter counts"
