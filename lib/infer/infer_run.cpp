@@ -1,5 +1,4 @@
 #include "dlk/infer/infer_run.h"
-#include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
 #include "dlk/infer/segmenter.h"
@@ -210,25 +209,6 @@ json::Value InferStats::to_json(const InferRun& r) const {
   return v;
 }
 
-namespace {
-// --keep-largest against the checkpoint's classes: nothing (none), the label values to keep
-// largest (empty: all classes).
-std::optional<std::vector<int>> keep_largest_classes(const std::string& spec, const std::vector<std::string>& classes) {
-  if (spec.empty()) return std::nullopt;
-  if (spec == "all") return std::vector<int>{};
-  std::vector<int> out;
-  for (const auto& name : cli::name_list("--keep-largest", spec)) {
-    auto it = std::find(classes.begin(), classes.end(), name);
-    int v = it != classes.end() ? int(it - classes.begin()) : -1;
-    if (v < 0 && name.find_first_not_of("0123456789") == std::string::npos && name.size() < 6) v = std::stoi(name);
-    if (v < 1 || v >= int(classes.size()))
-      throw UsageError(fmt::format("--keep-largest: '{}' is not a class of the checkpoint (1..{} or {})", name, classes.size() - 1,
-                                   fmt::join(classes.begin() + 1, classes.end(), ", ")));
-    out.push_back(v);
-  }
-  return out;
-}
-} // namespace
 
 InferStats run_infer(const InferRun& r, const std::function<void(const std::string&)>& log) {
   const auto t0 = Clock::now();

@@ -56,6 +56,25 @@ bool uses_cpu_bf16(const InferOptions& o) {
   return torch::Device(o.device).is_cpu() && o.precision == "bf16" && kernels::cpu_has_native_bf16();
 }
 
+torch::Tensor Segmenter::model_logits(const torch::Tensor& xd, bool amp, bool cpu_bf16) {
+  auto forward = [&](DLKUNet& m, const torch::Tensor& in) {
+    compat::CudaAutocast ac(amp, opt_.precision == "fp16" ? at::kHalf : at::kBFloat16);
+    compat::CpuAutocast cpu_ac(cpu_bf16, at::kBFloat16);
+    return m->forward(in).to(torch::kFloat32);
+  };
+  if (!opt_.tta && ensemble_.size() == 1) return forward(model_, xd);
+  torch::Tensor p; // the mean of the softmax over flips and models, returned as log-probabilities
+  for (auto& m : ensemble_) {
+    auto add = [&](const torch::Tensor& q) { p = p.defined() ? p + q : q; };
+    add(torch::softmax(forward(m, xd), 1));
+    if (!opt_.tta) continue;
+    add(torch::softmax(forward(m, xd.flip({3})), 1).flip({3}));
+    add(torch::softmax(forward(m, xd.flip({2})), 1).flip({2}));
+    add(torch::softmax(forward(m, xd.flip({2, 3})), 1).flip({2, 3}));
+  }
+  return (p / double(ensemble_.size() * (opt_.tta ? 4 : 1))).clamp_min(1e-12).log();
+}
+
 Segmentation Segmenter::segment(const InferCase& c) {
   torch::NoGradGuard no_grad;
   const torch::Device dev(opt_.device);
@@ -87,26 +106,7 @@ Segmentation Segmenter::segment(const InferCase& c) {
     // Channels-last where the depthwise convs prefer it: on a CPU (oneDNN's convolutions are much
     // faster so, and dlk's kernels as fast) and on a GPU with cuDNN's or dlk's NHWC kernels.
     if (depthwise_prefers_channels_last(dev, false)) xd = channels_last_input(xd);
-    auto forward = [&](DLKUNet& m, const torch::Tensor& in) {
-      compat::CudaAutocast ac(amp, opt_.precision == "fp16" ? at::kHalf : at::kBFloat16);
-      compat::CpuAutocast cpu_ac(cpu_bf16, at::kBFloat16);
-      return m->forward(in).to(torch::kFloat32);
-    };
-    torch::Tensor logits; // [b, k, H, W] at the model size
-    if (opt_.tta || ensemble_.size() > 1) { // mean of the softmax over flips and models, as log-probabilities
-      torch::Tensor p;
-      for (auto& m : ensemble_) {
-        auto add = [&](const torch::Tensor& q) { p = p.defined() ? p + q : q; };
-        add(torch::softmax(forward(m, xd), 1));
-        if (!opt_.tta) continue;
-        add(torch::softmax(forward(m, xd.flip({3})), 1).flip({3}));
-        add(torch::softmax(forward(m, xd.flip({2})), 1).flip({2}));
-        add(torch::softmax(forward(m, xd.flip({2, 3})), 1).flip({2, 3}));
-      }
-      logits = (p / double(ensemble_.size() * (opt_.tta ? 4 : 1))).clamp_min(1e-12).log();
-    } else {
-      logits = forward(model_, xd);
-    }
+    const torch::Tensor logits = model_logits(xd, amp, cpu_bf16); // [b, k, H, W] at the model size
     torch::Tensor labels, probs;
     if (opt_.resize == "logits" || opt_.probabilities) {
       auto back = model_size ? logits

@@ -1,7 +1,12 @@
 #include "dlk/metrics/connected_components.h"
+#include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
+#include <string>
 
 namespace dlk {
 
@@ -54,6 +59,22 @@ std::vector<int64_t> keep_largest_components(std::vector<uint16_t>& labels, cons
     }
   }
   return removed;
+}
+
+std::optional<std::vector<int>> keep_largest_classes(const std::string& spec, const std::vector<std::string>& classes) {
+  if (spec.empty()) return std::nullopt;
+  if (spec == "all") return std::vector<int>{};
+  std::vector<int> out;
+  for (const auto& name : cli::name_list("--keep-largest", spec)) {
+    auto it = std::find(classes.begin(), classes.end(), name);
+    int v = it != classes.end() ? int(it - classes.begin()) : -1;
+    if (v < 0 && name.find_first_not_of("0123456789") == std::string::npos && name.size() < 6) v = std::stoi(name);
+    if (v < 1 || v >= int(classes.size()))
+      throw UsageError(fmt::format("--keep-largest: '{}' is not a class of the checkpoint (1..{} or {})", name, classes.size() - 1,
+                                   fmt::join(classes.begin() + 1, classes.end(), ", ")));
+    out.push_back(v);
+  }
+  return out;
 }
 
 } // namespace dlk

@@ -1,5 +1,6 @@
 #include "dlk/core/error.h"
 #include "dlk/core/thread_group.h"
+#include "dlk/metrics/connected_components.h"
 #include "dlk/metrics/label_volumes.h"
 #include "dlk/metrics/score.h"
 
@@ -96,6 +97,15 @@ json::Value jnum(double v) { // JSON has no NaN/inf: null, with the CSV spelling
 
 } // namespace
 
+namespace {
+// The class names as far as known before any case is read (for --keep-largest's names).
+std::vector<std::string> known_class_names(const ScoreOptions& o, const LabelVolumes& refs, const LabelVolumes& preds, int n) {
+  std::vector<std::string> names = !o.classes.empty() ? o.classes : !refs.classes().empty() ? refs.classes() : preds.classes();
+  for (int c = int(names.size()); c < n; ++c) names.push_back(c ? fmt::format("class{}", c) : "background");
+  return names;
+}
+} // namespace
+
 ScoreReport run_score(const std::string& pred, const std::string& truth, const ScoreOptions& o,
                       const std::function<void(const CaseScores&)>& on_case) {
   ScoreReport rep;
@@ -119,6 +129,7 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
     n_classes = std::max(n_classes, 2);
     hint = "; the references hold no larger label: give --classes to score more";
   }
+  const auto keep = keep_largest_classes(o.keep_largest, known_class_names(o, *refs, *preds, n_classes));
   auto classes_from = [&](const LabelVolume& v) {
     if (rep.class_names.empty() && !v.classes.empty()) rep.class_names = v.classes;
     if (!v.classes.empty() && int(v.classes.size()) != n_classes)
@@ -141,6 +152,11 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
     check_labels(r, n_classes, "reference", hint);
     check_labels(p, n_classes, "prediction", hint);
     CaseScores cs = score_case(p, r, o, n_classes);
+    if (keep) { // the same prediction, post-processed
+      LabelVolume q = p;
+      keep_largest_components(q.labels, q.geometry.size, *keep);
+      rep.kept.push_back(score_case(q, r, o, n_classes));
+    }
     if (on_case) on_case(cs);
     rep.cases.push_back(std::move(cs));
   };
@@ -172,13 +188,20 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
   return rep;
 }
 
-std::vector<double> ScoreReport::class_mean(double ClassScore::*field) const {
+namespace {
+// Per class: the mean over `cases` (TransUNet: plain mean; the others: NaN ignored).
+std::vector<double> class_means(const std::vector<CaseScores>& cases, size_t n, ScoreMode mode, double ClassScore::*field) {
   std::map<int, std::vector<double>> by;
   for (auto& c : cases)
     for (size_t k = 0; k < c.class_ids.size(); ++k) by[c.class_ids[k]].push_back(c.scores[k].*field);
-  std::vector<double> out(class_names.size(), std::nan(""));
-  for (auto& [id, v] : by) out[size_t(id)] = mean_of(v, options.mode != ScoreMode::TransUNet);
+  std::vector<double> out(n, std::nan(""));
+  for (auto& [id, v] : by) out[size_t(id)] = mean_of(v, mode != ScoreMode::TransUNet);
   return out;
+}
+} // namespace
+
+std::vector<double> ScoreReport::class_mean(double ClassScore::*field) const {
+  return class_means(cases, class_names.size(), options.mode, field);
 }
 
 double ScoreReport::overall(double ClassScore::*field) const {
@@ -249,6 +272,18 @@ json::Value ScoreReport::to_json() const {
   json::Array warn;
   for (auto& w : warnings) warn.push_back(w);
   v.set("warnings", json::Value(warn));
+  if (!kept.empty()) { // --keep-largest: per class, the mean Dice as predicted and post-processed
+    const auto plain = class_mean(&ClassScore::dsc), post = class_means(kept, class_names.size(), options.mode, &ClassScore::dsc);
+    json::Value kl;
+    for (size_t c = 1; c < class_names.size(); ++c) {
+      json::Value e;
+      e.set("dsc", jnum(plain[c]));
+      e.set("dsc_kept", jnum(post[c]));
+      e.set("helps", post[c] > plain[c]);
+      kl.set(class_names[c], e);
+    }
+    v.set("keep_largest", kl);
+  }
   return v;
 }
 
@@ -276,6 +311,13 @@ std::string ScoreReport::table() const {
   for (auto& [k, n] : rules) r += fmt::format("{}{} {}", r.empty() ? "" : ", ", n, k);
   out += fmt::format("{} case(s), mode {}, spacing {}; cells by rule: {}\n", cases.size(), score_mode_name(options.mode),
                      options.image_spacing ? "image" : "unit", r);
+  if (!kept.empty()) { // as nnU-Net decides its post-processing: per class, on these cases
+    const auto post = class_means(kept, class_names.size(), options.mode, &ClassScore::dsc);
+    out += "keeping the largest component (--keep-largest):\n";
+    for (size_t c = 1; c < class_names.size(); ++c)
+      out += fmt::format("{:<20} DSC {:.4f} -> {:.4f}  {}\n", class_names[c], d[c], post[c],
+                         post[c] > d[c] ? "helps" : post[c] == d[c] ? "no change" : "hurts");
+  }
   return out;
 }
 

@@ -258,6 +258,8 @@ void commit_dataset(const PrepRun& run, const std::vector<ShardMeta>& metas,
 } // namespace
 
 PrepSummary run_prep(PrepRun run, const OnCase& on_case) {
+  if (run.folds != 0 && (run.folds < 2 || run.folds > 100)) throw UsageError(fmt::format("--folds {}: 2 to 100 (0: none)", run.folds));
+  if (run.folds && run.out_dir == "-") throw UsageError("--folds: folds are recorded in a dataset's dataset.json, not in a stream");
   const auto t0 = std::chrono::steady_clock::now();
   if (run.cases.empty()) throw UsageError("no cases to prepare");
   check_inputs(run);

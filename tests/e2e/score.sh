@@ -34,4 +34,31 @@ mkdir "$T/one" && cp "$T/r/truth/case000.nii.gz" "$T/one/"
 expect 1 "different grids" "$BIN/dlk-score" --pred "$T/grid/case000.nii.gz" --truth "$T/one/case000.nii.gz"
 contains "different grids" "grid mismatch explained"
 expect 2 "unknown mode" "$BIN/dlk-score" --pred "$T/few" --truth "$T/r/truth" --mode dice
+# --keep-largest: class 1's prediction is its reference (a 4x4x4 cube: 64 voxels) plus a planted
+# 8-voxel island, so keeping the largest part lifts its Dice from 2*64/(72+64) to 1; class 2's
+# reference is two blocks (27 + 8 voxels) predicted exactly, so keeping the larger loses the
+# smaller: Dice 1 -> 2*27/(27+35). The scores of the predictions themselves are unchanged.
+mkdir -p "$T/kl/p" "$T/kl/r"
+"$PY" - "$T/kl" <<'PYEOF' || fail "making the post-processing volumes"
+import sys, numpy as np, nibabel as nib
+r = np.zeros((20, 20, 20), np.uint8)
+r[2:6, 2:6, 2:6] = 1
+r[10:13, 10:13, 10:13] = 2
+r[16:18, 16:18, 16:18] = 2
+p = r.copy()
+p[14:16, 2:4, 2:4] = 1
+for d, v in (("r", r), ("p", p)):
+    nib.save(nib.Nifti1Image(v, np.eye(4)), f"{sys.argv[1]}/{d}/c1.nii.gz")
+PYEOF
+expect 0 "score with --keep-largest all" "$BIN/dlk-score" --pred "$T/kl/p" --truth "$T/kl/r" --classes background,a,b --keep-largest all --json "$T/kl.json"
+contains "keeping the largest component" "the table says what keeping the largest component does"
+"$PY" - "$T/kl.json" <<'PYEOF' && pass "--keep-largest: helps class a (2*64/136 -> 1), hurts class b (1 -> 54/62), plain scores unchanged" || fail "keep-largest scores"
+import json, sys
+j = json.load(open(sys.argv[1]))
+k = j["keep_largest"]
+assert abs(k["a"]["dsc"] - 128 / 136) < 1e-12 and k["a"]["dsc_kept"] == 1 and k["a"]["helps"], k
+assert k["b"]["dsc"] == 1 and abs(k["b"]["dsc_kept"] - 54 / 62) < 1e-12 and not k["b"]["helps"], k
+assert abs(j["class_mean"]["a"]["dsc"] - 128 / 136) < 1e-12, j["class_mean"]
+PYEOF
+expect 2 "--keep-largest with an unknown class" "$BIN/dlk-score" --pred "$T/kl/p" --truth "$T/kl/r" --classes background,a,b --keep-largest c
 finish

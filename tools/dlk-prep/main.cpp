@@ -131,8 +131,6 @@ int run(int argc, char** argv) {
   else if (o.dtype == "float32") p.dtype = ImageDType::Float32;
   else throw UsageError(fmt::format("--dtype: '{}' (float16 or float32)", o.dtype));
   if (o.zstd_level < 1 || o.zstd_level > 19) throw UsageError("--zstd-level must be within 1..19");
-  if (o.folds != 0 && (o.folds < 2 || o.folds > 100)) throw UsageError(fmt::format("--folds {}: 2 to 100 (0: none)", o.folds));
-  if (o.folds && o.output == "-") throw UsageError("--folds: folds are recorded in a dataset's dataset.json, not in a stream");
   p.zstd_level = o.zstd_level;
   p.tool = "dlk-prep " DLK_VERSION_STRING;
 

@@ -16,7 +16,7 @@ using namespace dlk;
 namespace {
 
 struct Options {
-  std::string pred, truth, mode, spacing, csv, json, truth_map, classes, split;
+  std::string pred, truth, mode, spacing, csv, json, truth_map, classes, split, keep_largest;
   bool include_background = false, allow_missing = false, no_distances = false;
 };
 
@@ -41,7 +41,8 @@ cli::ToolSpec spec(Options& o) {
     ("mode,m", po::value(&o.mode)->value_name("M")->default_value("transunet"), "transunet, medpy, monai or nnunet")
     ("spacing", po::value(&o.spacing)->value_name("S")->default_value("unit"), "unit (voxels) or image (mm from the header; not transunet)")
     ("include-background", po::bool_switch(&o.include_background), "score class 0 too")
-    ("no-distances", po::bool_switch(&o.no_distances), "overlap measures only (no HD95, HD, ASSD)");
+    ("no-distances", po::bool_switch(&o.no_distances), "overlap measures only (no HD95, HD, ASSD)")
+    ("keep-largest", po::value(&o.keep_largest)->value_name("C"), "also score with each class's largest component kept: does it help? (all or classes)");
   s.group("Output")
     ("csv", po::value(&o.csv)->value_name("FILE"), "one row per case and class (- for stdout)")
     ("json", po::value(&o.json)->value_name("FILE"), "everything: per case, per class, means, settings (- for stdout)");
@@ -72,6 +73,7 @@ int run(int argc, char** argv) {
   if (vm.count("classes")) so.classes = cli::name_list("--classes", o.classes);
   if (!o.truth_map.empty()) so.truth_map = LabelMap::from_option(o.truth_map, "truth-label-map");
   so.threads = common.resolved_threads();
+  so.keep_largest = o.keep_largest;
   ScoreReport rep = run_score(o.pred, o.truth, so, [](const CaseScores& c) {
     double sum = 0;
     for (auto& s : c.scores) sum += s.dsc;

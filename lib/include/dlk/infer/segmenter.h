@@ -58,6 +58,9 @@ public:
   int64_t slices_done() const { return slices_; }
 
 private:
+  // The logits of a batch at the model size: one model's, or for an ensemble or --tta the log of
+  // the mean softmax.
+  torch::Tensor model_logits(const torch::Tensor& x, bool amp, bool cpu_bf16);
   InferOptions opt_;
   Checkpoint ckpt_;
   DLKUNet model_{nullptr};           // the first

@@ -21,6 +21,9 @@ struct ScoreOptions {
   LabelMap truth_map;
   std::vector<std::string> classes; // names, when no side names them
   int threads = 1;
+  // Also score the predictions with each listed class's largest component kept (as dlk-infer
+  // --keep-largest would), to tell whether that post-processing helps: "" no, "all", or classes.
+  std::string keep_largest;
 };
 
 struct CaseScores {
@@ -34,6 +37,7 @@ struct ScoreReport {
   ScoreOptions options;
   std::vector<std::string> class_names; // index = class id
   std::vector<CaseScores> cases;
+  std::vector<CaseScores> kept; // the same cases with --keep-largest applied (empty: not asked)
   std::vector<std::string> warnings;
 
   // Per class: the mean over cases (TransUNet: plain mean; the others: NaN ignored).
