@@ -12,7 +12,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -137,9 +139,33 @@ public:
       out.commit();
     }
   }
+  // The probability maps, one uint8 NIfTI per class on the case's grid (--probability-maps).
+  void write_probability_maps(const InferCase& c, const Segmentation& s) const {
+    const size_t k = s.probabilities.size(), n = size_t(c.geometry.voxels());
+    std::vector<std::vector<float>> q(k, std::vector<float>(n));
+    std::vector<std::pair<double, size_t>> rem(k);
+    for (size_t i = 0; i < n; ++i) { // largest remainders: 255ths that sum to exactly 255
+      int total = 0;
+      for (size_t j = 0; j < k; ++j) {
+        const double v = std::clamp(double(s.probabilities[j][i]), 0.0, 1.0) * 255;
+        q[j][i] = float(std::floor(v));
+        total += int(q[j][i]);
+        rem[j] = {v - std::floor(v), j};
+      }
+      std::sort(rem.begin(), rem.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+      for (int d = 0; d < 255 - total && d < int(k); ++d) q[rem[size_t(d)].second][i] += 1;
+    }
+    fs::create_directories(run_.options.probability_maps);
+    for (size_t j = 0; j < k; ++j) {
+      const std::string name = j < classes_.size() && case_id_problem(classes_[j]).empty() ? classes_[j] : fmt::format("class{}", j);
+      write_volume((fs::path(run_.options.probability_maps) / (c.id + "_" + name + ".nii.gz")).string(), c.geometry, q[j].data(),
+                   VoxelType::UInt8);
+    }
+  }
   void finish() {
     if (stream_) stream_->commit();
   }
+  const std::string& maps_dir() const { return run_.options.probability_maps; }
 
 private:
   // A shard of the labels (and/or the probabilities as float16 channels) on the case's grid.
@@ -217,7 +243,9 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
   if (r.images.empty() == r.input.empty()) throw UsageError("give either --image (one case) or an input (volumes, a dataset or -)");
   if (!r.case_id.empty())
     if (std::string why = case_id_problem(r.case_id); !why.empty()) throw UsageError("--case: " + why);
-  Segmenter seg(r.checkpoints, r.options);
+  InferOptions compute = r.options; // probability maps need the probabilities
+  compute.probabilities = r.options.probabilities || !r.options.probability_maps.empty();
+  Segmenter seg(r.checkpoints, compute);
   const std::optional<std::vector<int>> keep = keep_largest_classes(r.options.keep_largest, seg.classes());
   Writer writer(r, seg.classes(), seg.axis());
   InferStats st;
@@ -267,6 +295,7 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
       if (keep)
         for (int64_t n : keep_largest_components(s.labels, c.geometry.size, *keep)) removed += n;
       writer.write(c, s);
+      if (!s.probabilities.empty() && !writer.maps_dir().empty()) writer.write_probability_maps(c, s);
       log(keep ? fmt::format("{}: {} voxels segmented, {} outside the largest components removed", c.id, c.geometry.voxels(), removed)
                : fmt::format("{}: {} voxels segmented", c.id, c.geometry.voxels()));
     });

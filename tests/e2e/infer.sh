@@ -89,4 +89,22 @@ done
 expect 1 "an ensemble of checkpoints that segment differently" "$BIN/dlk-infer" -m "$M" -m "$T/other/final.dlkc" "$T/ds" -o "$T/bad" --device cpu
 contains "other/final.dlkc" "the message names the checkpoint that differs"
 contains "preprocessing" "and what differs"
+# --probability-maps: one uint8 NIfTI per class on the input's grid, summing to 255 in every voxel,
+# whose argmax is the label map (--resize logits: both from the same interpolated logits) but for
+# voxels whose top two probabilities round alike.
+expect 0 "probability maps" "$BIN/dlk-infer" -m "$M" --image "$D/ct.nii.gz" --case pm -o "$T/pml" --device cpu --resize logits \
+  --probability-maps "$T/pm"
+"$PY" - "$T/pm" "$T/pml/pm.nii.gz" "$D/ct.nii.gz" <<'PYEOF' && pass "probability maps: 9 classes, sum 255 everywhere, argmax = labels, the input's grid" || fail "probability maps"
+import sys, numpy as np, nibabel as nib
+d, lab, ct = sys.argv[1:4]
+names = "background aorta gallbladder kidney_left kidney_right liver pancreas spleen stomach".split()
+imgs = [nib.load(f"{d}/pm_{n}.nii.gz") for n in names]
+assert all(np.allclose(i.affine, nib.load(ct).affine, atol=1e-4) and i.shape == nib.load(ct).shape for i in imgs)
+p = np.stack([np.asarray(i.dataobj).astype(np.int32) for i in imgs])
+assert (p.sum(0) == 255).all()
+l = np.asarray(nib.load(lab).dataobj)
+top = np.sort(p, 0)
+agree = (p.argmax(0) == l) | (top[-1] - top[-2] <= 1)
+assert agree.all(), (~agree).sum()
+PYEOF
 finish

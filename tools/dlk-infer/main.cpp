@@ -49,6 +49,7 @@ cli::ToolSpec spec(Options& o) {
      "labels: argmax at the model size, nearest back (TransUNet's protocol); logits: interpolate, then argmax")
     ("tta", po::bool_switch(&o.r.options.tta), "average the softmax over horizontal and vertical flips")
     ("probabilities", po::bool_switch(&o.r.options.probabilities), "also write class probabilities (CASE.probs.dlks; in the stream)")
+    ("probability-maps", po::value(&o.r.options.probability_maps)->value_name("DIR"), "per-class probability maps as NIfTI: DIR/CASE_CLASS.nii.gz, uint8 (p x 255)")
     ("keep-largest", po::value(&o.r.options.keep_largest)->value_name("C"), "keep each class's largest 3-D component: all, or classes by name or value");
   s.group("Output")
     ("output,o", po::value(&o.r.output)->value_name("DIR"), "directory of label volumes, or - for label shards on stdout")

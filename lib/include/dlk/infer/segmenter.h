@@ -24,6 +24,9 @@ struct InferOptions {
   int64_t batch = 1;
   std::string resize = "labels"; // labels | logits
   bool tta = false, probabilities = false;
+  // Per-class probability maps as NIfTI in this directory: CASE_NAME.nii.gz (NAME the class's, or
+  // classK), uint8 p x 255 rounded so that a voxel's values sum to exactly 255; "" none.
+  std::string probability_maps;
   // Post-processing (nnU-Net's): each listed class keeps its largest 3-D connected component
   // (face connectivity). "" none, "all", or class names or label values, comma-separated.
   std::string keep_largest;
