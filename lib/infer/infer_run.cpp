@@ -124,8 +124,14 @@ public:
       fs::create_directories(r.output, ec);
       if (ec) fail(r.output, "cannot create directory: " + ec.message());
     }
+    if (!r.options.probability_maps.empty()) {
+      std::error_code ec;
+      fs::create_directories(r.options.probability_maps, ec);
+      if (ec) fail(r.options.probability_maps, "cannot create directory: " + ec.message());
+    }
   }
   void write(const InferCase& c, const Segmentation& s) {
+    if (!run_.options.probability_maps.empty()) write_probability_maps(c, s);
     if (stream_) {
       write_shard(*stream_, c, s, true);
       return;
@@ -139,6 +145,11 @@ public:
       out.commit();
     }
   }
+  void finish() {
+    if (stream_) stream_->commit();
+  }
+
+private:
   // The probability maps, one uint8 NIfTI per class on the case's grid (--probability-maps).
   void write_probability_maps(const InferCase& c, const Segmentation& s) const {
     const size_t k = s.probabilities.size(), n = size_t(c.geometry.voxels());
@@ -155,19 +166,12 @@ public:
       std::sort(rem.begin(), rem.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
       for (int d = 0; d < 255 - total && d < int(k); ++d) q[rem[size_t(d)].second][i] += 1;
     }
-    fs::create_directories(run_.options.probability_maps);
     for (size_t j = 0; j < k; ++j) {
       const std::string name = j < classes_.size() && case_id_problem(classes_[j]).empty() ? classes_[j] : fmt::format("class{}", j);
       write_volume((fs::path(run_.options.probability_maps) / (c.id + "_" + name + ".nii.gz")).string(), c.geometry, q[j].data(),
                    VoxelType::UInt8);
     }
   }
-  void finish() {
-    if (stream_) stream_->commit();
-  }
-  const std::string& maps_dir() const { return run_.options.probability_maps; }
-
-private:
   // A shard of the labels (and/or the probabilities as float16 channels) on the case's grid.
   void write_shard(OutputFile& out, const InferCase& c, const Segmentation& s, bool labels) {
     ShardMeta m;
@@ -295,7 +299,6 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
       if (keep)
         for (int64_t n : keep_largest_components(s.labels, c.geometry.size, *keep)) removed += n;
       writer.write(c, s);
-      if (!s.probabilities.empty() && !writer.maps_dir().empty()) writer.write_probability_maps(c, s);
       log(keep ? fmt::format("{}: {} voxels segmented, {} outside the largest components removed", c.id, c.geometry.voxels(), removed)
                : fmt::format("{}: {} voxels segmented", c.id, c.geometry.voxels()));
     });

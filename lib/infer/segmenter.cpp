@@ -35,9 +35,11 @@ Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& 
   for (size_t i = 1; i < paths.size(); ++i) { // the ensemble's others: the same task, the same input
     Checkpoint other;
     ensemble_.push_back(load_model(paths[i], nullptr, &other));
-    for (const char* key : {"classes", "in_channels", "preprocessing"})
-      if (other.meta.at(key) != ckpt_.meta.at(key))
+    for (const char* key : {"classes", "in_channels", "preprocessing"}) {
+      const json::Value *a = other.meta.find(key), *b = ckpt_.meta.find(key);
+      if (!a || !b || *a != *b)
         fail(paths[i], fmt::format("its {} differ from {}'s: an ensemble's checkpoints segment alike", key, path));
+    }
   }
   for (auto& m : ensemble_) {
     m->to(dev);

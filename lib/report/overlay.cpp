@@ -4,6 +4,7 @@
 #include "dlk/report/plots.h"
 #include "dlk/report/text_raster.h"
 #include "class_legend.h"
+#include "grey_levels.h"
 
 #include <fmt/format.h>
 
@@ -24,10 +25,7 @@ std::string overlay_png(const std::vector<float>& image, const std::vector<uint1
   extract_slice(image.data(), g, axis, slice, img.data());
   extract_slice(truth.data(), g, axis, slice, t.data());
   extract_slice(pred.data(), g, axis, slice, p.data());
-  // Grey levels from the 1st to the 99th percentile of the slice.
-  std::vector<float> sorted = img;
-  std::sort(sorted.begin(), sorted.end());
-  const float lo = sorted[size_t(0.01 * double(sorted.size() - 1))], hi = sorted[size_t(0.99 * double(sorted.size() - 1))];
+  const std::vector<uint8_t> grey = grey_levels(img);
   const TextRaster font(14);
   const int64_t head = TextRaster::available() ? 22 : 0;
   std::set<int> labels; // the classes either side shows
@@ -46,8 +44,7 @@ std::string overlay_png(const std::vector<float>& image, const std::vector<uint1
       for (int64_t x = 0; x < w; ++x) {
         const size_t i = size_t(y * w + x);
         uint8_t* px = &rgb[size_t(((head + y) * W + x0 + x) * 3)];
-        const float v = hi > lo ? std::clamp((img[i] - lo) / (hi - lo), 0.0f, 1.0f) : 0.0f;
-        px[0] = px[1] = px[2] = uint8_t(v * 255);
+        px[0] = px[1] = px[2] = grey[i];
         const uint16_t c = lab[i];
         if (c == 0) continue;
         const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 || lab[i - 1] != c || lab[i + 1] != c ||
@@ -66,16 +63,16 @@ std::string overlay_png(const std::vector<float>& image, const std::vector<uint1
   return encode_png(rgb, W, H);
 }
 
-int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis) {
+int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis, int cls) {
   Geometry g;
   g.size = size;
   int64_t n, h, w;
   slice_shape(g, axis, n, h, w);
   std::vector<uint16_t> buf(size_t(h * w));
-  int64_t best = -1, slice = -1;
+  int64_t best = 0, slice = -1;
   for (int64_t s = 0; s < n; ++s) {
     extract_slice(labels.data(), g, axis, s, buf.data());
-    const int64_t k = std::count_if(buf.begin(), buf.end(), [](uint16_t v) { return v > 0; });
+    const int64_t k = std::count_if(buf.begin(), buf.end(), [&](uint16_t v) { return cls < 0 ? v > 0 : v == cls; });
     if (k > best) best = k, slice = s;
   }
   return slice;

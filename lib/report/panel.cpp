@@ -2,10 +2,12 @@
 #include "dlk/core/error.h"
 #include "dlk/io/slices.h"
 #include "dlk/metrics/label_volumes.h"
+#include "dlk/report/overlay.h"
 #include "dlk/report/plots.h"
 #include "dlk/report/text_raster.h"
 #include "dlk/shard/dataset.h"
 #include "class_legend.h"
+#include "grey_levels.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -25,29 +27,6 @@ struct Row {
   std::vector<std::vector<uint16_t>> labels; // reference, then each model
 };
 
-// The slice of `labels` with the most voxels of `cls` (of any class when cls < 0); -1 if none.
-int64_t busiest(const LabelVolume& v, int axis, int cls) {
-  int64_t n, h, w;
-  slice_shape(v.geometry, axis, n, h, w);
-  std::vector<uint16_t> buf(size_t(h * w));
-  int64_t best = 0, slice = -1;
-  for (int64_t s = 0; s < n; ++s) {
-    extract_slice(v.labels.data(), v.geometry, axis, s, buf.data());
-    const int64_t k = std::count_if(buf.begin(), buf.end(), [&](uint16_t x) { return cls < 0 ? x > 0 : x == cls; });
-    if (k > best) best = k, slice = s;
-  }
-  return slice;
-}
-
-std::vector<uint8_t> grey_levels(const std::vector<float>& img) {
-  std::vector<float> sorted = img;
-  std::sort(sorted.begin(), sorted.end());
-  const float lo = sorted[size_t(0.01 * double(sorted.size() - 1))], hi = sorted[size_t(0.99 * double(sorted.size() - 1))];
-  std::vector<uint8_t> g(img.size());
-  for (size_t i = 0; i < img.size(); ++i) g[i] = uint8_t(hi > lo ? std::clamp((img[i] - lo) / (hi - lo), 0.0f, 1.0f) * 255 : 0);
-  return g;
-}
-
 std::vector<Row> load_rows(const PanelRequest& r, const Dataset& d, int cls) {
   auto truth = LabelVolumes::open(r.dataset, r.split, {});
   std::vector<std::unique_ptr<LabelVolumes>> preds;
@@ -60,7 +39,7 @@ std::vector<Row> load_rows(const PanelRequest& r, const Dataset& d, int cls) {
   for (const auto& id : ids) {
     if (!r.cases.empty() && !d.find(id)) fail(r.dataset, fmt::format("no case {}", id));
     const LabelVolume t = truth->load(id);
-    const int64_t s = busiest(t, d.axis, cls);
+    const int64_t s = busiest_slice(t.labels, t.geometry.size, d.axis, cls);
     if (s < 0) {
       if (!r.cases.empty()) fail(r.dataset, fmt::format("case {} has no {} voxels", id, cls < 0 ? "labelled" : r.only_class));
       continue; // automatic rows: cases that show the class

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -148,7 +149,7 @@ int overlay(const Options& o) {
       fail(v->source, fmt::format("not on the image's grid: {}", d));
   if (o.axis < 0 || o.axis > 2) throw UsageError("--axis: 0, 1 or 2");
   int64_t slice = o.slice;
-  if (slice < 0) slice = busiest_slice(t.labels, img.geometry.size, o.axis); // not given
+  if (slice < 0) slice = std::max<int64_t>(0, busiest_slice(t.labels, img.geometry.size, o.axis)); // not given; 0 if unlabelled
   write_text(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry.size, o.axis, slice, t.classes.empty() ? p.classes : t.classes));
   cli::info(fmt::format("slice {} along axis {}: reference left, prediction right -> {}", slice, o.axis, o.output));
   return cli::kOk;

@@ -14,7 +14,8 @@ namespace dlk {
 std::string overlay_png(const std::vector<float>& image, const std::vector<uint16_t>& truth, const std::vector<uint16_t>& pred,
                         const std::array<int64_t, 3>& size, int axis, int64_t slice,
                         const std::vector<std::string>& classes = {});
-// The slice along `axis` with the most labelled voxels of `labels` (a grid of `size`, x fastest).
-int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis);
+// The slice along `axis` with the most voxels of class `cls` in `labels` (of any class when cls
+// < 0; a grid of `size`, x fastest), the first of equals; -1 when no slice has one.
+int64_t busiest_slice(const std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size, int axis, int cls = -1);
 
 } // namespace dlk
