@@ -52,10 +52,15 @@ InferCase from_shard_meta(const ShardMeta& m, const std::string& source, const S
   if (m.classes.size() > 1 && m.classes != classes)
     fail(source, fmt::format("case {} has classes [{}], the model [{}]", m.case_id, fmt::join(m.classes, ", "),
                              fmt::join(classes, ", ")));
+  if (m.orientation.has_value() != seg.canonical())
+    fail(source, fmt::format("case {} was {}, the model's training data {}", m.case_id,
+                             m.orientation ? "reoriented to LPS" : "sliced as stored", seg.canonical() ? "reoriented" : "sliced as stored"));
   InferCase c;
   c.id = m.case_id;
   c.source = source;
-  c.geometry = m.geometry;
+  c.geometry = m.grid();
+  c.stored = m.geometry;
+  c.orientation = m.orientation;
   c.channels.assign(size_t(m.channel_count()), std::vector<float>(size_t(m.geometry.voxels())));
   return c;
 }
@@ -136,8 +141,9 @@ public:
       write_shard(*stream_, c, s, true);
       return;
     }
-    std::vector<float> v(s.labels.begin(), s.labels.end());
-    write_volume((fs::path(run_.output) / (c.id + c.extension)).string(), c.geometry, v.data(),
+    const std::vector<uint16_t> labels = c.to_stored(s.labels);
+    std::vector<float> v(labels.begin(), labels.end());
+    write_volume((fs::path(run_.output) / (c.id + c.extension)).string(), c.stored, v.data(),
                  VoxelType::UInt8); // a model has 2..256 classes (ModelConfig)
     if (run_.options.probabilities) {
       OutputFile out((fs::path(run_.output) / (c.id + ".probs.dlks")).string());
@@ -168,17 +174,19 @@ private:
     }
     for (size_t j = 0; j < k; ++j) {
       const std::string name = j < classes_.size() && case_id_problem(classes_[j]).empty() ? classes_[j] : fmt::format("class{}", j);
-      write_volume((fs::path(run_.options.probability_maps) / (c.id + "_" + name + ".nii.gz")).string(), c.geometry, q[j].data(),
-                   VoxelType::UInt8);
+      write_volume((fs::path(run_.options.probability_maps) / (c.id + "_" + name + ".nii.gz")).string(), c.stored,
+                   c.to_stored(q[j]).data(), VoxelType::UInt8);
     }
   }
-  // A shard of the labels (and/or the probabilities as float16 channels) on the case's grid.
+  // A shard of the labels (and/or the probabilities as float16 channels), sliced as the input
+  // was: from the canonical grid, with the stored one and the reorientation recorded.
   void write_shard(OutputFile& out, const InferCase& c, const Segmentation& s, bool labels) {
     ShardMeta m;
     m.case_id = c.id;
     m.split = "test";
     m.image_sources = {c.source};
-    m.geometry = c.geometry;
+    m.geometry = c.stored;
+    m.orientation = c.orientation;
     m.source_pixel_type = labels ? "uint8" : "float32";
     m.axis = axis_;
     slice_shape(c.geometry, axis_, m.n_slices, m.height, m.width);
@@ -281,7 +289,7 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
     next = [&]() -> std::optional<InferCase> {
       if (at == jobs.size()) return std::nullopt;
       const Job& j = jobs[at++];
-      return j.shard.empty() ? read_case(j.id, j.images, norm) : load_shard_case(j, seg);
+      return j.shard.empty() ? read_case(j.id, j.images, norm, seg.canonical()) : load_shard_case(j, seg);
     };
   }
   auto loading = std::async(std::launch::async, next);

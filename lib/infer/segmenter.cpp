@@ -24,10 +24,15 @@ Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& 
   const json::Value* p = ckpt_.meta.find("preprocessing");
   if (!p) fail(path, "checkpoint has no preprocessing record (was it written by dlk-train?)");
   axis_ = int(p->at("axis").as_int("preprocessing.axis"));
+  canonical_ = preprocessing_orientation(*p) == "canonical";
   auto size = p->at("input_size").as_numbers("preprocessing.input_size");
   if (size.size() != 2) fail(path, "preprocessing.input_size needs two numbers");
   height_ = int64_t(size[0]);
   width_ = int64_t(size[1]);
+  if (const json::Value* s = p->find("spacing")) {
+    spacing_ = s->as_numbers("preprocessing.spacing");
+    if (spacing_.size() != 2 || !(spacing_[0] > 0) || !(spacing_[1] > 0)) fail(path, "preprocessing.spacing needs two positive numbers");
+  }
   const torch::Device dev(opt_.device);
   if (dev.is_cuda() && !compat::cuda_available()) throw UsageError("--device cuda: no CUDA device");
   if (opt_.resize != "labels" && opt_.resize != "logits") throw UsageError(fmt::format("--resize: '{}' (labels or logits)", opt_.resize));
@@ -77,6 +82,55 @@ torch::Tensor Segmenter::model_logits(const torch::Tensor& xd, bool amp, bool cp
   return (p / double(ensemble_.size() * (opt_.tta ? 4 : 1))).clamp_min(1e-12).log();
 }
 
+Segmenter::Fit Segmenter::fit(const InferCase& c) const {
+  Fit f;
+  int64_t n;
+  slice_shape(c.geometry, axis_, n, f.h, f.w);
+  f.th = height_;
+  f.tw = width_;
+  f.resample = !spacing_.empty();
+  if (f.resample) { // the slice resampled as dlk-train resampled it, whole: the network is convolutional
+    const auto sp = slice_spacing(c.geometry, axis_);
+    f.th = std::max<int64_t>(1, std::llround(double(f.h) * sp[1] / spacing_[1]));
+    f.tw = std::max<int64_t>(1, std::llround(double(f.w) * sp[0] / spacing_[0]));
+  }
+  // Padded to a multiple of 32 when resampled, so that every level's pooling halves it exactly.
+  f.ph = f.resample ? (f.th + 31) / 32 * 32 : f.th;
+  f.pw = f.resample ? (f.tw + 31) / 32 * 32 : f.tw;
+  return f;
+}
+
+torch::Tensor Segmenter::to_model(torch::Tensor x, const Fit& f) const {
+  if (x.size(2) != f.th || x.size(3) != f.tw) {
+    auto o = F::InterpolateFuncOptions().size(std::vector<int64_t>{f.th, f.tw}).align_corners(false);
+    if (f.resample) o.mode(torch::kBilinear); // as dlk-train resamples
+    else o.mode(torch::kBicubic);             // as dlk-train resizes
+    x = F::interpolate(x, o);
+  }
+  if (f.ph != f.th || f.pw != f.tw) x = torch::constant_pad_nd(x, {0, f.pw - f.tw, 0, f.ph - f.th});
+  return x;
+}
+
+std::pair<torch::Tensor, torch::Tensor> Segmenter::from_model(torch::Tensor logits, const Fit& f) const {
+  if (f.ph != f.th || f.pw != f.tw) logits = logits.narrow(2, 0, f.th).narrow(3, 0, f.tw);
+  const bool same = f.h == f.th && f.w == f.tw;
+  torch::Tensor labels, probs;
+  if (opt_.resize == "logits" || opt_.probabilities) {
+    auto back = same ? logits
+                     : F::interpolate(logits, F::InterpolateFuncOptions().size(std::vector<int64_t>{f.h, f.w}).mode(torch::kBilinear).align_corners(false));
+    if (opt_.resize == "logits") labels = back.argmax(1);
+    if (opt_.probabilities) probs = torch::softmax(back, 1).cpu();
+  }
+  if (opt_.resize == "labels") { // argmax at the model size, nearest neighbour back (TransUNet)
+    labels = logits.argmax(1);
+    if (!same)
+      labels = F::interpolate(labels.unsqueeze(1).to(torch::kFloat32), F::InterpolateFuncOptions().size(std::vector<int64_t>{f.h, f.w}).mode(torch::kNearest))
+                   .squeeze(1)
+                   .to(torch::kInt64);
+  }
+  return {labels, probs};
+}
+
 Segmentation Segmenter::segment(const InferCase& c) {
   torch::NoGradGuard no_grad;
   const torch::Device dev(opt_.device);
@@ -85,12 +139,12 @@ Segmentation Segmenter::segment(const InferCase& c) {
     throw Error(fmt::format("case {}: {} channels, the model wants {}", c.id, nc, model_->config.in_channels));
   int64_t n, h, w;
   slice_shape(c.geometry, axis_, n, h, w);
+  const Fit fit = this->fit(c);
   Segmentation out;
   out.labels.assign(size_t(c.geometry.voxels()), 0);
   if (opt_.probabilities) out.probabilities.assign(size_t(k), std::vector<float>(size_t(c.geometry.voxels())));
   const bool amp = dev.is_cuda() && opt_.precision != "fp32";
   const bool cpu_bf16 = uses_cpu_bf16(opt_);
-  const bool model_size = h == height_ && w == width_;
   for (int64_t s0 = 0; s0 < n; s0 += opt_.batch) {
     const int64_t b = std::min(opt_.batch, n - s0);
     auto x = torch::empty({b, nc, h, w}, torch::kFloat32);
@@ -103,26 +157,11 @@ Segmentation Segmenter::segment(const InferCase& c) {
     // every case's remainder; at most 7 wasted slices per case.
     if (const int64_t padded = std::min(opt_.batch, (b + 7) / 8 * 8); dev.is_cuda() && padded > b)
       xd = torch::cat({xd, torch::zeros({padded - b, nc, h, w}, xd.options())});
-    if (!model_size)
-      xd = F::interpolate(xd, F::InterpolateFuncOptions().size(std::vector<int64_t>{height_, width_}).mode(torch::kBicubic).align_corners(false));
+    xd = to_model(xd, fit);
     // Channels-last where the depthwise convs prefer it: on a CPU (oneDNN's convolutions are much
     // faster so, and dlk's kernels as fast) and on a GPU with cuDNN's or dlk's NHWC kernels.
     if (depthwise_prefers_channels_last(dev, false)) xd = channels_last_input(xd);
-    const torch::Tensor logits = model_logits(xd, amp, cpu_bf16); // [b, k, H, W] at the model size
-    torch::Tensor labels, probs;
-    if (opt_.resize == "logits" || opt_.probabilities) {
-      auto back = model_size ? logits
-                             : F::interpolate(logits, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
-      if (opt_.resize == "logits") labels = back.argmax(1);
-      if (opt_.probabilities) probs = torch::softmax(back, 1).cpu();
-    }
-    if (opt_.resize == "labels") { // argmax at the model size, nearest neighbour back (TransUNet)
-      labels = logits.argmax(1);
-      if (!model_size)
-        labels = F::interpolate(labels.unsqueeze(1).to(torch::kFloat32), F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kNearest))
-                     .squeeze(1)
-                     .to(torch::kInt64);
-    }
+    auto [labels, probs] = from_model(model_logits(xd, amp, cpu_bf16), fit);
     if (labels.size(0) > b) labels = labels.narrow(0, 0, b);
     if (probs.defined() && probs.size(0) > b) probs = probs.narrow(0, 0, b);
     auto lab = labels.to(torch::kCPU, torch::kInt32).contiguous();
@@ -142,7 +181,7 @@ Segmentation Segmenter::segment(const InferCase& c) {
   return out;
 }
 
-InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm) {
+InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm, bool canonical) {
   InferCase c;
   c.id = id;
   c.source = images.at(0);
@@ -151,9 +190,15 @@ InferCase read_case(const std::string& id, const std::vector<std::string>& image
   if (c.extension == ".mhd") c.extension = ".mha"; // written as single files
   if (c.extension == ".nhdr") c.extension = ".nrrd";
   for (Volume& v : read_channels(images)) { // checked as dlk-prep checks its inputs
-    c.geometry = v.geometry;
+    c.geometry = c.stored = v.geometry;
     normalize(v.voxels, norm);
     c.channels.push_back(std::move(v.voxels));
+  }
+  if (canonical) {
+    c.orientation = canonical_reorientation(c.stored);
+    c.geometry = reoriented_geometry(c.stored, *c.orientation);
+    if (!c.orientation->identity())
+      for (auto& ch : c.channels) ch = reorient(ch, c.stored, *c.orientation);
   }
   return c;
 }

@@ -88,7 +88,9 @@ template <class T> std::vector<T> unreorient(const std::vector<T>& v, const Geom
 
 template std::vector<float> reorient(const std::vector<float>&, const Geometry&, const Reorientation&);
 template std::vector<uint16_t> reorient(const std::vector<uint16_t>&, const Geometry&, const Reorientation&);
+template std::vector<uint8_t> reorient(const std::vector<uint8_t>&, const Geometry&, const Reorientation&);
 template std::vector<float> unreorient(const std::vector<float>&, const Geometry&, const Reorientation&);
+template std::vector<uint8_t> unreorient(const std::vector<uint8_t>&, const Geometry&, const Reorientation&);
 template std::vector<uint16_t> unreorient(const std::vector<uint16_t>&, const Geometry&, const Reorientation&);
 
 int anatomical_axis(const std::string& name) {
@@ -96,6 +98,19 @@ int anatomical_axis(const std::string& name) {
   if (name == "coronal") return 1;
   if (name == "sagittal") return 0;
   throw UsageError(fmt::format("--axis {}: axial, coronal or sagittal", name));
+}
+
+int slicing_axis(const std::string& name, bool canonical) {
+  if (name.empty()) return 2;
+  if (name == "x" || name == "0") return 0;
+  if (name == "y" || name == "1") return 1;
+  if (name == "z" || name == "2") return 2;
+  if (name != "axial" && name != "coronal" && name != "sagittal")
+    throw UsageError(fmt::format("--axis {}: axial, coronal, sagittal, or a voxel axis x, y or z", name));
+  if (!canonical)
+    throw UsageError(fmt::format("--axis {}: anatomical axes need --orientation canonical (volumes sliced as stored have "
+                                 "only voxel axes x, y, z)", name));
+  return anatomical_axis(name);
 }
 
 } // namespace dlk

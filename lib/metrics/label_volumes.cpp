@@ -43,15 +43,30 @@ LabelVolume from_file(const std::string& path, const LabelMap& map) {
   return out;
 }
 
-LabelVolume prepare(const ShardMeta& m, const std::string& source) {
+// A shard's labels as a volume on the grid of the file it was prepared from: the slices
+// (numbered by their index) are put on the grid they were cut from, which is then reoriented back.
+template <class NextSlice> LabelVolume assemble(const ShardMeta& m, const std::string& source, NextSlice next) {
   if (!m.has_label) fail(source, fmt::format("case {} has no labels", m.case_id));
   LabelVolume out;
   out.case_id = m.case_id;
   out.source = source;
-  out.geometry = m.geometry;
+  out.geometry = m.grid();
   out.classes = m.classes;
   out.labels.assign(size_t(m.geometry.voxels()), 0);
+  Slice sl;
+  while (next(sl)) insert_slice(sl.label.data(), out.geometry, m.axis, sl.index, out.labels.data());
+  if (m.orientation && !m.orientation->identity()) out.labels = unreorient(out.labels, m.geometry, *m.orientation);
+  out.geometry = m.geometry;
   return out;
+}
+
+// Every slice of a shard file in order.
+auto slices_of(const ShardFile& f) {
+  return [&f, s = int64_t(0)](Slice& sl) mutable {
+    if (s == f.meta().n_slices) return false;
+    sl = f.read_slice(s++, false, true);
+    return true;
+  };
 }
 
 class FileSet : public LabelVolumes {
@@ -89,13 +104,7 @@ public:
     const DatasetCase* c = ds_.find(id);
     if (!c) fail(dir_, fmt::format("no case {}", id));
     const auto shard = ds_.open_shard(dir_, *c);
-    const ShardFile& f = *shard;
-    LabelVolume out = prepare(f.meta(), f.path());
-    for (int64_t s = 0; s < f.meta().n_slices; ++s) {
-      Slice sl = f.read_slice(s, false, true);
-      insert_slice(sl.label.data(), out.geometry, f.meta().axis, s, out.labels.data());
-    }
-    return out;
+    return assemble(shard->meta(), shard->path(), slices_of(*shard));
   }
   bool next(LabelVolume& out) override {
     if (it_ == cases_.size()) return false;
@@ -129,14 +138,7 @@ public:
   }
   LabelVolume load(const std::string& id) override {
     for (auto& f : shards_)
-      if (f->meta().case_id == id) {
-        LabelVolume out = prepare(f->meta(), path_);
-        for (int64_t s = 0; s < f->meta().n_slices; ++s) {
-          Slice sl = f->read_slice(s, false, true);
-          insert_slice(sl.label.data(), out.geometry, f->meta().axis, s, out.labels.data());
-        }
-        return out;
-      }
+      if (f->meta().case_id == id) return assemble(f->meta(), path_, slices_of(*f));
     fail(path_, fmt::format("no case {}", id));
   }
   bool next(LabelVolume& out) override {
@@ -160,10 +162,7 @@ public:
   LabelVolume load(const std::string&) override { throw Error("a stream is read in order"); }
   bool next(LabelVolume& out) override {
     if (!reader_.next_shard()) return false;
-    const ShardMeta& m = reader_.meta();
-    out = prepare(m, in_.path());
-    Slice sl;
-    while (reader_.next_slice(sl, false, true)) insert_slice(sl.label.data(), out.geometry, m.axis, sl.index, out.labels.data());
+    out = assemble(reader_.meta(), in_.path(), [this](Slice& sl) { return reader_.next_slice(sl, false, true); });
     return true;
   }
 

@@ -102,16 +102,23 @@ Checkpoint make_checkpoint(const DLKUNet& model, const std::vector<std::string>&
   return ck;
 }
 
-json::Value preprocessing_json(const Dataset& d, int64_t height, int64_t width) {
+json::Value preprocessing_json(const Dataset& d, int64_t height, int64_t width, const std::vector<double>& spacing) {
   json::Value p;
   p.set("dataset", d.name);
   p.set("channels", d.channels);
   p.set("normalization", d.normalization);
   p.set("label_map", d.label_map);
+  if (d.orientation != "stored") p.set("orientation", d.orientation);
   p.set("axis", d.axis);
   p.set("dtype", d.dtype);
   p.set("input_size", std::vector<int64_t>{height, width});
+  if (!spacing.empty()) p.set("spacing", spacing);
   return p;
+}
+
+std::string preprocessing_orientation(const json::Value& p) {
+  const json::Value* o = p.find("orientation");
+  return o ? o->as_string("preprocessing.orientation") : "stored";
 }
 
 std::string checkpoint_dataset_mismatch(const Checkpoint& ck, const Dataset& d) {
@@ -126,6 +133,8 @@ std::string checkpoint_dataset_mismatch(const Checkpoint& ck, const Dataset& d) 
       return fmt::format("channels {} vs {}", list(p->at("channels").as_strings()), list(d.channels));
     if (p->at("normalization") != d.normalization)
       return fmt::format("normalization {} vs {}", p->at("normalization").dump(), d.normalization.dump());
+    if (preprocessing_orientation(*p) != d.orientation)
+      return fmt::format("orientation {} vs {}", preprocessing_orientation(*p), d.orientation);
     if (p->at("axis").as_int("axis") != d.axis) return fmt::format("axis {} vs {}", p->at("axis").as_int(), d.axis);
   }
   return {};

@@ -41,7 +41,7 @@ ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out)
     throw UsageError(fmt::format("case {}: {} images but {} channel names", c.id, c.images.size(),
                                  opt.channel_names.size()));
   std::vector<Volume> images = read_channels(c.images);
-  const Geometry& g = images[0].geometry;
+  const Geometry source = images[0].geometry;
 
   ShardMeta m;
   m.case_id = c.id;
@@ -51,7 +51,9 @@ ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out)
   m.channels = opt.channel_names;
   if (m.channels.empty())
     for (size_t k = 0; k < c.images.size(); ++k) m.channels.push_back(fmt::format("channel{}", k));
-  m.geometry = g;
+  m.geometry = source;
+  if (opt.canonical) m.orientation = canonical_reorientation(source);
+  const Geometry g = m.grid();
   m.source_pixel_type = images[0].pixel_type;
   m.axis = opt.axis;
   slice_shape(g, opt.axis, m.n_slices, m.height, m.width);
@@ -62,7 +64,7 @@ ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out)
   std::vector<uint8_t> labels;
   if (!c.label.empty()) {
     Volume lab = read_volume(c.label);
-    std::string d = geometry_mismatch(g, lab.geometry);
+    std::string d = geometry_mismatch(source, lab.geometry);
     if (!d.empty()) fail(lab.path, fmt::format("label geometry differs from the image '{}': {}", images[0].path, d));
     const int n_classes = int(opt.classes.size());
     labels = apply_label_map(lab.voxels, opt.label_map, n_classes, lab.path, lab.geometry.size.data(), m.label_counts);
@@ -78,6 +80,10 @@ ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out)
   json::Array norms;
   for (auto& v : images) norms.push_back(normalize(v.voxels, opt.normalize));
   m.normalization = json::Value(std::move(norms));
+  if (m.orientation && !m.orientation->identity()) { // slices are cut from the canonical grid
+    for (auto& v : images) v.voxels = reorient(v.voxels, source, *m.orientation);
+    if (m.has_label) labels = reorient(labels, source, *m.orientation);
+  }
 
   ShardWriter w(out, m, opt.zstd_level);
   const size_t plane = m.slice_pixels();

@@ -30,8 +30,10 @@ Dataset dataset_header(const PrepRun& run, const std::vector<std::string>& chann
   d.classes = run.options.classes;
   d.normalization = run.options.normalize.to_json();
   d.label_map = run.options.label_map.to_json();
+  d.orientation = run.options.canonical ? "canonical" : "stored";
   d.axis = run.options.axis;
   d.dtype = dtype_name(run.options.dtype);
+  d.spacing = run.spacing;
   return d;
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -47,6 +48,35 @@ std::string shard_name_problem(const std::string& name) {
   return {};
 }
 
+std::string spacing_problem(const json::Value& s) {
+  if (s.is_null() || (s.is_string() && s.as_string() == "auto")) return {};
+  if (!s.is_array() || s.as_array().size() != 2) return fmt::format("{} (null, \"auto\" or [x, y] in mm)", s.dump());
+  for (auto& x : s.as_array())
+    if (!x.is_number() || !std::isfinite(x.as_number()) || x.as_number() <= 0 || x.as_number() > 1e4)
+      return fmt::format("{}: a spacing is a positive number of mm", s.dump());
+  return {};
+}
+
+json::Value parse_spacing_option(const std::string& text) {
+  if (text.empty() || text == "none") return {};
+  if (text == "auto") return "auto";
+  const auto comma = text.find(',');
+  json::Value v;
+  try {
+    size_t end = 0;
+    if (comma != std::string::npos) {
+      size_t end_y = 0;
+      const double x = std::stod(text.substr(0, comma), &end), y = std::stod(text.substr(comma + 1), &end_y);
+      if (end == comma && comma + 1 + end_y == text.size() && std::isfinite(x) && std::isfinite(y))
+        v = json::Value(std::vector<double>{x, y});
+    }
+  } catch (const std::exception&) {
+  }
+  if (v.is_null() || !spacing_problem(v).empty())
+    throw UsageError(fmt::format("--spacing {}: give X,Y in mm (positive numbers), auto or none", text));
+  return v;
+}
+
 namespace {
 // dataset.json's fields, in the order written, but for format, version, split_counts and checksum.
 const json::Fields<Dataset>& header_fields() {
@@ -56,8 +86,10 @@ const json::Fields<Dataset>& header_fields() {
       .add("classes", &Dataset::classes)
       .add("normalization", &Dataset::normalization)
       .add("label_map", &Dataset::label_map)
+      .add_optional("orientation", &Dataset::orientation, std::string("stored"))
       .add("axis", &Dataset::axis)
       .add("dtype", &Dataset::dtype)
+      .add_optional("spacing", &Dataset::spacing, json::Value())
       .add_optional("folds", &Dataset::folds, 0)
       .add_optional("fold_seed", &Dataset::fold_seed, int64_t(0));
   return f;
@@ -109,6 +141,9 @@ Dataset Dataset::from_json(const json::Value& v) {
   header_fields().read(v, d);
   if (d.axis < 0 || d.axis > 2) throw Error(fmt::format("axis {} (0, 1 or 2 allowed)", d.axis));
   if (d.dtype != "float16" && d.dtype != "float32") throw Error(fmt::format("dtype '{}' (float16 or float32 allowed)", d.dtype));
+  if (d.orientation != "stored" && d.orientation != "canonical")
+    throw Error(fmt::format("orientation '{}' (stored or canonical allowed)", d.orientation));
+  if (std::string why = spacing_problem(d.spacing); !why.empty()) throw Error("spacing: " + why);
   if (d.classes.size() > 256) throw Error(fmt::format("{} classes (256 at most)", d.classes.size()));
   if (d.channels.size() > 64) throw Error(fmt::format("{} channels (64 at most)", d.channels.size()));
   if (d.folds < 0 || d.folds > 100) throw Error(fmt::format("{} folds (0 to 100)", d.folds));
@@ -168,7 +203,9 @@ std::string Dataset::incompatibility(const Dataset& o) const {
   if (normalization != o.normalization)
     return fmt::format("normalization {} vs {}", normalization.dump(), o.normalization.dump());
   if (label_map != o.label_map) return fmt::format("label map {} vs {}", label_map.dump(), o.label_map.dump());
+  if (orientation != o.orientation) return fmt::format("orientation {} vs {}", orientation, o.orientation);
   if (axis != o.axis) return fmt::format("axis {} vs {}", axis, o.axis);
+  if (spacing != o.spacing) return fmt::format("spacing {} vs {}", spacing.dump(), o.spacing.dump());
   if (dtype != o.dtype) return fmt::format("dtype {} vs {}", dtype, o.dtype);
   return {};
 }
@@ -187,6 +224,8 @@ std::string Dataset::shard_mismatch(const DatasetCase& c, const ShardMeta& m) co
   if (m.channels != channels) return "channels differ from dataset.json";
   if (m.classes != classes) return "classes differ from dataset.json";
   if (m.has_label != c.has_label) return "label presence differs from dataset.json";
+  if (m.orientation.has_value() != (orientation == "canonical"))
+    return fmt::format("{}, dataset.json says orientation {}", m.orientation ? "reoriented to LPS" : "sliced as stored", orientation);
   if (m.axis != axis) return fmt::format("axis {}, dataset.json says {}", m.axis, axis);
   if (dtype_name(m.dtype) != dtype) return fmt::format("dtype {}, dataset.json says {}", dtype_name(m.dtype), dtype);
   if (m.label_map != label_map) return "label map differs from dataset.json";

@@ -42,6 +42,14 @@ json::Value ShardMeta::to_json() const {
   v.set("channels", channels);
   v.set("sources", src);
   v.set("geometry", geo);
+  if (orientation) {
+    json::Value o;
+    o.set("canonical", "LPS");
+    o.set("stored", orientation->original_code());
+    o.set("axes", std::vector<int64_t>(orientation->perm.begin(), orientation->perm.end()));
+    o.set("flip", std::vector<bool>(orientation->flip.begin(), orientation->flip.end()));
+    v.set("orientation", o);
+  }
   v.set("axis", axis);
   v.set("slices", n_slices);
   v.set("slice_shape", std::vector<int64_t>{channel_count(), height, width});
@@ -58,6 +66,23 @@ json::Value ShardMeta::to_json() const {
 
 static void need(bool ok, const std::string& what) {
   if (!ok) throw Error("metadata: " + what);
+}
+
+static Reorientation reorientation_from_json(const json::Value& o) {
+  need(o.is_object() && o.at("canonical").as_string("orientation.canonical") == "LPS", "orientation.canonical is not \"LPS\"");
+  auto axes = o.at("axes").as_numbers("orientation.axes");
+  const auto& flip = o.at("flip").as_array("orientation.flip");
+  need(axes.size() == 3 && flip.size() == 3, "orientation needs 3 axes and 3 flips");
+  Reorientation r;
+  std::array<bool, 3> seen{{false, false, false}};
+  for (size_t a = 0; a < 3; ++a) {
+    need(axes[a] == 0 || axes[a] == 1 || axes[a] == 2, "orientation.axes must be a permutation of 0, 1, 2");
+    r.perm[a] = int(axes[a]);
+    need(!seen[size_t(r.perm[a])], "orientation.axes must be a permutation of 0, 1, 2");
+    seen[size_t(r.perm[a])] = true;
+    r.flip[a] = flip[a].as_bool("orientation.flip");
+  }
+  return r;
 }
 
 ShardMeta ShardMeta::from_json(const json::Value& v) {
@@ -96,9 +121,10 @@ ShardMeta ShardMeta::from_json(const json::Value& v) {
     for (double x : dir) need(std::isfinite(x), "geometry direction is not finite");
     m.source_pixel_type = geo.at("pixel_type").as_string("geometry.pixel_type");
 
+    if (const json::Value* o = v.find("orientation")) m.orientation = reorientation_from_json(*o);
     m.axis = int(v.at("axis").as_int("axis"));
     need(m.axis >= 0 && m.axis <= 2, fmt::format("axis {} (0, 1 or 2 allowed)", m.axis));
-    slice_shape(m.geometry, m.axis, m.n_slices, m.height, m.width);
+    slice_shape(m.grid(), m.axis, m.n_slices, m.height, m.width);
     need(v.at("slices").as_int("slices") == m.n_slices,
          fmt::format("slices = {} but the geometry has {} along axis {}", v.at("slices").as_int(), m.n_slices, m.axis));
     auto shape = v.at("slice_shape").as_numbers("slice_shape");

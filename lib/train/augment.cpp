@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace dlk {
 
@@ -25,7 +27,7 @@ torch::Tensor rotate_nearest(const torch::Tensor& chw, double degrees) {
 
 std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image, const torch::Tensor& label, int64_t height,
                                                      int64_t width) {
-  if (image.size(1) == height && image.size(2) == width) return {image, label};
+  if (height <= 0 || (image.size(1) == height && image.size(2) == width)) return {image, label};
   auto img = F::interpolate(image.unsqueeze(0), F::InterpolateFuncOptions()
                                                     .size(std::vector<int64_t>{height, width})
                                                     .mode(torch::kBicubic)
@@ -38,6 +40,45 @@ std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image,
               .squeeze(0)
               .squeeze(0)
               .to(torch::kInt64);
+  return {img, lab};
+}
+
+std::pair<torch::Tensor, torch::Tensor> resample_slice(const torch::Tensor& image, const torch::Tensor& label,
+                                                       const std::array<double, 2>& from, const std::vector<double>& to) {
+  const int64_t h = image.size(1), w = image.size(2);
+  const int64_t th = std::max<int64_t>(1, std::llround(double(h) * from[1] / to.at(1)));
+  const int64_t tw = std::max<int64_t>(1, std::llround(double(w) * from[0] / to.at(0)));
+  if (th == h && tw == w) return {image, label};
+  auto img = F::interpolate(image.unsqueeze(0), F::InterpolateFuncOptions()
+                                                    .size(std::vector<int64_t>{th, tw})
+                                                    .mode(torch::kBilinear)
+                                                    .align_corners(false))
+                 .squeeze(0);
+  torch::Tensor lab;
+  if (label.defined())
+    lab = F::interpolate(label.unsqueeze(0).unsqueeze(0).to(torch::kFloat32),
+                         F::InterpolateFuncOptions().size(std::vector<int64_t>{th, tw}).mode(torch::kNearest))
+              .squeeze(0)
+              .squeeze(0)
+              .to(torch::kInt64);
+  return {img, lab};
+}
+
+std::pair<torch::Tensor, torch::Tensor> crop_or_pad(const torch::Tensor& image, const torch::Tensor& label, int64_t height,
+                                                    int64_t width, std::mt19937_64* rng) {
+  // Per axis: the offset of the window in the slice (a crop) or of the slice in the window (a pad).
+  auto offset = [&](int64_t have, int64_t want) -> int64_t {
+    const int64_t slack = std::abs(have - want);
+    return rng ? int64_t((*rng)() % uint64_t(slack + 1)) : slack / 2;
+  };
+  const int64_t h = image.size(1), w = image.size(2), oy = offset(h, height), ox = offset(w, width);
+  auto img = torch::zeros({image.size(0), height, width}, image.options());
+  auto lab = label.defined() ? torch::zeros({height, width}, label.options()) : torch::Tensor();
+  // Rows [sy, sy + n) of the slice go to rows [dy, dy + n) of the window; likewise columns.
+  const int64_t sy = h > height ? oy : 0, dy = h > height ? 0 : oy, ny = std::min(h, height);
+  const int64_t sx = w > width ? ox : 0, dx = w > width ? 0 : ox, nx = std::min(w, width);
+  img.narrow(1, dy, ny).narrow(2, dx, nx).copy_(image.narrow(1, sy, ny).narrow(2, sx, nx));
+  if (lab.defined()) lab.narrow(0, dy, ny).narrow(1, dx, nx).copy_(label.narrow(0, sy, ny).narrow(1, sx, nx));
   return {img, lab};
 }
 

@@ -36,6 +36,7 @@ struct SliceLoader::Impl {
     const ShardMeta& m = f.meta();
     auto opts = torch::TensorOptions().pinned_memory(pin);
     LoadedSlice out;
+    out.shard = r.shard;
     out.image = torch::empty({m.channel_count(), m.height, m.width}, opts.dtype(torch::kFloat32));
     std::memcpy(out.image.data_ptr<float>(), s.image.data(), s.image.size() * sizeof(float));
     out.label = torch::empty({m.height, m.width}, opts.dtype(torch::kInt64));

@@ -5,6 +5,7 @@
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
 #include "dlk/core/json_fields.h"
+#include "dlk/io/slices.h"
 #include "dlk/model/checkpoint.h"
 #include "dlk/model/torch_compat.h"
 #include "dlk/train/augment.h"
@@ -170,6 +171,8 @@ void Trainer::open_splits() {
     log("validating on the test split: best.dlkc is model selection on the test set; final.dlkc is not");
   for (size_t s = 0; s < train_shards_.size(); ++s)
     for (int64_t i = 0; i < train_shards_[s]->meta().n_slices; ++i) all_.push_back({int32_t(s), i});
+  spacing_ = target_spacing(ds_, train_shards_);
+  if (!spacing_.empty()) log(fmt::format("slices resampled to {:.4g} x {:.4g} mm, then cropped or padded to {}x{}", spacing_[0], spacing_[1], o_.height, o_.width));
   ipe_ = (int64_t(all_.size()) + o_.batch - 1) / o_.batch;
   o_.lr.iters_per_epoch = ipe_;
   o_.lr.total_iters = ipe_ * std::max(o_.epochs, 1);
@@ -218,7 +221,7 @@ void Trainer::resume() {
     dist_->broadcast(state);
   }
   if (dist_->rank() == 0) write_file_atomic((fs::path(o_.run_dir) / "config.json").string(), o_.to_json().dump(2) + "\n");
-  extra_.set("preprocessing", preprocessing_json(ds_, o_.height, o_.width));
+  extra_.set("preprocessing", preprocessing_json(ds_, o_.height, o_.width, spacing_));
   extra_.set("training", o_.to_json());
 }
 
@@ -329,8 +332,16 @@ void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlic
   for (int64_t i = from; i < to; ++i) {
     // Each slice's augmentation has its own stream, keyed by its place in the global batch.
     std::mt19937_64 rng = augment_rng(o_.seed, e.index, b, e.part_lo[size_t(b)] + i);
-    auto r = augment_slice(batch[size_t(i)].image.to(dev_, /*non_blocking=*/true), batch[size_t(i)].label.to(dev_, true),
-                           o_.augment, rng, o_.height, o_.width);
+    const LoadedSlice& in = batch[size_t(i)];
+    auto r = std::make_pair(in.image.to(dev_, /*non_blocking=*/true), in.label.to(dev_, true));
+    if (spacing_.empty()) {
+      r = augment_slice(r.first, r.second, o_.augment, rng, o_.height, o_.width);
+    } else { // a window of the slice at the target spacing
+      const ShardMeta& m = train_shards_[size_t(in.shard)]->meta();
+      r = resample_slice(r.first, r.second, slice_spacing(m.grid(), m.axis), spacing_);
+      r = augment_slice(r.first, r.second, o_.augment, rng, 0, 0);
+      r = crop_or_pad(r.first, r.second, o_.height, o_.width, &rng);
+    }
     xs.push_back(r.first);
     ys.push_back(r.second);
   }
@@ -453,7 +464,7 @@ std::string Trainer::validate_and_keep_best(int epoch, json::Value& line) {
   return text;
 }
 
-std::vector<double> Trainer::validate() { return validation_dice(model_, val_shards_, o_, dev_, o_.model.classes); }
+std::vector<double> Trainer::validate() { return validation_dice(model_, val_shards_, o_, dev_, o_.model.classes, spacing_); }
 
 // The position moves on to the next epoch; latest.dlkc when due; a signal stops here.
 std::optional<int> Trainer::next_epoch(int epoch) {

@@ -36,11 +36,16 @@ inline bool use_channels_last(const TrainOptions& o, const torch::Device& dev) {
   return o.channels_last && depthwise_prefers_channels_last(dev, true);
 }
 
-// Validation (validation.cpp): per case, slices resized to the model size, argmax, Dice per
-// class over the whole stack (a class absent from both prediction and truth does not count),
-// mean over cases; NaN for a class that counted in no case. Leaves the model in train mode.
+// Validation (validation.cpp): per case, slices resized to the model size (or, with a `spacing`,
+// resampled to it and cropped or padded about their centre, as nnU-Net's pseudo-Dice of patches),
+// argmax, Dice per class over the whole stack (a class absent from both prediction and truth does
+// not count), mean over cases; NaN for a class that counted in no case. Leaves the model in train mode.
 std::vector<double> validation_dice(DLKUNet& model, const std::vector<std::shared_ptr<ShardFile>>& shards,
-                                    const TrainOptions& o, const torch::Device& dev, int64_t classes);
+                                    const TrainOptions& o, const torch::Device& dev, int64_t classes,
+                                    const std::vector<double>& spacing);
+// The in-plane spacing [x, y] slices are resampled to: the dataset's, "auto" resolved to the
+// median over `train` of each case's column and row spacing; empty when the dataset has none.
+std::vector<double> target_spacing(const Dataset& d, const std::vector<std::shared_ptr<ShardFile>>& train);
 // The mean of the numbers that are not NaN (NaN if none).
 double nanmean(const std::vector<double>& v);
 

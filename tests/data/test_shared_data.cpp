@@ -11,6 +11,8 @@
 #include <itkImageFileReader.h>
 #include <itkNiftiImageIOFactory.h>
 
+#include <array>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -22,13 +24,15 @@ namespace {
 std::string g_data, g_tool, g_tmp;
 
 template <class T>
-std::vector<T> itk_voxels(const std::string& path, std::array<size_t, 3>& size) {
+std::vector<T> itk_voxels(const std::string& path, std::array<size_t, 3>& size, std::array<double, 9>* direction = nullptr) {
   using Image = itk::Image<T, 3>;
   auto r = itk::ImageFileReader<Image>::New();
   r->SetFileName(path);
   r->Update();
   auto img = r->GetOutput();
   for (int i = 0; i < 3; ++i) size[size_t(i)] = img->GetLargestPossibleRegion().GetSize()[i];
+  if (direction)
+    for (int i = 0; i < 9; ++i) (*direction)[size_t(i)] = img->GetDirection()[i / 3][i % 3];
   const T* p = img->GetBufferPointer();
   return std::vector<T>(p, p + size[0] * size[1] * size[2]);
 }
@@ -42,7 +46,7 @@ int sh(const std::string& cmd) {
 TEST_CASE("data: TotalSegmentator CT, Synapse label map, every voxel", "[data]") {
   const std::string ct = g_data + "/totalseg-ct-small/ct.nii.gz", seg = g_data + "/totalseg-ct-small/seg.nii.gz";
   const std::string out = g_tmp + "/totalseg";
-  REQUIRE(sh(g_tool + " -q --image " + ct + " --label " + seg + " --case ct01 --label-map totalseg-synapse" +
+  REQUIRE(sh(g_tool + " -q --orientation stored --image " + ct + " --label " + seg + " --case ct01 --label-map totalseg-synapse" +
              " --dtype float32 --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach -o " + out) == 0);
   std::array<size_t, 3> size{};
   auto hu = itk_voxels<short>(ct, size);
@@ -61,6 +65,31 @@ TEST_CASE("data: TotalSegmentator CT, Synapse label map, every voxel", "[data]")
       auto it = synapse.find(lab[v]);
       REQUIRE(int(s.label[i]) == (it == synapse.end() ? 0 : it->second));
     }
+  }
+}
+
+TEST_CASE("data: TotalSegmentator CT reoriented to LPS: stored axes that point R or A come reversed", "[data]") {
+  const std::string ct = g_data + "/totalseg-ct-small/ct.nii.gz";
+  REQUIRE(sh(g_tool + " -q --image " + ct + " --case ct01 --dtype float32 --normalize none -o " + g_tmp + "/canonical") == 0);
+  std::array<size_t, 3> size{};
+  std::array<double, 9> dir{};
+  auto hu = itk_voxels<short>(ct, size, &dir);
+  // The file's affine is RAS (../shared/data/README.md): ITK's direction is diagonal, and an axis
+  // whose entry is negative points to R (x) or A (y), so LPS order reverses it.
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) REQUIRE((r == c) == (std::abs(dir[size_t(3 * r + c)]) > 0.5));
+  const bool fx = dir[0] < 0, fy = dir[4] < 0, fz = dir[8] < 0;
+  CHECK(fx);
+  CHECK(fy);
+  dlk::ShardFile f(g_tmp + "/canonical/ct01.dlks");
+  REQUIRE(f.meta().n_slices == int64_t(size[2]));
+  for (size_t z = 0; z < size[2]; ++z) {
+    dlk::Slice s = f.read_slice(int64_t(z));
+    for (size_t y = 0; y < size[1]; ++y)
+      for (size_t x = 0; x < size[0]; ++x) {
+        const size_t sx = fx ? size[0] - 1 - x : x, sy = fy ? size[1] - 1 - y : y, sz = fz ? size[2] - 1 - z : z;
+        REQUIRE(s.image[y * size[0] + x] == float(hu[(sz * size[1] + sy) * size[0] + sx]));
+      }
   }
 }
 

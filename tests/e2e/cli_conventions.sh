@@ -17,7 +17,11 @@ expect 2 "dlk-prep without output" "$BIN/dlk-prep" --image x.nii.gz
 contains "no output" "missing -o is explained"
 expect 2 "dlk-prep with both --image and --dataset" "$BIN/dlk-prep" --image a --dataset b -o "$T/o"
 expect 2 "dlk-prep --axis w" "$BIN/dlk-prep" --image a --axis w -o "$T/o"
-contains "--axis: 'w'" "bad axis is named"
+contains "--axis w: axial, coronal, sagittal" "bad axis is named, with the ones allowed"
+expect 2 "dlk-prep --orientation stored --axis coronal" "$BIN/dlk-prep" --image a --orientation stored --axis coronal -o "$T/o"
+contains "anatomical axes need --orientation canonical" "an anatomical axis of unreoriented volumes explained"
+expect 2 "dlk-prep --spacing 1" "$BIN/dlk-prep" --image a --spacing 1 -o "$T/o"
+contains "--spacing 1: give X,Y in mm" "a bad spacing explained"
 expect 2 "dlk-prep with an unknown preset" "$BIN/dlk-prep" --dataset "$T" --preset nosuch -o "$T/o"
 contains "known: acdc, " "unknown preset lists the known ones"
 expect 2 "dlk-prep with a missing config file" "$BIN/dlk-prep" --config "$T/none.ini" --check x

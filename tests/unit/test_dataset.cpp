@@ -119,3 +119,30 @@ TEST_CASE("dataset: no folds, no fold fields; a fold past the folds is refused",
   v.set("folds", 2);
   CHECK(Dataset::from_json(v).cases[0].fold == 0);
 }
+
+TEST_CASE("dataset: orientation and spacing, written only when used", "[dataset]") {
+  const std::string plain = sample_dataset().to_json().dump(2);
+  CHECK(plain.find("orientation") == std::string::npos); // an older dataset reads as "stored"
+  CHECK(plain.find("spacing") == std::string::npos);
+  Dataset d = sample_dataset();
+  d.orientation = "canonical";
+  d.spacing = parse_spacing_option("0.8,0.75");
+  Dataset back = Dataset::from_json(json::Value::parse(d.to_json().dump()));
+  CHECK(back.orientation == "canonical");
+  CHECK(back.spacing == json::Value(std::vector<double>{0.8, 0.75}));
+  CHECK(d.incompatibility(sample_dataset()) == "orientation canonical vs stored");
+
+  CHECK(parse_spacing_option("none").is_null());
+  CHECK(parse_spacing_option("auto") == json::Value("auto"));
+  for (const char* bad : {"0.8", "0,1", "-1,1", "a,b", "1,2,3", "1x2", "nan,1"})
+    CHECK_THROWS_AS(parse_spacing_option(bad), UsageError);
+  json::Value v = d.to_json();
+  v.set("version", 1);
+  v.set("spacing", std::vector<double>{1, 0});
+  CHECK_THROWS_WITH(Dataset::from_json(v), Catch::Contains("spacing"));
+  v.set("spacing", "median");
+  CHECK_THROWS_WITH(Dataset::from_json(v), Catch::Contains("spacing"));
+  v.set("spacing", json::Value());
+  v.set("orientation", "RAS");
+  CHECK_THROWS_WITH(Dataset::from_json(v), Catch::Contains("orientation"));
+}

@@ -1,6 +1,7 @@
 // Reorientation to LPS against positions computed from the geometry by hand.
 #include "dlk/core/error.h"
 #include "dlk/io/orientation.h"
+#include "dlk/shard/shard_meta.h"
 
 #include <catch2/catch.hpp>
 
@@ -70,4 +71,53 @@ TEST_CASE("orientation: LPS stays as it is; an oblique scan takes the nearest ax
   CHECK(anatomical_axis("axial") == 2);
   CHECK(anatomical_axis("sagittal") == 0);
   CHECK_THROWS_AS(anatomical_axis("z"), UsageError);
+}
+
+TEST_CASE("orientation: --axis names, anatomical only for canonical volumes", "[orientation]") {
+  CHECK(slicing_axis("", true) == 2);
+  CHECK(slicing_axis("", false) == 2);
+  CHECK(slicing_axis("axial", true) == 2);
+  CHECK(slicing_axis("coronal", true) == 1);
+  CHECK(slicing_axis("sagittal", true) == 0);
+  CHECK(slicing_axis("x", false) == 0);
+  CHECK(slicing_axis("1", true) == 1);
+  CHECK_THROWS_AS(slicing_axis("coronal", false), UsageError);
+  CHECK_THROWS_AS(slicing_axis("oblique", true), UsageError);
+}
+
+TEST_CASE("orientation: a shard records it, reads it back and slices the canonical grid", "[orientation]") {
+  ShardMeta m;
+  m.case_id = "c";
+  m.split = "train";
+  m.channels = {"ct"};
+  m.image_sources = {"c.nii.gz"};
+  m.geometry = rip(); // 4 x 3 x 2 as stored; LPS axes are stored x (flipped), z, y (flipped)
+  m.orientation = canonical_reorientation(m.geometry);
+  m.axis = 1; // coronal: along P, the stored z (2 voxels)
+  m.n_slices = 2;
+  m.height = 3; // S: the stored y, 3 voxels
+  m.width = 4;  // L: the stored x
+  m.source_pixel_type = "int16";
+  json::Array norm{json::Value()};
+  norm[0].set("method", "none");
+  m.normalization = json::Value(norm);
+  m.classes = {"background"};
+  m.tool = "test";
+  const json::Value v = m.to_json();
+  CHECK(v.at("orientation").at("stored").as_string() == "RIP");
+  ShardMeta back = ShardMeta::from_json(json::Value::parse(v.dump()));
+  REQUIRE(back.orientation);
+  CHECK(back.orientation->perm == m.orientation->perm);
+  CHECK(back.orientation->flip == m.orientation->flip);
+  CHECK(back.geometry == m.geometry); // the stored grid itself
+  CHECK(back.grid().size == std::array<int64_t, 3>{{4, 2, 3}});
+
+  json::Value bad = v;
+  json::Value o = v.at("orientation");
+  o.set("axes", std::vector<int64_t>{0, 0, 2});
+  bad.set("orientation", o);
+  CHECK_THROWS_WITH(ShardMeta::from_json(bad), Catch::Contains("permutation"));
+  bad = v;
+  bad.set("slices", 3); // as if sliced along the stored y: not the canonical grid's 2
+  CHECK_THROWS_AS(ShardMeta::from_json(bad), Error);
 }

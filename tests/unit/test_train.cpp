@@ -301,3 +301,45 @@ TEST_CASE("training options: a bad value is a usage error naming its option", "[
   edge.loss.A = 1;
   CHECK_NOTHROW(edge.validate());
 }
+
+TEST_CASE("resampling to a spacing: block means by hand, nearest labels, rounded sizes", "[train]") {
+  // 4 x 6 at 1 mm to 2 mm: with align_corners false, output pixel i samples the input at 2i + 0.5,
+  // the mean of input pixels 2i and 2i + 1, so each output pixel is its 2x2 block's mean.
+  auto image = torch::empty({1, 4, 6});
+  auto label = torch::empty({4, 6}, torch::kInt64);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 6; ++c) {
+      image[0][r][c] = 10.0 * r + c;
+      label[r][c] = 6 * r + c;
+    }
+  auto [img, lab] = resample_slice(image, label, {{1.0, 1.0}}, {2.0, 2.0});
+  REQUIRE(img.sizes() == torch::IntArrayRef({1, 2, 3}));
+  for (int r = 0; r < 2; ++r)
+    for (int c = 0; c < 3; ++c) {
+      CHECK(img[0][r][c].item<float>() == Approx(10.0 * (2 * r + 0.5) + (2 * c + 0.5)));
+      CHECK(lab[r][c].item<int64_t>() == 6 * (2 * r) + 2 * c); // nearest: input pixel 2i
+    }
+  // x and y apart: 10 columns at 0.7 mm to 1 mm is 7; 10 rows at 1.5 mm to 1 mm is 15.
+  auto [wide, none] = resample_slice(torch::zeros({2, 10, 10}), torch::Tensor(), {{0.7, 1.5}}, {1.0, 1.0});
+  CHECK(wide.sizes() == torch::IntArrayRef({2, 15, 7}));
+  CHECK_FALSE(none.defined());
+}
+
+TEST_CASE("crop or pad to the model size: centred without a random stream", "[train]") {
+  auto seq = [](int64_t h, int64_t w) { return torch::arange(h * w, torch::kFloat32).view({1, h, w}) + 1; };
+  // 5 x 5 to 3 x 3: the centre, rows and columns 1..3.
+  auto [c, cl] = crop_or_pad(seq(5, 5), seq(5, 5)[0].to(torch::kInt64), 3, 3, nullptr);
+  CHECK(torch::equal(c[0], torch::tensor({7.f, 8.f, 9.f, 12.f, 13.f, 14.f, 17.f, 18.f, 19.f}).view({3, 3})));
+  CHECK(torch::equal(cl, c[0].to(torch::kInt64)));
+  // 5 rows x 2 columns to 3 x 4: rows 1..3 cropped, the two columns padded with one zero each side.
+  auto [m, ml] = crop_or_pad(seq(5, 2), torch::Tensor(), 3, 4, nullptr);
+  CHECK(torch::equal(m[0], torch::tensor({0.f, 3.f, 4.f, 0.f, 0.f, 5.f, 6.f, 0.f, 0.f, 7.f, 8.f, 0.f}).view({3, 4})));
+  // With a stream the window moves, but always holds a whole block of the slice.
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20; ++i) {
+    auto [r, rl] = crop_or_pad(seq(6, 6), seq(6, 6)[0].to(torch::kInt64), 4, 4, &rng);
+    const float first = r[0][0][0].item<float>();
+    CHECK(torch::equal(r[0], seq(6, 6)[0].narrow(0, int64_t(first - 1) / 6, 4).narrow(1, int64_t(first - 1) % 6, 4)));
+    CHECK(torch::equal(rl, r[0].to(torch::kInt64)));
+  }
+}

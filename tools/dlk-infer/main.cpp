@@ -30,8 +30,8 @@ cli::ToolSpec spec(Options& o) {
                "dlk-infer -m CHECKPOINT --image FILE [--image FILE...] [--case NAME] -o OUTDIR|-";
   s.description =
       "Segments volumes slice by slice along the training axis with the preprocessing the checkpoint\n"
-      "records (as dlk-prep applied it to the training data) and writes each label map on its input's\n"
-      "exact grid: OUTDIR/CASE.nii.gz (the input's format; uint8, uint16 beyond 255 classes), or with\n"
+      "records (as dlk-prep applied it to the training data: normalization, reorientation to LPS,\n"
+      "resampling to the training spacing) and writes each label map back on its input's exact grid: OUTDIR/CASE.nii.gz (the input's format; uint8, uint16 beyond 255 classes), or with\n"
       "-o - a stream of label shards for dlk-score. INPUT: a volume, a directory of volumes (nnU-Net's\n"
       "CASE_0000 naming for channels), a dlk-prep dataset (its --split), or shards (- for stdin).";
   s.group("Input")

@@ -4,10 +4,12 @@
 #include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
 #include "dlk/core/share_dir.h"
+#include "dlk/io/orientation.h"
 #include "dlk/prep/check.h"
 #include "dlk/prep/layout.h"
 #include "dlk/prep/prep_case.h"
 #include "dlk/prep/prep_run.h"
+#include "dlk/shard/dataset.h"
 
 #include <fmt/format.h>
 
@@ -21,10 +23,9 @@ namespace {
 struct Options {
   std::vector<std::string> images, check;
   std::string label, case_id, split_name, dataset, preset, layout, split;
-  std::string channels, normalize, window, percentiles, label_map, classes, axis, dtype, name, output;
-  int zstd_level = 3;
+  std::string channels, normalize, window, percentiles, label_map, classes, orientation, axis, spacing, dtype, name, output;
+  int zstd_level = 3, folds = 0;
   bool force = false;
-  int folds = 0;
   int64_t fold_seed = 1234;
 };
 
@@ -58,7 +59,12 @@ cli::ToolSpec spec(Options& o) {
     ("label-map", po::value(&o.label_map)->value_name("MAP"),
      "raw:class pairs 'a:b,c:d' ('*:0' for the rest), a file of them, or a name in share/dlk/label-maps")
     ("classes", po::value(&o.classes)->value_name("A,B"), "class names, background first [background,class1,...]")
-    ("axis", po::value(&o.axis)->value_name("AXIS")->default_value("z"), "slicing axis: x, y or z (ITK index order)")
+    ("orientation", po::value(&o.orientation)->value_name("HOW")->default_value("canonical"),
+     "canonical: reorient volumes to LPS before slicing; stored: slice the voxel axes as stored")
+    ("axis", po::value(&o.axis)->value_name("AXIS"),
+     "slicing axis: axial, coronal, sagittal, or a voxel axis x, y, z [axial; z when stored]")
+    ("spacing", po::value(&o.spacing)->value_name("X,Y")->default_value("none"),
+     "in-plane spacing in mm dlk-train resamples slices to: X,Y, auto (the train cases' median) or none")
     ("dtype", po::value(&o.dtype)->value_name("TYPE")->default_value("float16"), "image storage: float16 or float32")
     ("zstd-level", po::value(&o.zstd_level)->value_name("N")->default_value(3), "zstd compression level, 1..19")
     ("name", po::value(&o.name)->value_name("NAME"), "dataset name [OUTDIR's name]")
@@ -76,7 +82,6 @@ cli::ToolSpec spec(Options& o) {
       "  dlk-prep --check synapse/\n";
   return s;
 }
-
 
 int check(const std::vector<std::string>& paths) {
   bool ok = true;
@@ -99,6 +104,27 @@ int check(const std::vector<std::string>& paths) {
   return ok ? cli::kOk : cli::kFailure;
 }
 
+// The processing options: what every case gets.
+PrepOptions processing(const Options& o, const po::variables_map& vm) {
+  PrepOptions p;
+  if (vm.count("channels")) p.channel_names = cli::name_list("--channels", o.channels);
+  p.normalize = NormalizeSpec::parse(o.normalize, o.window, o.percentiles);
+  if (!o.label_map.empty()) p.label_map = LabelMap::from_option(o.label_map, "label-map");
+  if (vm.count("classes")) p.classes = cli::name_list("--classes", o.classes);
+  if (o.orientation != "canonical" && o.orientation != "stored")
+    throw UsageError(fmt::format("--orientation {}: canonical or stored", o.orientation));
+  p.canonical = o.orientation == "canonical";
+  p.axis = slicing_axis(o.axis, p.canonical);
+  if (o.dtype == "float16") p.dtype = ImageDType::Float16;
+  else if (o.dtype == "float32") p.dtype = ImageDType::Float32;
+  else throw UsageError(fmt::format("--dtype: '{}' (float16 or float32)", o.dtype));
+  if (o.zstd_level < 1 || o.zstd_level > 19) throw UsageError("--zstd-level must be within 1..19");
+  p.zstd_level = o.zstd_level;
+  p.tool = "dlk-prep " DLK_VERSION_STRING;
+
+  return p;
+}
+
 int run(int argc, char** argv) {
   Options o;
   cli::Common common;
@@ -118,22 +144,9 @@ int run(int argc, char** argv) {
   if (o.output == "-") cli::refuse_binary_to_terminal("shards");
 
   PrepRun run;
+  run.options = processing(o, vm);
+  run.spacing = parse_spacing_option(o.spacing);
   PrepOptions& p = run.options;
-  if (vm.count("channels")) p.channel_names = cli::name_list("--channels", o.channels);
-  p.normalize = NormalizeSpec::parse(o.normalize, o.window, o.percentiles);
-  if (!o.label_map.empty()) p.label_map = LabelMap::from_option(o.label_map, "label-map");
-  if (vm.count("classes")) p.classes = cli::name_list("--classes", o.classes);
-  if (o.axis == "x" || o.axis == "0") p.axis = 0;
-  else if (o.axis == "y" || o.axis == "1") p.axis = 1;
-  else if (o.axis == "z" || o.axis == "2") p.axis = 2;
-  else throw UsageError(fmt::format("--axis: '{}' (x, y or z)", o.axis));
-  if (o.dtype == "float16") p.dtype = ImageDType::Float16;
-  else if (o.dtype == "float32") p.dtype = ImageDType::Float32;
-  else throw UsageError(fmt::format("--dtype: '{}' (float16 or float32)", o.dtype));
-  if (o.zstd_level < 1 || o.zstd_level > 19) throw UsageError("--zstd-level must be within 1..19");
-  p.zstd_level = o.zstd_level;
-  p.tool = "dlk-prep " DLK_VERSION_STRING;
-
   if (!o.images.empty()) {
     // A preset's layout and split list describe raw datasets; a single case ignores them.
     if ((!o.layout.empty() || !o.split.empty()) && o.preset.empty()) throw UsageError("--layout and --split are for --dataset");

@@ -1,13 +1,16 @@
 // A checkpoint segments cases slice by slice, with the preprocessing dlk-prep applied for its
 // training data, and the labels go back on each case's own grid.
 #pragma once
+#include "dlk/io/orientation.h"
 #include "dlk/io/volume.h"
 #include "dlk/model/checkpoint.h"
 #include "dlk/model/model.h"
 #include "dlk/prep/normalize.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dlk {
@@ -15,8 +18,15 @@ namespace dlk {
 // One case to segment: its channels on one grid, already normalized.
 struct InferCase {
   std::string id, source, extension = ".nii.gz"; // extension of the label volume to write
-  Geometry geometry;
+  Geometry geometry;  // of the channels, sliced and segmented: canonical when reoriented
+  Geometry stored;    // of the input as stored, where the labels go back
+  std::optional<Reorientation> orientation; // how `stored` became `geometry`; none: they are one
   std::vector<std::vector<float>> channels; // x fastest
+
+  // Voxels on `geometry` put back on the stored grid.
+  template <class T> std::vector<T> to_stored(const std::vector<T>& v) const {
+    return orientation && !orientation->identity() ? unreorient(v, stored, *orientation) : v;
+  }
 };
 
 struct InferOptions {
@@ -55,12 +65,24 @@ public:
   const ModelConfig& model_config() const { return model_->config; }
   std::vector<std::string> classes() const;
   int axis() const { return axis_; }
+  // Whether the training data were reoriented to LPS before slicing (dlk-prep --orientation).
+  bool canonical() const { return canonical_; }
   NormalizeSpec normalization() const;
   int64_t channels() const { return model_->config.in_channels; }
   Segmentation segment(const InferCase& c);
   int64_t slices_done() const { return slices_; }
 
 private:
+  // How a case's slices (h x w) go through the model: resized or resampled to th x tw, padded
+  // (right and bottom) to ph x pw; the logits cropped and brought back to h x w.
+  struct Fit {
+    int64_t h = 0, w = 0, th = 0, tw = 0, ph = 0, pw = 0;
+    bool resample = false; // to the training spacing (else resized to the input size)
+  };
+  Fit fit(const InferCase& c) const;
+  torch::Tensor to_model(torch::Tensor x, const Fit& f) const;
+  // Labels [b, h, w] and, when asked for, probabilities [b, k, h, w] on the CPU.
+  std::pair<torch::Tensor, torch::Tensor> from_model(torch::Tensor logits, const Fit& f) const;
   // The logits of a batch at the model size: one model's, or for an ensemble or --tta the log of
   // the mean softmax.
   torch::Tensor model_logits(const torch::Tensor& x, bool amp, bool cpu_bf16);
@@ -69,11 +91,13 @@ private:
   DLKUNet model_{nullptr};           // the first
   std::vector<DLKUNet> ensemble_;    // every model, the first included
   int axis_ = 2;
+  bool canonical_ = false;
+  std::vector<double> spacing_; // [x, y] mm slices are resampled to; empty: resized to the input size
   int64_t height_ = 224, width_ = 224, slices_ = 0;
 };
 
-// Reads a case's image volumes (one per channel), checks them like dlk-prep and normalizes them
-// with the checkpoint's recipe.
-InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm);
+// Reads a case's image volumes (one per channel), checks them like dlk-prep, normalizes them
+// with the checkpoint's recipe and, when `canonical`, reorients them to LPS as dlk-prep did.
+InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm, bool canonical);
 
 } // namespace dlk

@@ -2,6 +2,7 @@
 #pragma once
 #include "dlk/io/volume.h"
 
+#include <array>
 #include <cstdint>
 
 namespace dlk {
@@ -9,6 +10,8 @@ namespace dlk {
 // Shape of a slice for a given axis: rows and columns are the two other axes, the higher
 // one as rows. Slice s of axis 2 is [y][x] at z = s, as numpy's arr[s] of an ITK array.
 void slice_shape(const Geometry& g, int axis, int64_t& n_slices, int64_t& height, int64_t& width);
+// The spacing between a slice's columns and between its rows (rows and columns as above), in mm.
+std::array<double, 2> slice_spacing(const Geometry& g, int axis);
 // Copies slice s of `vol` (x fastest) into out[height*width], rows as above.
 template <class T>
 void extract_slice(const T* vol, const Geometry& g, int axis, int64_t s, T* out) {

@@ -44,7 +44,12 @@ void load_model_tensors(DLKUNet& model, const Checkpoint& ckpt, const std::strin
 Checkpoint make_checkpoint(const DLKUNet& model, const std::vector<std::string>& classes, const json::Value& extra = {});
 // What dlk-infer must redo exactly as dlk-prep did for training: the dataset's channels,
 // normalization, label map, slicing axis and dtype, and the model's input size.
-json::Value preprocessing_json(const Dataset& d, int64_t height, int64_t width);
+// `spacing`: the in-plane spacing [x, y] in mm slices are resampled to (empty: resized to the
+// input size). "orientation" and "spacing" are written only when used, so that checkpoints that
+// use neither read as before.
+json::Value preprocessing_json(const Dataset& d, int64_t height, int64_t width, const std::vector<double>& spacing = {});
+// A preprocessing record's orientation: "canonical", or "stored" (also when it has none).
+std::string preprocessing_orientation(const json::Value& preprocessing);
 // Empty when a checkpoint can segment a dataset's cases (same channels, same classes);
 // otherwise what differs, e.g. "classes [background, aorta] vs [background, RV, Myo, LV]".
 std::string checkpoint_dataset_mismatch(const Checkpoint& ck, const Dataset& d);

@@ -17,6 +17,9 @@ struct PrepOptions {
   NormalizeSpec normalize;
   LabelMap label_map;
   std::vector<std::string> classes; // may be empty: derived from the map or the labels
+  // Reorient every volume to LPS before slicing (recorded in the shard), so that `axis` is
+  // anatomical: 2 axial, 1 coronal, 0 sagittal. false: slice the voxel axes as stored.
+  bool canonical = true;
   int axis = 2;
   ImageDType dtype = ImageDType::Float16;
   int zstd_level = 3;

@@ -1,5 +1,6 @@
 // A whole dlk-prep run: every case of a layout into a dataset directory or a stream.
 #pragma once
+#include "dlk/core/json.h"
 #include "dlk/core/progress.h"
 #include "dlk/prep/layout.h"
 #include "dlk/prep/prep_case.h"
@@ -27,6 +28,7 @@ struct PrepRun {
   // dataset has folds, every run that adds cases assigns them again over all its train cases.
   int folds = 0;
   int64_t fold_seed = 1234;
+  json::Value spacing; // the in-plane spacing dlk-train resamples to (Dataset::spacing)
   ProgressSink progress; // reports the cases done (none: quiet)
 };
 

@@ -16,6 +16,12 @@ namespace dlk {
 // again, "CASE@N.dlks", CASE a valid case id), or "".
 std::string shard_name_problem(const std::string& name);
 
+// Why `spacing` is not a dataset's target spacing (null, "auto", or two positive finite numbers
+// in mm), or "".
+std::string spacing_problem(const json::Value& spacing);
+// --spacing's value: "none" (null), "auto", or "X,Y" in mm; throws UsageError otherwise.
+json::Value parse_spacing_option(const std::string& text);
+
 struct DatasetCase {
   std::string id, split, shard; // shard: file name relative to the dataset directory
   int64_t slices = 0;
@@ -30,8 +36,14 @@ struct Dataset {
   std::vector<std::string> channels, classes;
   json::Value normalization; // the NormalizeSpec as given (per-case values are in the shards)
   json::Value label_map;     // or null
+  // "canonical": every shard was reoriented to LPS before slicing, so axis 2 is axial, 1 coronal,
+  // 0 sagittal; "stored": sliced along the files' voxel axes (and what older datasets mean).
+  std::string orientation = "stored";
   int axis = 2;
   std::string dtype = "float16";
+  // In-plane spacing dlk-train resamples slices to: null (none: slices are resized to the model's
+  // input), "auto" (the median of the training cases') or [x, y] in mm between columns and rows.
+  json::Value spacing;
   std::vector<DatasetCase> cases; // sorted by id
   int folds = 0;                  // cross-validation folds of the train cases (0: none)
   int64_t fold_seed = 0;          // what assigned them

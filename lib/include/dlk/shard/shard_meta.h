@@ -2,9 +2,11 @@
 // The byte layout is specified in man/man5/dlk-shard.5; lib/shard/shard_format.h has its constants.
 #pragma once
 #include "dlk/core/json.h"
+#include "dlk/io/orientation.h"
 #include "dlk/io/volume.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +26,12 @@ struct ShardMeta {
   std::vector<std::string> image_sources; // one per channel, as given to dlk-prep
   std::string label_source;               // empty when unlabelled
   std::vector<std::string> channels;      // channel names
-  Geometry geometry;                      // of the source volume
+  Geometry geometry;                      // of the source volume, as stored in its file
+  // How dlk-prep reoriented the volume to LPS before slicing (dlk-prep --orientation canonical);
+  // none: sliced as stored (files written before orientation was recorded, or --orientation stored).
+  std::optional<Reorientation> orientation;
   std::string source_pixel_type;
-  int axis = 2;                           // slicing axis: 0 = x, 1 = y, 2 = z
+  int axis = 2;                           // slicing axis of grid(): 0 = x, 1 = y, 2 = z
   int64_t n_slices = 0, height = 0, width = 0; // slice = height rows x width columns
   ImageDType dtype = ImageDType::Float16;
   bool byte_shuffle = true;               // image bytes stored as planes (better compression)
@@ -39,6 +44,8 @@ struct ShardMeta {
 
   int64_t channel_count() const { return int64_t(channels.size()); }
   size_t slice_pixels() const { return size_t(height * width); }
+  // The grid the slices are cut from: the canonical one when reoriented, else the source's.
+  Geometry grid() const { return orientation ? reoriented_geometry(geometry, *orientation) : geometry; }
 
   json::Value to_json() const;
   static ShardMeta from_json(const json::Value& v); // validates; throws dlk::Error

@@ -2,10 +2,12 @@
 #pragma once
 #include <torch/types.h>
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace dlk {
 
@@ -14,14 +16,22 @@ namespace dlk {
 //   transunet: p 0.5 rot90 by k in 0..3 then a flip; else p 0.5 rotation by an integer angle in
 //              [-20, 19] degrees, nearest neighbour for image and label, zeros outside
 //   none
-// then resizing to height x width (bicubic for the image, nearest for the label).
-// image [C, h, w] float, label [h, w] int64; returns the pair at the model size.
+// then resizing to height x width (bicubic for the image, nearest for the label; none when height
+// is 0). image [C, h, w] float, label [h, w] int64; returns the pair at the model size.
 std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image, const torch::Tensor& label,
                                                       const std::string& mode, std::mt19937_64& rng, int64_t height,
                                                       int64_t width);
 // Resize only (validation and inference): bicubic image, nearest label (label may be undefined).
 std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image, const torch::Tensor& label,
                                                      int64_t height, int64_t width);
+// Resampling from spacing `from` to `to` ([x, y]: mm between columns, between rows): bilinear
+// image, nearest label (which may be undefined); the size is the physical extent over `to`, rounded.
+std::pair<torch::Tensor, torch::Tensor> resample_slice(const torch::Tensor& image, const torch::Tensor& label,
+                                                       const std::array<double, 2>& from, const std::vector<double>& to);
+// Cropped or padded with zeros (background) to height x width: at offsets drawn from `rng`, or
+// centred without one. Training and validation slices resampled to a spacing fit the model so.
+std::pair<torch::Tensor, torch::Tensor> crop_or_pad(const torch::Tensor& image, const torch::Tensor& label, int64_t height,
+                                                    int64_t width, std::mt19937_64* rng);
 // Rotation by `degrees` about the centre (positive: clockwise as displayed, rows down), nearest
 // neighbour, zeros outside (exposed for tests).
 torch::Tensor rotate_nearest(const torch::Tensor& chw, double degrees);

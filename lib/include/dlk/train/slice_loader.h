@@ -19,6 +19,7 @@ struct SliceRef {
 struct LoadedSlice {
   torch::Tensor image; // [C, h, w] float32
   torch::Tensor label; // [h, w] int64
+  int32_t shard = -1;   // which of the loader's shards it came from
 };
 class SliceLoader {
 public:

@@ -115,6 +115,9 @@ private:
   bool amp_ = false, channels_last_ = false;
   std::vector<std::shared_ptr<ShardFile>> train_shards_, val_shards_;
   std::vector<SliceRef> all_; // every training slice
+  // The in-plane spacing [x, y] slices are resampled to (the dataset's, its "auto" resolved);
+  // empty: resized to the input size.
+  std::vector<double> spacing_;
   int64_t ipe_ = 0;           // iterations per epoch
   DLKUNet model_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optim_;
