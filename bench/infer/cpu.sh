@@ -1,53 +1,79 @@
 #!/usr/bin/env bash
-# dlk-infer on this machine's CPU next to the Python reference (Debian's python3-torch) with the
-# same weights: DLKUNet-S (C=96, 9 classes, 224x224 input) on the 30 slices of the shared CT.
-# usage: bash bench/infer/cpu.sh [DATA_DIR=../shared/data]
+# dlk-infer on this machine's CPU beside what a CPU user would pick instead, in one run on the same
+# cores: PyTorch 2.x from pip (eager and torch.compile, fp32 and bf16) and ONNX Runtime (the
+# network exported from the Python reference), all with the same weights: DLKUNet-S (C = 96,
+# 9 classes, 224x224 input, random weights from dlk-train --epochs 0).
+#   dlk-infer: end to end, 4 copies of the shared CT (120 slices) from a dlk-prep dataset to a
+#     stream of label shards: read, decode, normalize, resize, network, argmax, resize back,
+#     encode, write. Its --stats give the network's own rate and each stage's time. Both builds
+#     when there: Debian's LibTorch 1.13 (build/) and pip LibTorch 2.x (build-torch2/).
+#   Python: the network alone (bench/infer/cpu_anchors.py), 30 slices, 1 and 8 a forward pass,
+#     in the pip PyTorch's virtual environment that scripts/check makes (onnxruntime and onnx are
+#     installed into it when missing).
+# usage: bash bench/infer/cpu.sh [DATA_DIR=../shared/data]   (TORCH_VERSION, DLK_CACHE as scripts/check)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${1:-../shared/data}
-B=build/tools
+TORCH_VERSION=${TORCH_VERSION:-2.11.0}
+CACHE=${DLK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dlk}
+VENV=$CACHE/torch-$TORCH_VERSION
 T=$(mktemp -d /tmp/dlk-bench-infer.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 CT=$DATA/totalseg-ct-small/ct.nii.gz
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; date: $(date -u)"
-"$B/dlk-prep" -q --image "$CT" --label "$DATA/totalseg-ct-small/seg.nii.gz" --label-map totalseg-synapse \
-  --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach --case ct -o "$T/ds"
-"$B/dlk-train" -q "$T/ds" -o "$T/run" --variant S --epochs 0 --device cpu
-# dlk-infer with its defaults on a CPU (one slice per batch; bf16 where the CPU has AVX512-BF16),
-# then in fp32, then in fp32 with LibTorch's depthwise convs.
-rate() { /usr/bin/python3 -c "import json; s = json.load(open('$1')); print(round(s['slices_per_s'], 3), s['precision'])"; }
-"$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out" --device cpu --stats "$T/stats.json" -q
-dlk=$(rate "$T/stats.json")
-"$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out1" --device cpu --precision fp32 --stats "$T/stats1.json" -q
-dlk32=$(rate "$T/stats1.json")
-DLK_KERNELS=torch "$B/dlk-infer" -m "$T/run/final.dlkc" --image "$CT" -o "$T/out2" --device cpu --precision fp32 --stats "$T/stats2.json" -q
-dlk_torch=$(rate "$T/stats2.json")
-pyref() { /usr/bin/python3 - "$T/run/final.dlkc" "${1:-8}" <<'PY'
-import sys, time, os, torch
-sys.path.insert(0, "bench/reference")
-import dlk_checkpoint
-from dlkunet import from_config
-meta, w = dlk_checkpoint.read(sys.argv[1])
-m = from_config(meta["model"]); m.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()}); m.eval()
-torch.set_num_threads(os.cpu_count())
-b = int(sys.argv[2])  # slices per forward pass; 8 slices in all
-x = torch.randn(8, 1, 224, 224)
-with torch.no_grad():
-    t = time.perf_counter()
-    for i in range(0, 8, b): m(x[i:i + b])
-    s = time.perf_counter() - t
-print(round(8 / s, 3))
+B=build/tools
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; date: $(date -u); commit $(git rev-parse --short HEAD)"
+for i in 1 2 3 4; do
+  "$B/dlk-prep" -q --image "$CT" --label "$DATA/totalseg-ct-small/seg.nii.gz" --label-map totalseg-synapse \
+    --classes background,aorta,gallbladder,kidney_left,kidney_right,liver,pancreas,spleen,stomach --case ct$i \
+    --split-name test -o "$T/ds"
+done
+"$B/dlk-train" -q "$T/ds" --train-split test -o "$T/run" --variant S --epochs 0 --device cpu
+
+rows=()
+dlk() { # BUILD LABEL ARGS...: one dlk-infer run, a table row from its --stats
+  local build=$1 label=$2
+  shift 2
+  [ -x "$build/tools/dlk-infer" ] || return 0
+  "$build/tools/dlk-infer" -q -m "$T/run/final.dlkc" "$T/ds" -o "$T/labels.dlks" --device cpu --stats "$T/s.json" "$@"
+  rows+=("$(/usr/bin/python3 - "$T/s.json" "$label" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); t = s["stage_seconds"]
+print(f"| {sys.argv[2]}, {s['precision']} | {s['slices_per_s']:.2f} | {s['network_slices_per_s']:.2f} | "
+      f"{100 * s['end_to_end_share']:.1f}% | " + ", ".join(f"{k} {v:.2f}" for k, v in t.items()) + " |")
 PY
+)")
 }
-py=$(pyref)
-# The same glibc setting dlk's tools make (keep freed memory, no mmap for large blocks), for Python.
-py_tuned=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 pyref)
-py_b1=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 pyref 1)
-echo "| DLKUNet-S, 224x224, CPU | slices/s |"
-echo "|---|---|"
-echo "| Python reference, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), forward of 8 slices | $py |"
-echo "| the same with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 | $py_tuned |"
-echo "| the same, one slice per forward pass (as dlk-infer on a CPU) | $py_b1 |"
-echo "| dlk-infer (LibTorch 1.13), 30 slices end to end: read, normalize, resize, segment, write; defaults | $dlk |"
-echo "| the same, --precision fp32 | $dlk32 |"
-echo "| the same, fp32, LibTorch's depthwise convs (DLK_KERNELS=torch) | $dlk_torch |"
+dlk build "dlk-infer, LibTorch 1.13"
+dlk build "dlk-infer, LibTorch 1.13" --precision fp32
+dlk build-torch2 "dlk-infer, LibTorch $TORCH_VERSION"
+dlk build-torch2 "dlk-infer, LibTorch $TORCH_VERSION" --precision fp32
+
+if [ -x "$VENV/bin/python" ]; then
+  "$VENV/bin/python" -c "import onnxruntime, onnx" 2>/dev/null || "$VENV/bin/pip" install -q onnxruntime onnx
+  "$VENV/bin/python" bench/infer/cpu_anchors.py "$T/run/final.dlkc" --slices 30 --batches 1 8 2>"$T/py.err" >"$T/py.jsonl" \
+    || { echo "cpu_anchors.py failed:"; tail -5 "$T/py.err"; }
+else
+  echo "no $VENV (scripts/check --only 2 makes it): no Python rows"
+  : >"$T/py.jsonl"
+fi
+
+echo
+echo "| DLKUNet-S, 224x224, $(nproc) CPU cores | slices/s end to end | network alone | network's share | stage seconds |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+/usr/bin/python3 - "$T/py.jsonl" "${rows[0]:-}" <<'PY'
+import json, sys
+best = None
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    name = f"{r['mode']} (torch {r['torch'].split('+')[0]}" + (f", onnxruntime {r['onnxruntime']}" if "onnxruntime" in r else "") + f"), batch {r['batch']}"
+    if "error" in r:
+        print(f"| Python: {name} | - | {r['error']} | | |")
+        continue
+    print(f"| Python: {name} | | {r['slices_per_s']:.2f} | | |")
+    if best is None or r["slices_per_s"] > best[1]:
+        best = (name, r["slices_per_s"])
+if best and sys.argv[2]:
+    dlk = float(sys.argv[2].split("|")[2])
+    print(f"\ndlk-infer (first row) end to end: {dlk / best[1]:.2f}x the fastest Python anchor ({best[0]}, {best[1]:.2f} slices/s, network alone)")
+PY

@@ -71,10 +71,12 @@ void put_slice(InferCase& c, const ShardMeta& m, const Slice& s) {
 }
 
 InferCase load_shard_case(const Job& j, const Segmenter& seg) {
+  const auto t0 = Clock::now();
   const auto shard = j.dataset->open_shard(fs::path(j.shard).parent_path().string(), *j.listed);
   const ShardFile& f = *shard;
   InferCase c = from_shard_meta(f.meta(), j.shard, seg);
   for (int64_t s = 0; s < f.meta().n_slices; ++s) put_slice(c, f.meta(), f.read_slice(s, true, false));
+  c.spent.read = std::chrono::duration<double>(Clock::now() - t0).count();
   return c;
 }
 
@@ -119,6 +121,46 @@ std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
   jobs.push_back({strip_volume_extension(r.input), {r.input}, {}, nullptr, nullptr});
   return jobs;
 }
+
+// The cases of a run, one at a time: those of a shard stream, or of the listed jobs (this part's).
+class CaseSource {
+public:
+  CaseSource(const InferRun& r, const Segmenter& seg, const std::function<void(const std::string&)>& log)
+      : seg_(seg), norm_(seg.normalization()) {
+    if (r.input == "-" || (!r.input.empty() && fs::is_regular_file(r.input) && is_shard_file(r.input))) {
+      if (r.parts > 1) throw UsageError("--part splits a list of cases, not a stream");
+      in_ = std::make_unique<InputStream>(r.input);
+      reader_ = std::make_unique<ShardStreamReader>(*in_);
+      return;
+    }
+    jobs_ = list_jobs(r, seg);
+    const size_t n = jobs_.size(), lo = n * size_t(r.part - 1) / size_t(r.parts), hi = n * size_t(r.part) / size_t(r.parts);
+    jobs_ = std::vector<Job>(jobs_.begin() + long(lo), jobs_.begin() + long(hi));
+    if (r.parts > 1) log(fmt::format("part {}/{}: cases {}..{} of {}", r.part, r.parts, lo + 1, hi, n));
+  }
+  std::optional<InferCase> next() {
+    if (!reader_) {
+      if (at_ == jobs_.size()) return std::nullopt;
+      const Job& j = jobs_[at_++];
+      return j.shard.empty() ? read_case(j.id, j.images, norm_, seg_.canonical()) : load_shard_case(j, seg_);
+    }
+    if (!reader_->next_shard()) return std::nullopt;
+    const auto t0 = Clock::now();
+    InferCase c = from_shard_meta(reader_->meta(), in_->path(), seg_);
+    Slice s;
+    while (reader_->next_slice(s, true, false)) put_slice(c, reader_->meta(), s);
+    c.spent.read = std::chrono::duration<double>(Clock::now() - t0).count();
+    return c;
+  }
+
+private:
+  const Segmenter& seg_;
+  const NormalizeSpec norm_;
+  std::vector<Job> jobs_;
+  size_t at_ = 0;
+  std::unique_ptr<InputStream> in_;
+  std::unique_ptr<ShardStreamReader> reader_;
+};
 
 class Writer {
 public:
@@ -238,6 +280,16 @@ json::Value InferStats::to_json(const InferRun& r) const {
   v.set("seconds", seconds);
   v.set("slices_per_s", seconds > 0 ? double(slices) / seconds : 0.0);
   v.set("segment_seconds", segment_seconds);
+  json::Value s;
+  for (auto [name, t] : {std::pair<const char*, double>{"read", stages.read}, {"preprocess", stages.preprocess}, {"network", stages.network},
+                         {"postprocess", stages.postprocess}, {"write", stages.write}})
+    s.set(name, t);
+  v.set("stage_seconds", s);
+  // Of the time outside the network, how much ran while another stage did (0 when nothing overlapped).
+  const double others = stages.sum() - stages.network, exposed = std::max(0.0, seconds - stages.network);
+  v.set("hidden_seconds", std::max(0.0, others - exposed));
+  v.set("network_slices_per_s", network_slices_per_s());
+  v.set("end_to_end_share", stages.network > 0 ? stages.network / seconds : 0.0);
   v.set("device", r.options.device);
   v.set("precision", r.options.device.rfind("cuda", 0) == 0 || uses_cpu_bf16(r.options) ? r.options.precision : std::string("fp32"));
   v.set("batch", r.options.batch);
@@ -261,59 +313,43 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
   const std::optional<std::vector<int>> keep = keep_largest_classes(r.options.keep_largest, seg.classes());
   Writer writer(r, seg.classes(), seg.axis());
   InferStats st;
-  const NormalizeSpec norm = seg.normalization();
-
-  // The cases, as a function that yields the next one (read ahead on another thread).
-  std::function<std::optional<InferCase>()> next;
-  std::vector<Job> jobs;
-  size_t at = 0;
-  std::unique_ptr<InputStream> in;
-  std::unique_ptr<ShardStreamReader> reader;
-  const bool stream = r.input == "-" || (!r.input.empty() && fs::is_regular_file(r.input) && is_shard_file(r.input));
-  if (stream) {
-    if (r.parts > 1) throw UsageError("--part splits a list of cases, not a stream");
-    in = std::make_unique<InputStream>(r.input);
-    reader = std::make_unique<ShardStreamReader>(*in);
-    next = [&]() -> std::optional<InferCase> {
-      if (!reader->next_shard()) return std::nullopt;
-      InferCase c = from_shard_meta(reader->meta(), in->path(), seg);
-      Slice s;
-      while (reader->next_slice(s, true, false)) put_slice(c, reader->meta(), s);
-      return c;
-    };
-  } else {
-    jobs = list_jobs(r, seg);
-    const size_t n = jobs.size(), lo = n * size_t(r.part - 1) / size_t(r.parts), hi = n * size_t(r.part) / size_t(r.parts);
-    jobs = std::vector<Job>(jobs.begin() + long(lo), jobs.begin() + long(hi));
-    if (r.parts > 1) log(fmt::format("part {}/{}: cases {}..{} of {}", r.part, r.parts, lo + 1, hi, n));
-    next = [&]() -> std::optional<InferCase> {
-      if (at == jobs.size()) return std::nullopt;
-      const Job& j = jobs[at++];
-      return j.shard.empty() ? read_case(j.id, j.images, norm, seg.canonical()) : load_shard_case(j, seg);
-    };
-  }
+  CaseSource source(r, seg, log);
+  auto next = [&source] { return source.next(); };
   auto loading = std::async(std::launch::async, next);
   std::future<void> writing;
+  double post = 0, write = 0; // on the writing thread, read after it is joined
   while (true) {
     std::optional<InferCase> c = loading.get();
     if (!c) break;
+    st.stages.read += c->spent.read;
+    st.stages.preprocess += c->spent.preprocess;
     loading = std::async(std::launch::async, next);
     const auto ts = Clock::now();
     Segmentation s = seg.segment(*c);
     st.segment_seconds += std::chrono::duration<double>(Clock::now() - ts).count();
     if (writing.valid()) writing.get();
-    writing = std::async(std::launch::async, [&writer, &keep, c = std::move(*c), s = std::move(s), &log]() mutable {
+    writing = std::async(std::launch::async, [&writer, &keep, c = std::move(*c), s = std::move(s), &log, &post, &write]() mutable {
+      const auto t0 = Clock::now();
       int64_t removed = 0;
       if (keep)
         for (int64_t n : keep_largest_components(s.labels, c.geometry.size, *keep)) removed += n;
+      const auto t1 = Clock::now();
       writer.write(c, s);
+      post += std::chrono::duration<double>(t1 - t0).count();
+      write += std::chrono::duration<double>(Clock::now() - t1).count();
       log(keep ? fmt::format("{}: {} voxels segmented, {} outside the largest components removed", c.id, c.geometry.voxels(), removed)
                : fmt::format("{}: {} voxels segmented", c.id, c.geometry.voxels()));
     });
     ++st.cases;
   }
   if (writing.valid()) writing.get();
+  const auto tf = Clock::now();
   writer.finish();
+  write += std::chrono::duration<double>(Clock::now() - tf).count();
+  st.stages.preprocess += seg.seconds().preprocess;
+  st.stages.network = seg.seconds().network;
+  st.stages.postprocess += seg.seconds().postprocess + post;
+  st.stages.write = write;
   st.slices = seg.slices_done();
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;

@@ -10,7 +10,10 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
+#include <exception>
+#include <thread>
 #include <filesystem>
 
 namespace dlk {
@@ -51,6 +54,10 @@ Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& 
     m->eval();
   }
   if (dev.is_cuda()) at::globalContext().setBenchmarkCuDNN(true); // fastest algorithms per shape
+  // Slices in parallel, one thread each, where the network runs in bf16 on a CPU: there oneDNN runs
+  // every convolution. Not in fp32, where LibTorch sends a one-thread 1x1 convolution of one slice
+  // to its im2col path and the system BLAS (Debian's: the reference one, 20x slower).
+  workers_ = uses_cpu_bf16(opt_) ? std::max(1, torch::get_num_threads()) : 1;
 }
 
 std::vector<std::string> Segmenter::classes() const { return ckpt_.meta.at("classes").as_strings("classes"); }
@@ -131,9 +138,54 @@ std::pair<torch::Tensor, torch::Tensor> Segmenter::from_model(torch::Tensor logi
   return {labels, probs};
 }
 
+// Slices [s0, s0 + b) of a case through the model into `out`, each stage's time added to `t`.
+void Segmenter::segment_batch(const InferCase& c, const Fit& fit, int64_t s0, int64_t b, Segmentation& out,
+                              StageSeconds& t) {
+  const torch::Device dev(opt_.device);
+  const int64_t k = model_->config.classes, nc = int64_t(c.channels.size()), h = fit.h, w = fit.w;
+  using Clock = std::chrono::steady_clock;
+  auto lap = [at = Clock::now()](double& stage) mutable { // adds the time since the last lap to `stage`
+    const auto now = Clock::now();
+    stage += std::chrono::duration<double>(now - at).count();
+    at = now;
+  };
+  auto x = torch::empty({b, nc, h, w}, torch::kFloat32);
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t ch = 0; ch < nc; ++ch)
+      extract_slice(c.channels[size_t(ch)].data(), c.geometry, axis_, s0 + i, x[i][ch].data_ptr<float>());
+  auto xd = x.to(dev);
+  // On a GPU a batch is padded with zero slices to a multiple of 8 (their outputs dropped):
+  // few distinct shapes, so cuDNN's algorithm search (on) runs a few times per process, not for
+  // every case's remainder; at most 7 wasted slices per case.
+  if (const int64_t padded = std::min(opt_.batch, (b + 7) / 8 * 8); dev.is_cuda() && padded > b)
+    xd = torch::cat({xd, torch::zeros({padded - b, nc, h, w}, xd.options())});
+  xd = to_model(xd, fit);
+  // Channels-last where the depthwise convs prefer it: on a CPU (oneDNN's convolutions are much
+  // faster so, and dlk's kernels as fast) and on a GPU with cuDNN's or dlk's NHWC kernels.
+  if (depthwise_prefers_channels_last(dev, false)) xd = channels_last_input(xd);
+  lap(t.preprocess);
+  const torch::Tensor logits = model_logits(xd, dev.is_cuda() && opt_.precision != "fp32", uses_cpu_bf16(opt_));
+  lap(t.network); // on a GPU: the launches; the device's time shows where its results are copied back
+  auto [labels, probs] = from_model(logits, fit);
+  if (labels.size(0) > b) labels = labels.narrow(0, 0, b);
+  if (probs.defined() && probs.size(0) > b) probs = probs.narrow(0, 0, b);
+  auto lab = labels.to(torch::kCPU, torch::kInt32).contiguous();
+  std::vector<uint16_t> one(size_t(h * w));
+  for (int64_t i = 0; i < b; ++i) {
+    const int32_t* src = lab[i].data_ptr<int32_t>();
+    for (int64_t j = 0; j < h * w; ++j) one[size_t(j)] = uint16_t(src[j]);
+    insert_slice(one.data(), c.geometry, axis_, s0 + i, out.labels.data());
+    if (opt_.probabilities)
+      for (int64_t cl = 0; cl < k; ++cl) {
+        auto pc = probs[i][cl].contiguous();
+        insert_slice(pc.data_ptr<float>(), c.geometry, axis_, s0 + i, out.probabilities[size_t(cl)].data());
+      }
+  }
+  lap(t.postprocess);
+}
+
 Segmentation Segmenter::segment(const InferCase& c) {
   torch::NoGradGuard no_grad;
-  const torch::Device dev(opt_.device);
   const int64_t k = model_->config.classes, nc = int64_t(c.channels.size());
   if (nc != model_->config.in_channels)
     throw Error(fmt::format("case {}: {} channels, the model wants {}", c.id, nc, model_->config.in_channels));
@@ -143,38 +195,39 @@ Segmentation Segmenter::segment(const InferCase& c) {
   Segmentation out;
   out.labels.assign(size_t(c.geometry.voxels()), 0);
   if (opt_.probabilities) out.probabilities.assign(size_t(k), std::vector<float>(size_t(c.geometry.voxels())));
-  const bool amp = dev.is_cuda() && opt_.precision != "fp32";
-  const bool cpu_bf16 = uses_cpu_bf16(opt_);
-  for (int64_t s0 = 0; s0 < n; s0 += opt_.batch) {
-    const int64_t b = std::min(opt_.batch, n - s0);
-    auto x = torch::empty({b, nc, h, w}, torch::kFloat32);
-    for (int64_t i = 0; i < b; ++i)
-      for (int64_t ch = 0; ch < nc; ++ch)
-        extract_slice(c.channels[size_t(ch)].data(), c.geometry, axis_, s0 + i, x[i][ch].data_ptr<float>());
-    auto xd = x.to(dev);
-    // On a GPU a batch is padded with zero slices to a multiple of 8 (their outputs dropped):
-    // few distinct shapes, so cuDNN's algorithm search (on) runs a few times per process, not for
-    // every case's remainder; at most 7 wasted slices per case.
-    if (const int64_t padded = std::min(opt_.batch, (b + 7) / 8 * 8); dev.is_cuda() && padded > b)
-      xd = torch::cat({xd, torch::zeros({padded - b, nc, h, w}, xd.options())});
-    xd = to_model(xd, fit);
-    // Channels-last where the depthwise convs prefer it: on a CPU (oneDNN's convolutions are much
-    // faster so, and dlk's kernels as fast) and on a GPU with cuDNN's or dlk's NHWC kernels.
-    if (depthwise_prefers_channels_last(dev, false)) xd = channels_last_input(xd);
-    auto [labels, probs] = from_model(model_logits(xd, amp, cpu_bf16), fit);
-    if (labels.size(0) > b) labels = labels.narrow(0, 0, b);
-    if (probs.defined() && probs.size(0) > b) probs = probs.narrow(0, 0, b);
-    auto lab = labels.to(torch::kCPU, torch::kInt32).contiguous();
-    std::vector<uint16_t> one(size_t(h * w));
-    for (int64_t i = 0; i < b; ++i) {
-      const int32_t* src = lab[i].data_ptr<int32_t>();
-      for (int64_t j = 0; j < h * w; ++j) one[size_t(j)] = uint16_t(src[j]);
-      insert_slice(one.data(), c.geometry, axis_, s0 + i, out.labels.data());
-      if (opt_.probabilities)
-        for (int64_t cl = 0; cl < k; ++cl) {
-          auto pc = probs[i][cl].contiguous();
-          insert_slice(pc.data_ptr<float>(), c.geometry, axis_, s0 + i, out.probabilities[size_t(cl)].data());
+  const int64_t batches = (n + opt_.batch - 1) / opt_.batch;
+  const int workers = int(std::min<int64_t>(workers_, batches));
+  auto batch = [&](int64_t i, StageSeconds& t) { segment_batch(c, fit, i * opt_.batch, std::min(opt_.batch, n - i * opt_.batch), out, t); };
+  if (workers <= 1) {
+    for (int64_t i = 0; i < batches; ++i) batch(i, seconds_);
+  } else {
+    // On a CPU in bf16 each of the threads segments every workers-th batch alone, rather than all
+    // of them splitting every operation of one slice: no barrier after each of the network's
+    // hundreds of small operations, each slice's activations in one core's cache; 1.3x the rate
+    // on 2 cores (BENCHMARKS.md). The labels are the same: a slice's arithmetic does not depend
+    // on the threads.
+    std::vector<StageSeconds> t(static_cast<size_t>(workers));
+    std::vector<std::exception_ptr> failed(static_cast<size_t>(workers));
+    std::vector<std::thread> pool;
+    const int threads = torch::get_num_threads();
+    for (int wk = 0; wk < workers; ++wk)
+      pool.emplace_back([&, wk] {
+        try {
+          at::set_num_threads(1); // this thread's OpenMP teams: itself
+          torch::NoGradGuard no_grad_here;
+          for (int64_t i = wk; i < batches; i += workers) batch(i, t[size_t(wk)]);
+        } catch (...) {
+          failed[size_t(wk)] = std::current_exception();
         }
+      });
+    for (auto& th : pool) th.join();
+    at::set_num_threads(threads);
+    for (auto& e : failed)
+      if (e) std::rethrow_exception(e);
+    for (auto& x : t) { // concurrent: a stage's time is the workers' mean
+      seconds_.preprocess += x.preprocess / workers;
+      seconds_.network += x.network / workers;
+      seconds_.postprocess += x.postprocess / workers;
     }
   }
   slices_ += n;
@@ -182,6 +235,7 @@ Segmentation Segmenter::segment(const InferCase& c) {
 }
 
 InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm, bool canonical) {
+  const auto t0 = std::chrono::steady_clock::now();
   InferCase c;
   c.id = id;
   c.source = images.at(0);
@@ -189,7 +243,9 @@ InferCase read_case(const std::string& id, const std::vector<std::string>& image
   c.extension = file.substr(strip_volume_extension(file).size());
   if (c.extension == ".mhd") c.extension = ".mha"; // written as single files
   if (c.extension == ".nhdr") c.extension = ".nrrd";
-  for (Volume& v : read_channels(images)) { // checked as dlk-prep checks its inputs
+  std::vector<Volume> volumes = read_channels(images); // checked as dlk-prep checks its inputs
+  const auto t1 = std::chrono::steady_clock::now();
+  for (Volume& v : volumes) {
     c.geometry = c.stored = v.geometry;
     normalize(v.voxels, norm);
     c.channels.push_back(std::move(v.voxels));
@@ -200,6 +256,8 @@ InferCase read_case(const std::string& id, const std::vector<std::string>& image
     if (!c.orientation->identity())
       for (auto& ch : c.channels) ch = reorient(ch, c.stored, *c.orientation);
   }
+  c.spent.read = std::chrono::duration<double>(t1 - t0).count();
+  c.spent.preprocess = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   return c;
 }
 

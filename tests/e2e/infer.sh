@@ -35,6 +35,20 @@ done
 expect 0 "segment the dataset's test split" "$BIN/dlk-infer" -m "$M" "$T/ds" -o "$T/pred" --device cpu --stats "$T/stats.json"
 [ -s "$T/pred/ct02.nii.gz" ] && [ -s "$T/pred/ct03.nii.gz" ] && [ ! -e "$T/pred/ct01.nii.gz" ] && pass "the test split, only" || fail "cases written: $(ls "$T/pred")"
 grep -q '"slices_per_s"' "$T/stats.json" && pass "--stats writes timings" || fail "no stats"
+# Each stage timed; the network's share of the run is its seconds over the run's.
+"$PY" - "$T/stats.json" <<'PY' && pass "--stats: the stages, each within the run, and the network's share" || fail "stage times: $(cat "$T/stats.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = s["stage_seconds"]
+assert set(t) == {"read", "preprocess", "network", "postprocess", "write"}, t
+assert all(0 < v <= s["seconds"] for v in t.values()), t
+assert abs(s["network_slices_per_s"] - s["slices"] / t["network"]) < 1e-6 * s["network_slices_per_s"]
+assert abs(s["end_to_end_share"] - t["network"] / s["seconds"]) < 1e-9
+PY
+# One thread or two (on a CPU with bf16, two segment their own slices): the same labels.
+"$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu -j 1 2>/dev/null >"$T/one-thread.dlks"
+"$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu -j 2 2>/dev/null >"$T/two-threads.dlks"
+cmp -s "$T/one-thread.dlks" "$T/two-threads.dlks" && pass "-j 1 and -j 2 give byte-identical label shards" || fail "-j 1 and -j 2 differ"
 "$BIN/dlk-score" --pred "$T/pred" --truth "$T/ds" --csv "$T/files.csv" >/dev/null || fail "score files"
 "$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu 2>/dev/null | "$BIN/dlk-score" --pred - --truth "$T/ds" --csv "$T/pipe.csv" >/dev/null
 cmp -s "$T/files.csv" "$T/pipe.csv" && pass "dlk-infer -o - | dlk-score equals scoring the files" || fail "pipe and files differ"

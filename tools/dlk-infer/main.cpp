@@ -78,9 +78,9 @@ int run(int argc, char** argv) {
   torch::set_num_threads(common.resolved_threads()); // 0 = all cores (LibTorch alone may use one)
   cli::keep_freed_memory();
   InferStats st = run_infer(o.r, [](const std::string& line) { cli::verbose(line); });
-  cli::info(fmt::format("{} case(s), {} slices in {:.2f} s: {:.1f} slices/s ({:.1f} slices/s segmenting) on {}", st.cases,
+  cli::info(fmt::format("{} case(s), {} slices in {:.2f} s: {:.1f} slices/s ({:.1f} slices/s the network alone) on {}", st.cases,
                         st.slices, st.seconds, st.seconds > 0 ? double(st.slices) / st.seconds : 0.0,
-                        st.segment_seconds > 0 ? double(st.slices) / st.segment_seconds : 0.0, o.r.options.device));
+                        st.network_slices_per_s(), o.r.options.device));
   if (!o.stats.empty()) {
     write_text(o.stats, st.to_json(o.r).dump(2) + "\n");
   }

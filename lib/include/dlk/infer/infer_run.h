@@ -24,6 +24,10 @@ struct InferRun {
 struct InferStats {
   int64_t cases = 0, slices = 0;
   double seconds = 0, segment_seconds = 0;
+  StageSeconds stages;
+  // The network's own rate (slices over the network stage's seconds); end to end approaches it
+  // as the other stages are hidden behind it.
+  double network_slices_per_s() const { return stages.network > 0 ? double(slices) / stages.network : 0.0; }
   json::Value to_json(const InferRun& run) const;
 };
 

@@ -15,6 +15,15 @@
 
 namespace dlk {
 
+// Seconds a run spent in each stage, summed over the threads that ran it (dlk-infer --stats):
+// read (files or shards read and decoded), preprocess (normalized, reoriented, slices cut out,
+// resized or resampled), network, postprocess (argmax, back to the slice's size, into the volume,
+// largest components), write (put back on the stored grid, encoded and written).
+struct StageSeconds {
+  double read = 0, preprocess = 0, network = 0, postprocess = 0, write = 0;
+  double sum() const { return read + preprocess + network + postprocess + write; }
+};
+
 // One case to segment: its channels on one grid, already normalized.
 struct InferCase {
   std::string id, source, extension = ".nii.gz"; // extension of the label volume to write
@@ -22,6 +31,7 @@ struct InferCase {
   Geometry stored;    // of the input as stored, where the labels go back
   std::optional<Reorientation> orientation; // how `stored` became `geometry`; none: they are one
   std::vector<std::vector<float>> channels; // x fastest
+  StageSeconds spent;                        // reading and preparing it (read and preprocess)
 
   // Voxels on `geometry` put back on the stored grid.
   template <class T> std::vector<T> to_stored(const std::vector<T>& v) const {
@@ -71,6 +81,8 @@ public:
   int64_t channels() const { return model_->config.in_channels; }
   Segmentation segment(const InferCase& c);
   int64_t slices_done() const { return slices_; }
+  // Its own stages so far (preprocess, network, postprocess).
+  const StageSeconds& seconds() const { return seconds_; }
 
 private:
   // How a case's slices (h x w) go through the model: resized or resampled to th x tw, padded
@@ -83,6 +95,7 @@ private:
   torch::Tensor to_model(torch::Tensor x, const Fit& f) const;
   // Labels [b, h, w] and, when asked for, probabilities [b, k, h, w] on the CPU.
   std::pair<torch::Tensor, torch::Tensor> from_model(torch::Tensor logits, const Fit& f) const;
+  void segment_batch(const InferCase& c, const Fit& f, int64_t s0, int64_t b, Segmentation& out, StageSeconds& t);
   // The logits of a batch at the model size: one model's, or for an ensemble or --tta the log of
   // the mean softmax.
   torch::Tensor model_logits(const torch::Tensor& x, bool amp, bool cpu_bf16);
@@ -94,6 +107,8 @@ private:
   bool canonical_ = false;
   std::vector<double> spacing_; // [x, y] mm slices are resampled to; empty: resized to the input size
   int64_t height_ = 224, width_ = 224, slices_ = 0;
+  StageSeconds seconds_;
+  int workers_ = 1; // threads that each segment their own slices (on a CPU: as many as LibTorch's)
 };
 
 // Reads a case's image volumes (one per channel), checks them like dlk-prep, normalizes them
