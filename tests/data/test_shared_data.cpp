@@ -7,14 +7,21 @@
 #include "dlk/core/half.h"
 #include "dlk/shard/shard_reader.h"
 
+#include <itkFlipImageFilter.h>
 #include <itkImage.h>
 #include <itkImageFileReader.h>
+#include <itkImageFileWriter.h>
+#include <itkMetaImageIOFactory.h>
 #include <itkNiftiImageIOFactory.h>
+#include <itkNrrdImageIOFactory.h>
+#include <itkPermuteAxesImageFilter.h>
 
 #include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <utility>
 #include <iostream>
 #include <map>
 
@@ -93,6 +100,65 @@ TEST_CASE("data: TotalSegmentator CT reoriented to LPS: stored axes that point R
   }
 }
 
+// The slice records of a shard, without its metadata (which names the source) and index.
+std::string slice_records(const std::string& path) {
+  dlk::ShardFile f(path);
+  std::string out;
+  for (int64_t s = 0; s < f.meta().n_slices; ++s) {
+    dlk::Slice sl = f.read_slice(s);
+    out.append(reinterpret_cast<const char*>(sl.image.data()), sl.image.size() * sizeof(float));
+    out.append(reinterpret_cast<const char*>(sl.label.data()), sl.label.size());
+  }
+  return out;
+}
+
+TEST_CASE("data: the CT permuted and flipped by ITK's filters, as MetaImage and NRRD, gives the same slices", "[data]") {
+  using Image = itk::Image<short, 3>;
+  const std::string ct = g_data + "/totalseg-ct-small/ct.nii.gz", seg = g_data + "/totalseg-ct-small/seg.nii.gz";
+  auto variant = [&](const std::string& in, const std::string& out) {
+    auto r = itk::ImageFileReader<Image>::New();
+    r->SetFileName(in);
+    auto perm = itk::PermuteAxesImageFilter<Image>::New(); // output axis i is input axis order[i]
+    itk::FixedArray<unsigned, 3> order;
+    order[0] = 2, order[1] = 0, order[2] = 1;
+    perm->SetOrder(order);
+    perm->SetInput(r->GetOutput());
+    auto flip = itk::FlipImageFilter<Image>::New();
+    itk::FixedArray<bool, 3> axes;
+    axes[0] = true, axes[1] = false, axes[2] = true;
+    flip->SetFlipAxes(axes);
+    flip->SetFlipAboutOrigin(false); // the same physical image, its voxels stored the other way
+    flip->SetInput(perm->GetOutput());
+    auto w = itk::ImageFileWriter<Image>::New();
+    w->SetFileName(out);
+    w->SetInput(flip->GetOutput());
+    w->Update();
+    return std::make_pair(Image::Pointer(r->GetOutput()), Image::Pointer(flip->GetOutput())); // outlive the filters
+  };
+  const std::string mha = g_tmp + "/ct_variant.mha", nrrd = g_tmp + "/seg_variant.nrrd";
+  auto [orig, moved] = variant(ct, mha);
+  variant(seg, nrrd);
+  // ITK's own account: every voxel of the variant sits where a voxel of the original with the same
+  // value does (checked on a lattice of voxels).
+  const auto size = moved->GetLargestPossibleRegion().GetSize();
+  REQUIRE(size[0] == 30);
+  for (itk::IndexValueType z = 0; z < itk::IndexValueType(size[2]); z += 7)
+    for (itk::IndexValueType y = 0; y < itk::IndexValueType(size[1]); y += 5)
+      for (itk::IndexValueType x = 0; x < itk::IndexValueType(size[0]); x += 3) {
+        Image::PointType p;
+        moved->TransformIndexToPhysicalPoint({{x, y, z}}, p);
+        Image::IndexType i;
+        REQUIRE(orig->TransformPhysicalPointToIndex(p, i));
+        REQUIRE(orig->GetPixel(i) == moved->GetPixel({{x, y, z}}));
+      }
+  const std::string opts = " -q --dtype float32 --label-map totalseg-synapse -o - > ";
+  REQUIRE(sh(g_tool + " --image " + ct + " --label " + seg + " --case a" + opts + g_tmp + "/a.dlks") == 0);
+  REQUIRE(sh(g_tool + " --image " + mha + " --label " + nrrd + " --case b" + opts + g_tmp + "/b.dlks") == 0);
+  const std::string a = slice_records(g_tmp + "/a.dlks"), b = slice_records(g_tmp + "/b.dlks");
+  CHECK(a.size() == size_t(122 * 101 * 30) * 5);
+  CHECK(a == b);
+}
+
 TEST_CASE("data: BraTS case with two channels as a stream, every voxel", "[data]") {
   const std::string dir = g_data + "/brats/brats_2013_pat0003_1";
   const std::string stream = g_tmp + "/brats.dlks";
@@ -138,6 +204,8 @@ int main(int argc, char** argv) {
   char tmpl[] = "/tmp/dlk-data-XXXXXX";
   g_tmp = mkdtemp(tmpl);
   itk::NiftiImageIOFactory::RegisterOneFactory();
+  itk::MetaImageIOFactory::RegisterOneFactory();
+  itk::NrrdImageIOFactory::RegisterOneFactory();
   int rc = Catch::Session().run(argc, argv);
   fs::remove_all(g_tmp);
   return rc;
