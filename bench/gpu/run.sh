@@ -9,7 +9,7 @@
 #      steps; forward of 64 slices), then dlk-train end to end on a real dataset (loader,
 #      augmentation on the GPU, bf16, batch 24, 224x224, Adam; median img/s of epochs 2..N) and
 #      dlk-infer end to end from shards to label shards (2,480 slices, batch 64), with each of
-#      KERNELS (DLK_KERNELS values); dlk-step-bench, the model alone as train_bench.py measures it;
+#      KERNELS (--depthwise values); dlk-step-bench, the model alone as train_bench.py measures it;
 #   5. a checkpoint written on CUDA (for the LibTorch 1.13 check on the CPU machine), the loss curve
 #      of 200 seeded steps against the Python reference's (bench/reference/train_curve.py), a
 #      kernel profile of 3 training steps (LibTorch's profiler), and Python with torch.compile
@@ -22,7 +22,7 @@
 #   [.gpu/bench-ds: the four BraTS FLAIR volumes of ../shared/data, 620 slices of 240x240, made on
 #   the CPU machine by bench/gpu/make-dataset.sh; .gpu/deps-extra.tar.gz: nlohmann-json, libpng
 #   and zlib, which deps-bookworm.tar.gz lacks, made by bench/gpu/make-deps-extra.sh]
-# Environment: EPOCHS (3), VARIANTS ("L"), KERNELS ("dlk nhwc"; add torch for LibTorch's convs,
+# Environment: EPOCHS (3), VARIANTS ("L"), KERNELS ("dlk"; add torch for LibTorch's convs,
 # whose cuDNN search takes minutes channels-last), BATCH (24), DEVICE (cuda; cpu for a dry run of
 # the script here), SKIP_BUILD=1, CTEST_TIMEOUT (300 s), DEADLINE (520 s).
 set -uo pipefail
@@ -30,7 +30,7 @@ DS=${1:-.gpu/bench-ds}
 OUT=${OUT:-/tmp/dlk-gpu-bench}
 EPOCHS=${EPOCHS:-3}
 VARIANTS=${VARIANTS:-L}
-KERNELS=${KERNELS:-dlk nhwc}
+KERNELS=${KERNELS:-dlk}
 BATCH=${BATCH:-24}
 DEVICE=${DEVICE:-cuda}
 BUILD=${BUILD:-build-gpu}
@@ -90,7 +90,7 @@ kernels = ["dlk", "nhwc", "torch"]
 for v in variants:
     e, c = py.get((v, "eager"), {}), py.get((v, "compile"), {})
     print(f"### DLKUNet-{v}, bf16, batch {batch} (Python, dlk-step-bench: 24), 224x224\n")
-    print("| | Python eager (cudnn.benchmark) | Python + torch.compile | " + " | ".join(f"dlk DLK_KERNELS={k}" for k in kernels) + " |")
+    print("| | Python eager (cudnn.benchmark) | Python + torch.compile | " + " | ".join(f"dlk --depthwise {k}" for k in kernels) + " |")
     print("|---|---|---|" + "---|" * len(kernels))
     tr = {k: train(v, k) for k in kernels}
     print(f"| training img/s, end to end (dlk-train) | {f(e.get('train_img_per_s'))} | {f(c.get('train_img_per_s'))} | " + " | ".join(f(tr[k][0]) for k in kernels) + " |")
@@ -160,14 +160,14 @@ for v in $VARIANTS; do
     >>"$W/python.jsonl" 2>>"$W/python.err"
   tail -1 "$W/python.jsonl" 2>/dev/null
   for k in $KERNELS; do
-    DLK_KERNELS=$k timeout 150 "$B/dlk-train" "$DS" -o "$W/run-$v-$k" --variant "$v" --batch "$BATCH" --size 224 \
+    timeout 150 "$B/dlk-train" "$DS" -o "$W/run-$v-$k" --depthwise "$k" --variant "$v" --batch "$BATCH" --size 224 \
       --epochs "$EPOCHS" --device "$DEVICE" --precision bf16 --val-every 1000 --save-every 1000 -q 2>"$W/train-$v-$k.err"
     echo "train $v $k: exit $? $(tail -c 300 "$W/train-$v-$k.err")"
     [ -f "$W/run-$v-$k/final.dlkc" ] || continue
     # The dataset's shards four times over as one stream (2,480 slices), so that start-up (CUDA,
     # the checkpoint, cuDNN's algorithm search) weighs as it would on a real test set.
     for i in 1 2 3 4; do cat "$DS"/*.dlks; done |
-      DLK_KERNELS=$k timeout 100 "$B/dlk-infer" -m "$W/run-$v-$k/final.dlkc" - -o - --batch 64 \
+      timeout 100 "$B/dlk-infer" -m "$W/run-$v-$k/final.dlkc" - -o - --batch 64 --depthwise "$k" \
         --device "$DEVICE" --precision bf16 --stats "$W/infer-$v-$k.json" -q >/dev/null 2>"$W/infer-$v-$k.err"
     echo "infer $v $k: $(grep -o '"slices_per_s": [0-9.]*' "$W/infer-$v-$k.json" 2>/dev/null) $(tail -c 300 "$W/infer-$v-$k.err")"
   done
@@ -176,7 +176,7 @@ done
 # The model alone, measured as train_bench.py measures Python (random batches, no data path).
 for v in $VARIANTS; do
   for k in $KERNELS; do
-    [ "$DEVICE" = cuda ] && DLK_KERNELS=$k timeout 120 "$BUILD/dlk-step-bench" "$v" | sed "s/^{/{\"kernels\": \"$k\", /" |
+    [ "$DEVICE" = cuda ] && timeout 120 "$BUILD/dlk-step-bench" "$v" --depthwise "$k" | sed "s/^{/{\"kernels\": \"$k\", /" |
       tee -a "$W/step.jsonl"
   done
 done
@@ -191,8 +191,8 @@ fi
 if [ "$DEVICE" = cuda ] && in_time "profile" 100; then
   for k in $KERNELS; do
     [ "$k" = torch ] && continue # cuDNN's own split is in ../shared/anchors
-    echo "### DLKUNet-L, DLK_KERNELS=$k" >>"$W/profile.md"
-    DLK_KERNELS=$k timeout 45 "$BUILD/dlk-step-bench" L "$W/trace-L-$k.json" >/dev/null 2>>"$W/trace.err" &&
+    echo "### DLKUNet-L, --depthwise $k" >>"$W/profile.md"
+    timeout 45 "$BUILD/dlk-step-bench" L "$W/trace-L-$k.json" --depthwise "$k" >/dev/null 2>>"$W/trace.err" &&
       python3 bench/gpu/trace_summary.py "$W/trace-L-$k.json" >>"$W/profile.md" 2>>"$W/trace.err"
     echo >>"$W/profile.md"
   done

@@ -1,11 +1,11 @@
-// dlk-step-bench VARIANT [TRACE.json] [--cpu] [--batch N]: one DLKUNet training step exactly as
+// dlk-step-bench VARIANT [TRACE.json] [--cpu] [--batch N] [--depthwise torch]: one DLKUNet training step exactly as
 // the Python reference times it (bench/reference/train_bench.py): batch 24 of random 1x224x224
 // inputs, 9 classes, 0.5 CE + 0.5 soft Dice, backward, Adam; bf16 autocast; median of 20 steps
 // after 5 warm-up steps; then the forward of 64 slices without gradients. No data path: this is
 // the model's own speed, beside dlk-train's end-to-end rate. With TRACE, 3 more steps are
 // recorded by LibTorch's profiler into a Chrome trace (bench/gpu/trace_summary.py sums it). Prints
 // one JSON line. The inputs are channels-last where the depthwise convs prefer it, as in
-// dlk-train (DLK_KERNELS=nhwc or torch).
+// dlk-train (--depthwise torch: LibTorch's depthwise convs, as dlk-train --depthwise torch).
 // --cpu: the step as dlk-train runs it on a CPU (fp32, channels-last, all cores), batch 4 unless
 // --batch, median of 3 steps after 1, no inference; its trace is LibTorch's CPU operator profile.
 // --nchw: NCHW on the CPU (for comparisons).
@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--cpu") cpu = true;
     else if (a == "--nchw") cpu_cl = false;
+    else if (a == "--depthwise" && i + 1 < argc) dlk::use_depthwise_kernels(std::string(argv[++i]) == "dlk");
     else if (a == "--batch" && i + 1 < argc) batch = std::stoll(argv[++i]);
     else if (variant.empty()) variant = a;
     else if (trace.empty()) trace = a;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A DLKUNet training step on this machine's CPU: dlk (dlk-step-bench --cpu: fp32, channels-last as
 # dlk-train, dlk's depthwise kernels forward and backward; and NCHW), the same with LibTorch's depthwise convs
-# (DLK_KERNELS=torch), and the Python reference (Debian's python3-torch, NCHW and channels-last),
+# (--depthwise torch), and the Python reference (Debian's python3-torch, NCHW and channels-last),
 # side by side in one run. Batch 4 of random 1x224x224, 9 classes, 0.5 CE + 0.5 Dice, Adam; the
 # median of 3 steps after 1. Then the operator profile of one dlk step.
 # usage: bash bench/train/cpu.sh [VARIANT=S]   (after the build; about 2 minutes for S)
@@ -13,14 +13,14 @@ trap 'rm -rf "$T"' EXIT
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; date: $(date -u); commit $(git rev-parse --short HEAD)"
 build/dlk-step-bench "$V" --cpu >"$T/dlk.json"
 build/dlk-step-bench "$V" --cpu --nchw >"$T/dlk-nchw.json"
-DLK_KERNELS=torch build/dlk-step-bench "$V" --cpu >"$T/torch.json"
+build/dlk-step-bench "$V" --cpu --depthwise torch >"$T/torch.json"
 /usr/bin/python3 bench/reference/train_bench.py --cpu --variants "$V" --modes fp32 fp32+cl --steps 3 >"$T/python.jsonl"
 /usr/bin/python3 - "$T" <<'PY'
 import json, sys
 t = sys.argv[1]
 rows = [("dlk-step-bench --cpu (dlk's depthwise kernels, channels-last)", json.load(open(f"{t}/dlk.json"))),
         ("the same, --nchw", json.load(open(f"{t}/dlk-nchw.json"))),
-        ("the same (channels-last), DLK_KERNELS=torch (LibTorch's)", json.load(open(f"{t}/torch.json")))]
+        ("the same (channels-last), --depthwise torch (LibTorch's)", json.load(open(f"{t}/torch.json")))]
 rows += [(f"Python reference, {r['mode']}", r) for r in map(json.loads, open(f"{t}/python.jsonl"))]
 base = rows[0][1]["train_ms_per_step"]
 print(f"\n| DLKUNet-{rows[0][1]['variant']}, batch {rows[0][1]['batch']}, 224x224 | ms per step | img/s | dlk's speed-up |\n|---|---|---|---|")

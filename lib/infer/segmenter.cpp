@@ -39,6 +39,8 @@ Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& 
   const torch::Device dev(opt_.device);
   if (dev.is_cuda() && !compat::cuda_available()) throw UsageError("--device cuda: no CUDA device");
   if (opt_.resize != "labels" && opt_.resize != "logits") throw UsageError(fmt::format("--resize: '{}' (labels or logits)", opt_.resize));
+  if (opt_.depthwise != "dlk" && opt_.depthwise != "torch") throw UsageError(fmt::format("--depthwise: '{}' (dlk or torch)", opt_.depthwise));
+  use_depthwise_kernels(opt_.depthwise == "dlk");
   ensemble_.push_back(model_);
   for (size_t i = 1; i < paths.size(); ++i) { // the ensemble's others: the same task, the same input
     Checkpoint other;

@@ -9,8 +9,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
 #ifdef DLK_HAVE_CUDA_KERNELS
 #include <c10/cuda/CUDAStream.h>
@@ -20,23 +18,10 @@ namespace dlk {
 namespace {
 
 std::atomic<bool>& kernels_flag() {
-  static std::atomic<bool> on{[] {
-    const char* e = std::getenv("DLK_KERNELS");
-    return !(e && std::strcmp(e, "torch") == 0);
-  }()};
+  static std::atomic<bool> on{true};
   return on;
 }
 bool kernels_enabled() { return kernels_flag().load(std::memory_order_relaxed); }
-#ifdef DLK_HAVE_CUDA_KERNELS
-// DLK_KERNELS=nhwc: the tools run the network channels-last on a GPU too, for dlk's NHWC kernels.
-bool cuda_channels_last_mode() {
-  static const bool on = [] {
-    const char* e = std::getenv("DLK_KERNELS");
-    return e && std::strcmp(e, "nhwc") == 0;
-  }();
-  return on;
-}
-#endif
 
 torch::Tensor torch_op(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t d) {
   const int64_t k = w.size(-1);
@@ -263,7 +248,6 @@ void use_depthwise_kernels(bool on) { kernels_flag() = on; }
 const char* depthwise_backend_name(DepthwiseBackend b) {
   switch (b) {
   case DepthwiseBackend::DlkCuda: return "dlk-cuda";
-  case DepthwiseBackend::DlkCudaNhwc: return "dlk-cuda-nhwc";
   case DepthwiseBackend::DlkCpuAvx2: return "dlk-cpu-avx2";
   case DepthwiseBackend::DlkCpu: return "dlk-cpu";
   case DepthwiseBackend::Torch: break;
@@ -275,7 +259,7 @@ DepthwiseBackend select_depthwise_backend(const torch::Device& device, bool need
   (void)needs_grad; // the same kernels either way; the caller decides per dtype and dilation
   if (!kernels_enabled()) return DepthwiseBackend::Torch;
 #ifdef DLK_HAVE_CUDA_KERNELS
-  if (device.is_cuda()) return cuda_channels_last_mode() ? DepthwiseBackend::DlkCudaNhwc : DepthwiseBackend::DlkCuda;
+  if (device.is_cuda()) return DepthwiseBackend::DlkCuda;
 #endif
   if (device.is_cpu()) return kernels::cpu_has_avx2_fma() ? DepthwiseBackend::DlkCpuAvx2 : DepthwiseBackend::DlkCpu;
   return DepthwiseBackend::Torch;
@@ -289,7 +273,7 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, c
   const B backend = kernels_enabled() && shape_ok(x, w) ? select_depthwise_backend(x.device(), needs_grad) : B::Torch;
   const bool on_cpu_kernels = backend == B::DlkCpuAvx2 || backend == B::DlkCpu;
 #ifdef DLK_HAVE_CUDA_KERNELS
-  if ((backend == B::DlkCuda || backend == B::DlkCudaNhwc) && kernels::depthwise_cuda_supported(int(w.size(-1)), int(d))) {
+  if (backend == B::DlkCuda && kernels::depthwise_cuda_supported(int(w.size(-1)), int(d))) {
     auto dtype = x.scalar_type();
     if (compat::cuda_autocast_enabled()) dtype = compat::cuda_autocast_dtype(); // as conv2d would run
     if (dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kHalf) {

@@ -43,6 +43,7 @@ static const json::Fields<TrainOptions>& train_fields() {
       .add("precision", &T::precision)
       .add("channels_last", &T::channels_last)
       .add("deterministic", &T::deterministic)
+      .add_optional("depthwise", &T::depthwise, std::string("dlk"))
       .add("seed", &T::seed)
       .add("augment", &T::augment)
       .add("loss", [](const T& t) { return t.loss.to_json(); }, // after "epochs", which it needs
@@ -89,6 +90,7 @@ void TrainOptions::validate() const {
   cli::require_split("--train-split", train_split);
   cli::require_split("--val-split", val_split);
   cli::require_at_least("--fold", fold, -1);
+  cli::require_one_of("--depthwise", depthwise, {"dlk", "torch"});
   cli::require_one_of("--augment", augment, {"paper", "transunet", "none"});
   cli::require_precision("--precision", precision);
   cli::require_one_of("--optimizer", optimizer, {"adam", "adamw", "sgd"});

@@ -182,6 +182,7 @@ void Trainer::open_splits() {
 // Determinism and speed settings.
 void Trainer::set_determinism() {
   torch::manual_seed(o_.seed);
+  use_depthwise_kernels(o_.depthwise == "dlk");
   if (o_.deterministic) {
     if (dev_.is_cuda()) use_depthwise_kernels(false); // their CUDA weight gradient sums with atomics, in no fixed order
     at::globalContext().setDeterministicCuDNN(true);

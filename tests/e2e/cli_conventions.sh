@@ -38,13 +38,16 @@ contains "empty input" "empty stream is explained"
 # Bad option values: exit 2 and the option named, before any data is read (none exists here).
 train() { "$BIN/dlk-train" "$T/nodata" -o "$T/run" "$@"; }
 for bad in "--lr nan" "--lr -1" "--weight-decay -1" "--momentum 1" "--epochs -1" "--batch 0" "--val-every 0" \
-  "--save-minutes nan" "--dynamic-k 0" "--precision fp8" "--train-split bogus" "--val-split bogus" "--classes -1"; do
+  "--save-minutes nan" "--dynamic-k 0" "--precision fp8" "--train-split bogus" "--val-split bogus" "--classes -1" \
+  "--depthwise nhwc"; do
   set -- $bad
   expect 2 "dlk-train $bad" train "$1" "$2"
   contains "$1: " "dlk-train $bad: the message names $1"
 done
 expect 2 "dlk-infer --split bogus" "$BIN/dlk-infer" -m "$T/none.dlkc" "$T/nodata" -o "$T/p" --split bogus
 contains "--split: 'bogus' (train, val, test, all)" "dlk-infer --split bogus: the allowed names"
+expect 2 "dlk-infer --depthwise nhwc" "$BIN/dlk-infer" -m "$T/none.dlkc" "$T/nodata" -o "$T/p" --depthwise nhwc
+contains "--depthwise: 'nhwc'" "dlk-infer --depthwise nhwc: named"
 expect 2 "dlk-infer --precision fp8" "$BIN/dlk-infer" -m "$T/none.dlkc" "$T/nodata" -o "$T/p" --precision fp8
 contains "--precision: 'fp8' (bf16, fp16, fp32)" "dlk-infer --precision fp8: the allowed values"
 expect 2 "dlk-infer --case ''" "$BIN/dlk-infer" -m "$T/none.dlkc" --image "$T/x.nii.gz" --case "" -o "$T/p"

@@ -49,6 +49,17 @@ PY
 "$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu -j 1 2>/dev/null >"$T/one-thread.dlks"
 "$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu -j 2 2>/dev/null >"$T/two-threads.dlks"
 cmp -s "$T/one-thread.dlks" "$T/two-threads.dlks" && pass "-j 1 and -j 2 give byte-identical label shards" || fail "-j 1 and -j 2 differ"
+# LibTorch's depthwise convolutions instead of dlk's: the same labels but for rounding.
+"$BIN/dlk-infer" -m "$M" "$T/ds" -o "$T/torch-dw" --device cpu --depthwise torch 2>/dev/null || fail "--depthwise torch"
+"$PY" - "$T/pred" "$T/torch-dw" <<'PY' && pass "--depthwise torch: labels agree in >= 99.9% of the voxels" || fail "--depthwise torch differs"
+import sys, glob, os, numpy as np, nibabel as nib
+n = same = 0
+for f in sorted(glob.glob(sys.argv[1] + "/*.nii.gz")):
+    a = np.asanyarray(nib.load(f).dataobj); b = np.asanyarray(nib.load(os.path.join(sys.argv[2], os.path.basename(f))).dataobj)
+    n += a.size; same += int((a == b).sum())
+print(f"    {same} of {n} voxels agree")
+assert n and same >= 0.999 * n
+PY
 "$BIN/dlk-score" --pred "$T/pred" --truth "$T/ds" --csv "$T/files.csv" >/dev/null || fail "score files"
 "$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu 2>/dev/null | "$BIN/dlk-score" --pred - --truth "$T/ds" --csv "$T/pipe.csv" >/dev/null
 cmp -s "$T/files.csv" "$T/pipe.csv" && pass "dlk-infer -o - | dlk-score equals scoring the files" || fail "pipe and files differ"

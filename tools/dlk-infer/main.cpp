@@ -50,7 +50,8 @@ cli::ToolSpec spec(Options& o) {
     ("tta", po::bool_switch(&o.r.options.tta), "average the softmax over horizontal and vertical flips")
     ("probabilities", po::bool_switch(&o.r.options.probabilities), "also write class probabilities (CASE.probs.dlks; in the stream)")
     ("probability-maps", po::value(&o.r.options.probability_maps)->value_name("DIR"), "per-class probability maps as NIfTI: DIR/CASE_CLASS.nii.gz, uint8 (p x 255)")
-    ("keep-largest", po::value(&o.r.options.keep_largest)->value_name("C"), "keep each class's largest 3-D component: all, or classes by name or value");
+    ("keep-largest", po::value(&o.r.options.keep_largest)->value_name("C"), "keep each class's largest 3-D component: all, or classes by name or value")
+    ("depthwise", po::value(&o.r.options.depthwise)->value_name("K")->default_value("dlk"), "depthwise convolutions: dlk's kernels or torch (LibTorch's, for comparisons)");
   s.group("Output")
     ("output,o", po::value(&o.r.output)->value_name("DIR"), "directory of label volumes, or - for label shards on stdout")
     ("stats", po::value(&o.stats)->value_name("FILE"), "write timings as JSON (- for stdout)");
@@ -70,6 +71,7 @@ int run(int argc, char** argv) {
   if (vm.count("case")) cli::require_name("--case", o.r.case_id);
   cli::require_split("--split", o.r.split);
   cli::require_precision("--precision", o.r.options.precision);
+  cli::require_one_of("--depthwise", o.r.options.depthwise, {"dlk", "torch"});
   if (std::sscanf(o.part.c_str(), "%d/%d", &o.r.part, &o.r.parts) != 2) throw UsageError(fmt::format("--part: '{}' is not K/N", o.part));
   o.r.options.device = resolve_device(o.device);
   if (o.r.options.batch == 0) o.r.options.batch = default_batch(o.r.options.device);

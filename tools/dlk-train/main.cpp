@@ -87,6 +87,7 @@ cli::ToolSpec spec(Options& o) {
     ("device", po::value(&o.device)->value_name("D")->default_value("auto"), kDeviceHelp)
     ("precision", po::value(&o.t.precision)->value_name("P")->default_value("bf16"), "on GPU: bf16 autocast, fp16 autocast or fp32")
     ("no-channels-last", "keep NCHW")
+    ("depthwise", po::value(&o.t.depthwise)->value_name("K")->default_value("dlk"), "depthwise convolutions: dlk's kernels or torch (LibTorch's, for comparisons)")
     ("deterministic", po::bool_switch(&o.t.deterministic), "deterministic algorithms (slower on GPU)")
     ("seed", po::value(&o.t.seed)->value_name("N")->default_value(1234), "seed of initialisation, order and augmentation");
   s.group("Actions")

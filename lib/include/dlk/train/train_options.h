@@ -20,6 +20,7 @@ struct TrainOptions {
   int64_t max_steps = 0; // stop after this many iterations in total (0: no limit); for smoke tests
   std::string device = "cpu", precision = "bf16";
   bool channels_last = true, deterministic = false;
+  std::string depthwise = "dlk"; // dlk's depthwise kernels, or "torch": LibTorch's (comparisons)
   uint64_t seed = 1234;
   std::string augment = "paper";
   LossSchedule loss;
