@@ -1,8 +1,10 @@
-// Needs LibTorch: the Dice loss by hand, augmentation geometry, the slice loader.
+// Needs LibTorch: the Dice loss by hand, augmentation geometry, the slice loader, the pieces of
+// semi-supervised training.
 #include "dlk/core/error.h"
 #include "dlk/train/augment.h"
 #include "dlk/train/grad_scaler.h"
 #include "dlk/train/loss.h"
+#include "dlk/train/semi_supervised.h"
 #include "dlk/train/slice_loader.h"
 #include "dlk/train/train_log.h"
 #include "dlk/train/train_options.h"
@@ -342,4 +344,52 @@ TEST_CASE("crop or pad to the model size: centred without a random stream", "[tr
     CHECK(torch::equal(r[0], seq(6, 6)[0].narrow(0, int64_t(first - 1) / 6, 4).narrow(1, int64_t(first - 1) % 6, 4)));
     CHECK(torch::equal(rl, r[0].to(torch::kInt64)));
   }
+}
+
+// Semi-supervised training's pieces, against values worked out by hand.
+TEST_CASE("semi-supervised: the sigmoid ramp-up, exp(-5 (1 - t)^2)", "[train][semi]") {
+  CHECK(sigmoid_rampup(0, 10) == Approx(0.006737947)); // exp(-5)
+  CHECK(sigmoid_rampup(5, 10) == Approx(0.286504797)); // exp(-1.25)
+  CHECK(sigmoid_rampup(9, 10) == Approx(0.951229425)); // exp(-0.05)
+  CHECK(sigmoid_rampup(10, 10) == 1.0);
+  CHECK(sigmoid_rampup(30, 10) == 1.0);
+  CHECK(sigmoid_rampup(0, 0) == 1.0);
+  for (int e = 0; e < 10; ++e) CHECK(sigmoid_rampup(e, 10) < sigmoid_rampup(e + 1, 10)); // rising
+}
+
+TEST_CASE("semi-supervised: the teacher's moving average", "[train][semi]") {
+  CHECK(ema_decay_at(0.99, 0) == 0.0);            // the first step copies the student
+  CHECK(ema_decay_at(0.99, 4) == Approx(0.8));    // 1 - 1/5: the mean of the five students so far
+  CHECK(ema_decay_at(0.99, 1000) == Approx(0.99)); // then the decay asked for
+  auto teacher = torch::tensor({1.0f, 2.0f}), count = torch::tensor({7}, torch::kInt64);
+  const auto student = torch::tensor({3.0f, 6.0f}, torch::requires_grad());
+  ema_update({teacher, count}, {student, torch::tensor({9}, torch::kInt64)}, 0.9, 100);
+  CHECK(teacher[0].item<float>() == Approx(0.9 * 1 + 0.1 * 3));
+  CHECK(teacher[1].item<float>() == Approx(0.9 * 2 + 0.1 * 6));
+  CHECK(count.item<int64_t>() == 9); // an integer buffer follows the student
+  CHECK_FALSE(teacher.requires_grad());
+  ema_update({teacher}, {student}, 0.9, 0); // step 0: decay 0
+  CHECK(torch::equal(teacher, student.detach()));
+}
+
+TEST_CASE("semi-supervised: the consistency loss and its gradient reach the student only", "[train][semi]") {
+  // One pixel, two classes: the student's logits (0, 0) give p = (1/2, 1/2); the teacher's
+  // (ln 3, 0) give q = (3/4, 1/4). Loss = mean((p - q)^2) = 1/16. dL/dp = 2 (p - q) / 2 =
+  // (-1/4, 1/4); the softmax's Jacobian diag(p) - p p^T = [[1/4, -1/4], [-1/4, 1/4]] makes it
+  // (-1/8, 1/8) for the student's logits.
+  auto s = torch::zeros({1, 2, 1, 1}, torch::requires_grad());
+  auto t = torch::tensor({std::log(3.0f), 0.0f}).view({1, 2, 1, 1}).set_requires_grad(true);
+  auto loss = consistency_loss(s, t);
+  CHECK(loss.item<double>() == Approx(1.0 / 16));
+  loss.backward();
+  CHECK(s.grad()[0][0][0][0].item<double>() == Approx(-1.0 / 8));
+  CHECK(s.grad()[0][1][0][0].item<double>() == Approx(1.0 / 8));
+  CHECK_FALSE(t.grad().defined()); // the teacher learns only by the moving average
+}
+
+TEST_CASE("semi-supervised: pseudo-labels keep the teacher's confident pixels", "[train][semi]") {
+  // Pixel 0: logits (ln 19, 0) -> p = 0.95 for class 0; pixel 1: (0, ln 1.5) -> 0.6 for class 1.
+  auto logits = torch::stack({torch::tensor({std::log(19.0f), 0.0f}), torch::tensor({0.0f, std::log(1.5f)})}, 1).view({1, 2, 1, 2});
+  CHECK(torch::equal(pseudo_labels(logits, 0.9), torch::tensor({0, -100}, torch::kInt64).view({1, 1, 2})));
+  CHECK(torch::equal(pseudo_labels(logits, 0.5, -1), torch::tensor({0, 1}, torch::kInt64).view({1, 1, 2})));
 }
