@@ -1,5 +1,6 @@
 #include "dlk/report/panel.h"
 #include "dlk/core/error.h"
+#include "dlk/io/orientation.h"
 #include "dlk/io/slices.h"
 #include "dlk/metrics/label_volumes.h"
 #include "dlk/report/overlay.h"
@@ -38,7 +39,18 @@ std::vector<Row> load_rows(const PanelRequest& r, const Dataset& d, int cls) {
   std::vector<Row> rows;
   for (const auto& id : ids) {
     if (!r.cases.empty() && !d.find(id)) fail(r.dataset, fmt::format("no case {}", id));
-    const LabelVolume t = truth->load(id);
+    auto sf = d.open_shard(r.dataset, *d.find(id));
+    const ShardMeta& m = sf->meta();
+    // Label volumes come on the stored grid; the shard's slices, and so the panel's, are cut from
+    // its slicing grid (reoriented to LPS, when it was).
+    auto on_grid = [&](LabelVolume v, const std::string& src) {
+      if (std::string why = geometry_mismatch(m.geometry, v.geometry); !why.empty())
+        fail(src, fmt::format("case {} is not on the reference's grid: {}", id, why));
+      if (m.orientation && !m.orientation->identity()) v.labels = reorient(v.labels, v.geometry, *m.orientation);
+      v.geometry = m.grid();
+      return v;
+    };
+    const LabelVolume t = on_grid(truth->load(id), r.dataset);
     const int64_t s = busiest_slice(t.labels, t.geometry.size, d.axis, cls);
     if (s < 0) {
       if (!r.cases.empty()) fail(r.dataset, fmt::format("case {} has no {} voxels", id, cls < 0 ? "labelled" : r.only_class));
@@ -48,18 +60,15 @@ std::vector<Row> load_rows(const PanelRequest& r, const Dataset& d, int cls) {
     row.title = fmt::format("{}, slice {}", id, s);
     int64_t n;
     slice_shape(t.geometry, d.axis, n, row.h, row.w);
-    auto sf = d.open_shard(r.dataset, *d.find(id));
     Slice sl = sf->read_slice(s, true, false);
     row.grey = grey_levels(std::vector<float>(sl.image.begin(), sl.image.begin() + row.h * row.w)); // channel 0
-    auto cut = [&](const LabelVolume& v, const std::string& src) {
-      if (std::string why = geometry_mismatch(t.geometry, v.geometry); !why.empty())
-        fail(src, fmt::format("case {} is not on the reference's grid: {}", id, why));
+    auto cut = [&](const LabelVolume& v) {
       std::vector<uint16_t> out(size_t(row.h * row.w));
       extract_slice(v.labels.data(), v.geometry, d.axis, s, out.data());
       return out;
     };
-    row.labels.push_back(cut(t, r.dataset));
-    for (size_t m = 0; m < preds.size(); ++m) row.labels.push_back(cut(preds[m]->load(id), r.predictions[m]));
+    row.labels.push_back(cut(t));
+    for (size_t k = 0; k < preds.size(); ++k) row.labels.push_back(cut(on_grid(preds[k]->load(id), r.predictions[k])));
     rows.push_back(std::move(row));
     if (r.cases.empty() && int(rows.size()) == r.rows) break;
   }

@@ -127,6 +127,16 @@ expect 0 "dlk-infer a reoriented dataset | dlk-score against the LPS file's labe
 awk -F, 'NR > 1 && $1 == "lps" && $13 > 0 {n++; if ($4 != 1) bad++} END {exit !(n >= 5 && !bad)}' "$T/score.csv" \
   && pass "the stream scores Dice 1 for every organ against the LPS file's own labels" || { fail "stream vs file"; cat "$T/score.csv"; }
 
+# dlk-report panel draws a reoriented case's labels over its own image slice: the RAS and the LPS
+# file of the CT (their own labels as the "model") give the same picture.
+for v in ras lps; do
+  "$BIN/dlk-prep" -q --image "$T/in/${v}_ct.nii.gz" --label "$T/in/${v}_seg.nii.gz" --label-map totalseg-synapse \
+    --classes $SYNAPSE_CLASSES --case ct --split-name test -o "$T/panel-$v" || fail "prep for the panel ($v)"
+  "$BIN/dlk-report" panel "$T/panel-$v" --pred "$T/panel-$v" --name labels --case ct -o "$T/panel-$v.png" 2>"$T/out" \
+    || { fail "panel ($v)"; cat "$T/out"; }
+done
+cmp -s "$T/panel-ras.png" "$T/panel-lps.png" && pass "panel: the RAS and LPS files give the same picture" || fail "the panels differ"
+
 # A checkpoint of reoriented data refuses shards sliced as stored, and says why.
 "$BIN/dlk-prep" -q --orientation stored --image "$CT" --case st -o - >"$T/stored.dlks" || fail "prep as stored"
 expect 1 "segment shards sliced as stored with a model of reoriented data" "$BIN/dlk-infer" -m "$T/run/final.dlkc" "$T/stored.dlks" -o "$T/x" --device cpu
