@@ -32,6 +32,43 @@ DLK_INLINE void store8(uint16_t* p, v8 f) {
   std::memcpy(p, &h, sizeof h);
 }
 
+// 16-float vectors: one zmm register inside functions targeted at AVX-512.
+typedef float v16 __attribute__((vector_size(64)));
+typedef uint32_t u32x16 __attribute__((vector_size(64)));
+typedef uint16_t u16x16 __attribute__((vector_size(32)));
+
+DLK_INLINE v16 load16(const float* p) { v16 v; std::memcpy(&v, p, sizeof v); return v; }
+DLK_INLINE void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+DLK_INLINE v16 load16(const uint16_t* p) {
+  u16x16 h;
+  std::memcpy(&h, p, sizeof h);
+  const u32x16 u = __builtin_convertvector(h, u32x16) << 16;
+  v16 f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+DLK_INLINE void store16(uint16_t* p, v16 f) {
+  u32x16 u;
+  std::memcpy(&u, &f, sizeof u);
+  const u32x16 rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const u32x16 r = (u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) : rounded;
+  const u16x16 h = __builtin_convertvector(r, u16x16);
+  std::memcpy(p, &h, sizeof h);
+}
+
+// The L-float vector (8 or 16) and its loads and stores, for code written once for both widths.
+template <int L> struct Lanes;
+template <> struct Lanes<8> {
+  using V = v8;
+  template <class P> static DLK_INLINE V load(const P* p) { return load8(p); }
+  template <class P> static DLK_INLINE void store(P* p, V v) { store8(p, v); }
+};
+template <> struct Lanes<16> {
+  using V = v16;
+  template <class P> static DLK_INLINE V load(const P* p) { return load16(p); }
+  template <class P> static DLK_INLINE void store(P* p, V v) { store16(p, v); }
+};
+
 DLK_INLINE float to_float(float v) { return v; }
 DLK_INLINE float to_float(uint16_t v) {
   const uint32_t u = uint32_t(v) << 16;
