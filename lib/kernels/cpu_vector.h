@@ -13,24 +13,28 @@ typedef float v8 __attribute__((vector_size(32)));
 typedef uint32_t u32x8 __attribute__((vector_size(32)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
 
-DLK_INLINE v8 load8(const float* p) { v8 v; std::memcpy(&v, p, sizeof v); return v; }
-DLK_INLINE void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
-DLK_INLINE v8 load8(const uint16_t* p) {
-  u16x8 h;
+// bf16 <-> fp32 for any width: F the float vector, U the uint32 one, H the uint16 one.
+template <class F, class U, class H> DLK_INLINE F bf16_load(const uint16_t* p) {
+  H h;
   std::memcpy(&h, p, sizeof h);
-  const u32x8 u = __builtin_convertvector(h, u32x8) << 16;
-  v8 f;
+  const U u = __builtin_convertvector(h, U) << 16;
+  F f;
   std::memcpy(&f, &u, sizeof f);
   return f;
 }
-DLK_INLINE void store8(uint16_t* p, v8 f) {
-  u32x8 u;
+template <class F, class U, class H> DLK_INLINE void bf16_store(uint16_t* p, F f) {
+  U u;
   std::memcpy(&u, &f, sizeof u);
-  const u32x8 rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  const u32x8 r = (u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) : rounded;
-  const u16x8 h = __builtin_convertvector(r, u16x8);
+  const U rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const U r = (u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) : rounded;
+  const H h = __builtin_convertvector(r, H);
   std::memcpy(p, &h, sizeof h);
 }
+
+DLK_INLINE v8 load8(const float* p) { v8 v; std::memcpy(&v, p, sizeof v); return v; }
+DLK_INLINE void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
+DLK_INLINE v8 load8(const uint16_t* p) { return bf16_load<v8, u32x8, u16x8>(p); }
+DLK_INLINE void store8(uint16_t* p, v8 f) { bf16_store<v8, u32x8, u16x8>(p, f); }
 
 // 16-float vectors: one zmm register inside functions targeted at AVX-512.
 typedef float v16 __attribute__((vector_size(64)));
@@ -39,22 +43,8 @@ typedef uint16_t u16x16 __attribute__((vector_size(32)));
 
 DLK_INLINE v16 load16(const float* p) { v16 v; std::memcpy(&v, p, sizeof v); return v; }
 DLK_INLINE void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
-DLK_INLINE v16 load16(const uint16_t* p) {
-  u16x16 h;
-  std::memcpy(&h, p, sizeof h);
-  const u32x16 u = __builtin_convertvector(h, u32x16) << 16;
-  v16 f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-DLK_INLINE void store16(uint16_t* p, v16 f) {
-  u32x16 u;
-  std::memcpy(&u, &f, sizeof u);
-  const u32x16 rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  const u32x16 r = (u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) : rounded;
-  const u16x16 h = __builtin_convertvector(r, u16x16);
-  std::memcpy(p, &h, sizeof h);
-}
+DLK_INLINE v16 load16(const uint16_t* p) { return bf16_load<v16, u32x16, u16x16>(p); }
+DLK_INLINE void store16(uint16_t* p, v16 f) { bf16_store<v16, u32x16, u16x16>(p, f); }
 
 // The L-float vector (8 or 16) and its loads and stores, for code written once for both widths.
 template <int L> struct Lanes;

@@ -25,14 +25,15 @@ torch::Tensor rotate_nearest(const torch::Tensor& chw, double degrees) {
   return out.squeeze(0);
 }
 
-std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image, const torch::Tensor& label, int64_t height,
-                                                     int64_t width) {
-  if (height <= 0 || (image.size(1) == height && image.size(2) == width)) return {image, label};
-  auto img = F::interpolate(image.unsqueeze(0), F::InterpolateFuncOptions()
-                                                    .size(std::vector<int64_t>{height, width})
-                                                    .mode(torch::kBicubic)
-                                                    .align_corners(false))
-                 .squeeze(0);
+namespace {
+// The image interpolated to height x width (bilinear, or bicubic), the label (if defined) by
+// nearest neighbour.
+std::pair<torch::Tensor, torch::Tensor> interpolate_pair(const torch::Tensor& image, const torch::Tensor& label,
+                                                         int64_t height, int64_t width, bool bilinear) {
+  auto o = F::InterpolateFuncOptions().size(std::vector<int64_t>{height, width}).align_corners(false);
+  if (bilinear) o.mode(torch::kBilinear);
+  else o.mode(torch::kBicubic);
+  auto img = F::interpolate(image.unsqueeze(0), o).squeeze(0);
   torch::Tensor lab;
   if (label.defined())
     lab = F::interpolate(label.unsqueeze(0).unsqueeze(0).to(torch::kFloat32),
@@ -42,6 +43,13 @@ std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image,
               .to(torch::kInt64);
   return {img, lab};
 }
+} // namespace
+
+std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image, const torch::Tensor& label, int64_t height,
+                                                     int64_t width) {
+  if (height <= 0 || (image.size(1) == height && image.size(2) == width)) return {image, label};
+  return interpolate_pair(image, label, height, width, false);
+}
 
 std::pair<torch::Tensor, torch::Tensor> resample_slice(const torch::Tensor& image, const torch::Tensor& label,
                                                        const std::array<double, 2>& from, const std::vector<double>& to) {
@@ -49,19 +57,7 @@ std::pair<torch::Tensor, torch::Tensor> resample_slice(const torch::Tensor& imag
   const int64_t th = std::max<int64_t>(1, std::llround(double(h) * from[1] / to.at(1)));
   const int64_t tw = std::max<int64_t>(1, std::llround(double(w) * from[0] / to.at(0)));
   if (th == h && tw == w) return {image, label};
-  auto img = F::interpolate(image.unsqueeze(0), F::InterpolateFuncOptions()
-                                                    .size(std::vector<int64_t>{th, tw})
-                                                    .mode(torch::kBilinear)
-                                                    .align_corners(false))
-                 .squeeze(0);
-  torch::Tensor lab;
-  if (label.defined())
-    lab = F::interpolate(label.unsqueeze(0).unsqueeze(0).to(torch::kFloat32),
-                         F::InterpolateFuncOptions().size(std::vector<int64_t>{th, tw}).mode(torch::kNearest))
-              .squeeze(0)
-              .squeeze(0)
-              .to(torch::kInt64);
-  return {img, lab};
+  return interpolate_pair(image, label, th, tw, true);
 }
 
 std::pair<torch::Tensor, torch::Tensor> crop_or_pad(const torch::Tensor& image, const torch::Tensor& label, int64_t height,

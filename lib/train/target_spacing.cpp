@@ -1,17 +1,15 @@
 // The in-plane spacing training slices are resampled to (dlk-prep --spacing).
 #include "dlk/core/error.h"
 #include "dlk/io/slices.h"
+#include "dlk/metrics/metrics.h"
 #include "trainer_parts.h"
-
-#include <algorithm>
 
 namespace dlk {
 
 std::vector<double> target_spacing(const Dataset& d, const std::vector<std::shared_ptr<ShardFile>>& train) {
   if (d.spacing.is_null()) return {};
   if (d.spacing.is_array()) return {d.spacing.as_array()[0].as_number(), d.spacing.as_array()[1].as_number()};
-  // "auto": the median column and row spacing of the training cases (of an even count, the mean
-  // of the middle two, as numpy's median that nnU-Net takes).
+  // "auto": the median column and row spacing of the training cases (numpy's, which nnU-Net takes).
   std::vector<double> x, y;
   for (auto& f : train) {
     const auto s = slice_spacing(f->meta().grid(), f->meta().axis);
@@ -19,12 +17,7 @@ std::vector<double> target_spacing(const Dataset& d, const std::vector<std::shar
     y.push_back(s[1]);
   }
   if (x.empty()) throw Error("spacing auto: no training case to take the median of");
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  };
-  return {median(x), median(y)};
+  return {percentile_linear(x, 50), percentile_linear(y, 50)};
 }
 
 } // namespace dlk
