@@ -310,6 +310,9 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
   InferOptions compute = r.options; // probability maps need the probabilities
   compute.probabilities = r.options.probabilities || !r.options.probability_maps.empty();
   Segmenter seg(r.checkpoints, compute);
+  if (const std::string held = checkpoint_network(seg.checkpoint()); !held.empty())
+    log(fmt::format("{}: its model is the {} of a semi-supervised run (dlk-train --semi); segmenting with the {}", r.checkpoints[0], held,
+                    r.options.network.empty() ? held : r.options.network));
   const std::optional<std::vector<int>> keep = keep_largest_classes(r.options.keep_largest, seg.classes());
   Writer writer(r, seg.classes(), seg.axis());
   InferStats st;

@@ -24,6 +24,7 @@ Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& 
   if (paths.empty()) throw UsageError("no checkpoint: give -m CHECKPOINT");
   const std::string& path = paths[0];
   model_ = load_model(path, nullptr, &ckpt_);
+  if (!opt_.network.empty()) load_network(model_, ckpt_, path, opt_.network);
   const json::Value* p = ckpt_.meta.find("preprocessing");
   if (!p) fail(path, "checkpoint has no preprocessing record (was it written by dlk-train?)");
   axis_ = int(p->at("axis").as_int("preprocessing.axis"));
@@ -45,6 +46,7 @@ Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& 
   for (size_t i = 1; i < paths.size(); ++i) { // the ensemble's others: the same task, the same input
     Checkpoint other;
     ensemble_.push_back(load_model(paths[i], nullptr, &other));
+    if (!opt_.network.empty()) load_network(ensemble_.back(), other, paths[i], opt_.network);
     for (const char* key : {"classes", "in_channels", "preprocessing"}) {
       const json::Value *a = other.meta.find(key), *b = ckpt_.meta.find(key);
       if (!a || !b || *a != *b)

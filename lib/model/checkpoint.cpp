@@ -69,23 +69,24 @@ NamedTensors model_tensors(const DLKUNet& model) {
   return out;
 }
 
-void load_model_tensors(DLKUNet& model, const Checkpoint& ck, const std::string& path) {
+void load_model_tensors(DLKUNet& model, const Checkpoint& ck, const std::string& path, const std::string& prefix) {
   torch::NoGradGuard no_grad;
   size_t used = 0;
   for (auto& [name, dst] : model_tensors(model)) {
-    const torch::Tensor* src = ck.find(name);
-    if (!src) fail(path, fmt::format("checkpoint lacks tensor {}", name));
+    const torch::Tensor* src = ck.find(prefix + name);
+    if (!src) fail(path, fmt::format("checkpoint lacks tensor {}{}", prefix, name));
     if (src->sizes() != dst.sizes())
-      fail(path, fmt::format("tensor {} has shape {} in the checkpoint, the model wants {}", name, c10::str(src->sizes()),
-                             c10::str(dst.sizes())));
+      fail(path, fmt::format("tensor {}{} has shape {} in the checkpoint, the model wants {}", prefix, name,
+                             c10::str(src->sizes()), c10::str(dst.sizes())));
     torch::Tensor d = dst; // shares storage with the module's tensor
     d.copy_(*src);
     ++used;
   }
-  size_t model_side = 0;
+  size_t model_side = 0; // module paths have no '/'; "optim/state" and "teacher/..." are not the model's
   for (auto& kv : ck.tensors)
-    if (kv.first.rfind("optim/", 0) != 0) ++model_side;
-  if (used != model_side) fail(path, fmt::format("checkpoint holds {} model tensors, the model has {}", model_side, used));
+    if (prefix.empty() ? kv.first.find('/') == std::string::npos : kv.first.rfind(prefix, 0) == 0) ++model_side;
+  if (used != model_side)
+    fail(path, fmt::format("checkpoint holds {} {}model tensors, the model has {}", model_side, prefix, used));
 }
 
 Checkpoint make_checkpoint(const DLKUNet& model, const std::vector<std::string>& classes, const json::Value& extra) {
@@ -138,6 +139,18 @@ std::string checkpoint_dataset_mismatch(const Checkpoint& ck, const Dataset& d) 
     if (p->at("axis").as_int("axis") != d.axis) return fmt::format("axis {} vs {}", p->at("axis").as_int(), d.axis);
   }
   return {};
+}
+
+std::string checkpoint_network(const Checkpoint& ck) {
+  const json::Value* semi = ck.meta.find("semi");
+  return semi ? semi->at("model").as_string("semi.model") : std::string();
+}
+
+void load_network(DLKUNet& model, const Checkpoint& ck, const std::string& path, const std::string& network) {
+  const std::string held = checkpoint_network(ck);
+  if (held.empty()) fail(path, fmt::format("holds one network, not a {} (it was not trained with dlk-train --semi)", network));
+  if (network != "teacher" && network != "student") throw UsageError(fmt::format("--network: '{}' (teacher or student)", network));
+  load_model_tensors(model, ck, path, network == held ? "" : network + "/");
 }
 
 DLKUNet load_model(const std::string& path, const ModelConfig* expect, Checkpoint* out) {

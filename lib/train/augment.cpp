@@ -1,4 +1,6 @@
 #include "dlk/train/augment.h"
+#include "dlk/io/slices.h"
+#include "trainer_parts.h"
 
 #include <torch/torch.h>
 
@@ -108,6 +110,16 @@ std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image
     throw std::invalid_argument("unknown augmentation " + mode);
   }
   return resize_slice(img.contiguous(), lab.contiguous(), height, width);
+}
+
+std::pair<torch::Tensor, torch::Tensor> training_slice(const LoadedSlice& in, const ShardMeta& m, const TrainOptions& o,
+                                                       const std::vector<double>& spacing, const torch::Device& dev,
+                                                       std::mt19937_64& rng) {
+  auto r = std::make_pair(in.image.to(dev, /*non_blocking=*/true), in.label.to(dev, true));
+  if (spacing.empty()) return augment_slice(r.first, r.second, o.augment, rng, o.height, o.width);
+  r = resample_slice(r.first, r.second, slice_spacing(m.grid(), m.axis), spacing); // a window at the target spacing
+  r = augment_slice(r.first, r.second, o.augment, rng, 0, 0);
+  return crop_or_pad(r.first, r.second, o.height, o.width, &rng);
 }
 
 } // namespace dlk

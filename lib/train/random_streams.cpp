@@ -24,4 +24,30 @@ std::mt19937_64 augment_rng(uint64_t seed, int epoch, int64_t batch, int64_t ind
   return std::mt19937_64(mix(mix(seed, uint64_t(epoch)), uint64_t(batch) * 4096 + uint64_t(index)));
 }
 
+namespace {
+constexpr uint64_t kUnlabelled = 0x756e6c6162656c6cull; // "unlabell": the unlabelled slices' streams
+}
+
+std::vector<std::vector<SliceRef>> unlabelled_batches(const std::vector<SliceRef>& all, uint64_t seed, int epoch,
+                                                      int64_t batches, int64_t per_batch) {
+  std::vector<std::vector<SliceRef>> out(size_t(std::max<int64_t>(batches, 0)));
+  if (all.empty()) return out;
+  std::vector<SliceRef> pass;
+  size_t next = 0;
+  int pass_index = 0;
+  for (auto& b : out)
+    for (int64_t i = 0; i < per_batch; ++i) {
+      if (next == pass.size()) { // a new pass over the slices, in an order of its own
+        pass = epoch_order(all, mix(mix(seed, kUnlabelled), uint64_t(pass_index++)), epoch);
+        next = 0;
+      }
+      b.push_back(pass[next++]);
+    }
+  return out;
+}
+
+std::mt19937_64 unlabelled_rng(uint64_t seed, int epoch, int64_t batch, int64_t index) {
+  return augment_rng(mix(seed, kUnlabelled), epoch, batch, index);
+}
+
 } // namespace dlk

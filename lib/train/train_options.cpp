@@ -62,11 +62,66 @@ static const json::Fields<TrainOptions>& train_fields() {
   return f;
 }
 
-json::Value TrainOptions::to_json() const { return train_fields().write(*this); }
+static const json::Fields<SemiOptions>& semi_fields() {
+  using S = SemiOptions;
+  static const auto f = json::Fields<S>("semi")
+      .add("method", &S::method)
+      .add("weight", &S::weight)
+      .add("ramp_epochs", &S::ramp_epochs)
+      .add("ema_decay", &S::ema_decay)
+      .add("threshold", &S::threshold)
+      .add("refresh_every", &S::refresh_every)
+      .add("batch", &S::batch)
+      .add("noise", &S::noise)
+      .add("network", &S::network)
+      .add("ignore_labels_of", &S::ignore_labels_of);
+  return f;
+}
+
+json::Value SemiOptions::to_json() const { return semi_fields().write(*this); }
+
+SemiOptions SemiOptions::from_json(const json::Value& v) {
+  SemiOptions s;
+  semi_fields().read(v, s);
+  return s;
+}
+
+void SemiOptions::validate() const {
+  cli::require_one_of("--semi", method, {"none", "mean-teacher", "pseudo-label"});
+  if (!on()) {
+    if (!ignore_labels_of.empty()) throw UsageError("--ignore-labels-of: with --semi mean-teacher or pseudo-label");
+    return;
+  }
+  if (!(weight < 0)) cli::require_non_negative("--semi-weight", weight);
+  if (!(ramp_epochs < 0)) cli::require_non_negative("--semi-ramp", ramp_epochs);
+  cli::require_unit_interval("--ema-decay", ema_decay, true);
+  cli::require_unit_interval("--pseudo-threshold", threshold, true);
+  cli::require_at_least("--pseudo-refresh", refresh_every, 1);
+  cli::require_at_least("--unlabelled-batch", batch, 0);
+  cli::require_non_negative("--semi-noise", noise);
+  if (!network.empty()) cli::require_one_of("--semi-network", network, {"teacher", "student"});
+}
+
+void SemiOptions::resolve_defaults(int epochs) {
+  if (!on()) return;
+  if (weight < 0) weight = method == "mean-teacher" ? 0.1 : 1.0;
+  if (ramp_epochs < 0) ramp_epochs = epochs / 4.0;
+  // The mean teacher is the better network of the two (its point); pseudo-labels' teacher is
+  // an older copy of the student.
+  if (network.empty()) network = method == "mean-teacher" ? "teacher" : "student";
+}
+
+// "semi" is written only for a semi-supervised run, so that other runs' config.json is as before.
+json::Value TrainOptions::to_json() const {
+  json::Value v = train_fields().write(*this);
+  if (semi.on()) v.set("semi", semi.to_json());
+  return v;
+}
 
 TrainOptions TrainOptions::from_json(const json::Value& c) {
   TrainOptions t;
   train_fields().read(c, t);
+  if (const json::Value* s = c.find("semi")) t.semi = SemiOptions::from_json(*s);
   return t;
 }
 
@@ -115,6 +170,7 @@ void TrainOptions::validate() const {
   cli::require_unit_interval("--dynamic-a", loss.A, true);
   cli::require_unit_interval("--dynamic-b", loss.B, true);
   cli::require_positive("--dynamic-k", loss.k);
+  semi.validate();
 }
 
 void TrainOptions::make_paths_absolute() {
@@ -150,6 +206,7 @@ void TrainOptions::check_new_run(const std::string& loss_phases, const std::stri
   lr.phases = LrSchedule::parse_phases(lr_phases);
   loss.epochs = epochs;
   validate(); // before reading any data
+  semi.resolve_defaults(epochs);
   Dataset ds = Dataset::load(dataset);
   if (fold >= 0 && fold >= ds.folds)
     throw UsageError(ds.folds ? fmt::format("--fold {}: the dataset has folds 0..{}", fold, ds.folds - 1)

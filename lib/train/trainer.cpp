@@ -10,7 +10,9 @@
 #include "dlk/model/torch_compat.h"
 #include "dlk/train/augment.h"
 #include "dlk/train/loss.h"
+#include "dlk/train/semi_supervised.h"
 #include "dlk/train/train_log.h"
+#include "semi_branch.h"
 #include "trainer_parts.h"
 
 #include <fmt/format.h>
@@ -45,7 +47,7 @@ TrainPosition TrainPosition::at_start_of(int next_epoch) const {
   p.epoch = next_epoch;
   p.batch = 0;
   p.steps = 0;
-  p.sum_loss = p.sum_ce = p.sum_dice = 0;
+  p.sum_loss = p.sum_ce = p.sum_dice = p.sum_unsup = p.sum_confident = 0;
   return p;
 }
 
@@ -66,7 +68,9 @@ const json::Fields<TrainPosition>& epoch_sum_fields() {
       .add("epoch_steps", &TrainPosition::steps)
       .add("epoch_sum_loss", &TrainPosition::sum_loss)
       .add("epoch_sum_ce", &TrainPosition::sum_ce)
-      .add("epoch_sum_dice", &TrainPosition::sum_dice);
+      .add("epoch_sum_dice", &TrainPosition::sum_dice)
+      .add_optional("epoch_sum_unsup", &TrainPosition::sum_unsup, 0.0) // semi-supervised runs
+      .add_optional("epoch_sum_confident", &TrainPosition::sum_confident, 0.0);
   return f;
 }
 } // namespace
@@ -152,17 +156,36 @@ void Trainer::choose_device() {
 // The labelled cases of the splits, every training slice, and the schedules' lengths.
 void Trainer::open_splits() {
   // With --fold k: the train split's cases of the other folds, and those of fold k to validate.
-  auto open_split = [&](const std::string& split, int fold, bool in_fold) {
+  // --semi: the train split's cases without labels, and those of --ignore-labels-of, learn unlabelled.
+  const auto& ignored = o_.semi.ignore_labels_of;
+  auto labels_ignored = [&](const DatasetCase& c) { return std::find(ignored.begin(), ignored.end(), c.id) != ignored.end(); };
+  auto open_split = [&](const std::string& split, int fold, bool in_fold, bool labelled) {
     std::vector<std::shared_ptr<ShardFile>> out;
     for (auto* c : ds_.split(split)) {
-      if (!c->has_label || (fold >= 0 && (c->fold == fold) != in_fold)) continue;
+      if (fold >= 0 && (c->fold == fold) != in_fold) continue;
+      const bool learns_labels = c->has_label && !(!in_fold && labels_ignored(*c)); // validation keeps its labels
+      if (learns_labels != labelled) continue;
       out.push_back(ds_.open_shard(o_.dataset, *c)); // checked against dataset.json
     }
     return out;
   };
   if (o_.fold >= ds_.folds) fail(o_.dataset, fmt::format("--fold {}: the dataset has {} folds", o_.fold, ds_.folds));
-  train_shards_ = open_split(o_.train_split, o_.fold, false);
-  val_shards_ = o_.fold >= 0 ? open_split(o_.train_split, o_.fold, true) : open_split(o_.val_split, -1, true);
+  for (auto& id : ignored) {
+    auto cases = ds_.split(o_.train_split);
+    if (std::none_of(cases.begin(), cases.end(), [&](auto* c) { return c->id == id && (o_.fold < 0 || c->fold != o_.fold); }))
+      throw UsageError(fmt::format("--ignore-labels-of: no case '{}' in the cases the run trains on ('{}' split{})", id,
+                                   o_.train_split, o_.fold >= 0 ? fmt::format(" less fold {}", o_.fold) : ""));
+  }
+  train_shards_ = open_split(o_.train_split, o_.fold, false, true);
+  val_shards_ = o_.fold >= 0 ? open_split(o_.train_split, o_.fold, true, true) : open_split(o_.val_split, -1, true, true);
+  if (o_.semi.on()) {
+    unlabelled_shards_ = open_split(o_.train_split, o_.fold, false, false);
+    if (unlabelled_shards_.empty())
+      fail(o_.dataset, fmt::format("--semi {}: no unlabelled case in the '{}' split (name labelled ones with "
+                                   "--ignore-labels-of)", o_.semi.method, o_.train_split));
+    log(fmt::format("--semi {}: {} labelled and {} unlabelled cases", o_.semi.method, train_shards_.size(),
+                    unlabelled_shards_.size()));
+  }
   if (o_.fold >= 0)
     log(fmt::format("fold {} of {}: training on {} cases, validating on {}", o_.fold, ds_.folds, train_shards_.size(),
                     val_shards_.size()));
@@ -194,16 +217,28 @@ void Trainer::set_determinism() {
 }
 
 void Trainer::build_model() {
-  model_ = DLKUNet(o_.model);
-  model_->to(dev_);
   channels_last_ = use_channels_last(o_, dev_);
-  if (channels_last_) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : model_->parameters())
-      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  model_ = new_model();
   optim_ = make_optimizer(o_, model_->parameters());
   if (o_.accumulate < 1) throw UsageError("--accumulate must be at least 1");
+  if (o_.semi.on()) // the teacher starts as a copy of the student
+    semi_ = std::make_unique<SemiBranch>(o_, unlabelled_shards_, new_model(), model_, dev_, channels_last_, loader_threads());
+}
+
+DLKUNet Trainer::new_model() const {
+  DLKUNet m(o_.model);
+  m->to(dev_);
+  if (channels_last_) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : m->parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+  return m;
+}
+
+int Trainer::loader_threads() const {
+  const int threads = o_.threads > 0 ? o_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, threads / 2);
 }
 
 void Trainer::resume() {
@@ -219,6 +254,8 @@ void Trainer::resume() {
     torch::NoGradGuard no_grad; // every process starts from rank 0's state
     std::vector<torch::Tensor> state;
     for (auto& [name, t] : model_tensors(model_)) state.push_back(t);
+    if (semi_)
+      for (auto& t : semi_->teacher_tensors()) state.push_back(t);
     dist_->broadcast(state);
   }
   if (dist_->rank() == 0) write_file_atomic((fs::path(o_.run_dir) / "config.json").string(), o_.to_json().dump(2) + "\n");
@@ -228,7 +265,8 @@ void Trainer::resume() {
 
 void Trainer::load_latest() {
   Checkpoint ck = load_checkpoint(latest_);
-  load_model_tensors(model_, ck, latest_);
+  if (semi_) semi_->load(ck, latest_, model_);
+  else load_model_tensors(model_, ck, latest_);
   if (const torch::Tensor* st = ck.find("optim/state")) load_optimizer_blob(*optim_, *st, dev_);
   pos_ = TrainPosition::from_json(ck.meta.at("state"));
   log(fmt::format("resuming {} at epoch {}, batch {} (iteration {})", o_.run_dir, pos_.epoch, pos_.batch,
@@ -236,8 +274,7 @@ void Trainer::load_latest() {
 }
 
 void Trainer::start_loader() {
-  threads_ = o_.threads > 0 ? o_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  loader_ = std::make_unique<SliceLoader>(train_shards_, std::max(1, threads_ / 2), dev_.is_cuda());
+  loader_ = std::make_unique<SliceLoader>(train_shards_, loader_threads(), dev_.is_cuda());
 }
 
 // The loader alone, one epoch, nothing consuming but the copy to the device.
@@ -250,7 +287,7 @@ int Trainer::benchmark_loader() {
     for (auto& s : b) n += s.image.to(dev_, true).size(0) > 0;
   const double secs = seconds_since(t0);
   log(fmt::format("slice loader: {} slices in {:.2f} s = {:.0f} slices/s ({} decoding threads, {} pinned memory)", n, secs,
-                  double(n) / secs, std::max(1, threads_ / 2), dev_.is_cuda() ? "with" : "without"));
+                  double(n) / secs, loader_threads(), dev_.is_cuda() ? "with" : "without"));
   return 0;
 }
 
@@ -271,20 +308,24 @@ std::optional<int> Trainer::run_epoch(Epoch& e) {
   e.weights = o_.loss.at(e.index);
   plan_epoch(e);
   loader_->start_batches(e.parts, pos_.batch);
+  if (semi_) semi_->start_epoch(e.index, int64_t(e.parts.size()), pos_.batch, dist_->rank(), dist_->world(), model_);
   // This process's running sums of the epoch; rank 0's start from those of a resumed checkpoint.
   const auto f64 = torch::TensorOptions().device(dev_).dtype(torch::kFloat64);
   const bool first = dist_->rank() == 0;
   e.sum_loss = torch::full({}, first ? pos_.sum_loss : 0.0, f64);
   e.sum_ce = torch::full({}, first ? pos_.sum_ce : 0.0, f64);
   e.sum_dice = torch::full({}, first ? pos_.sum_dice : 0.0, f64);
+  e.sum_unsup = torch::full({}, first ? pos_.sum_unsup : 0.0, f64);
+  e.sum_confident = torch::full({}, first ? pos_.sum_confident : 0.0, f64);
   e.steps = pos_.steps;
   e.lr = pos_.batch > 0 ? o_.lr.at(pos_.iteration - 1) : 0; // a resume at the epoch's end runs no step
   ProgressCounter bar(first ? progress_ : ProgressSink{}, fmt::format("epoch {}/{}", e.index + 1, o_.epochs), ipe_);
   bar.add(pos_.batch);
-  std::vector<LoadedSlice> batch;
+  std::vector<LoadedSlice> batch, unlabelled;
   for (int64_t b = pos_.batch; loader_->next(batch); ++b) {
+    if (semi_ && !semi_->next(unlabelled)) throw Error("the unlabelled slices ran out before the labelled ones");
     e.lr = o_.lr.at(pos_.iteration);
-    train_step(e, b, batch);
+    train_step(e, b, batch, unlabelled);
     ++e.steps;
     e.images += int64_t(batch.size());
     ++pos_.iteration;
@@ -309,13 +350,17 @@ void Trainer::plan_epoch(Epoch& e) {
   }
 }
 
-void Trainer::train_step(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch) {
+void Trainer::train_step(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch,
+                         const std::vector<LoadedSlice>& unlabelled) {
   set_lr(*optim_, e.lr);
   optim_->zero_grad();
-  // Micro-batches of this process's part; each loss weighted by its share of the global
-  // batch, so that the summed gradients are those of the whole batch's mean loss.
-  const int64_t n = int64_t(batch.size()), micro = (n + o_.accumulate - 1) / std::max<int64_t>(o_.accumulate, 1);
-  for (int64_t m0 = 0; m0 < n; m0 += std::max<int64_t>(micro, 1)) forward_backward(e, b, batch, m0, std::min(n, m0 + micro));
+  // Micro-batches of this process's part (and of its unlabelled part); each loss weighted by its
+  // share of the global batch, so that the summed gradients are those of the whole batch's mean loss.
+  const int64_t acc = std::max<int64_t>(o_.accumulate, 1), n = int64_t(batch.size()), nu = int64_t(unlabelled.size());
+  const int64_t micro = std::max<int64_t>((n + acc - 1) / acc, 1), umicro = std::max<int64_t>((nu + acc - 1) / acc, 1);
+  for (int64_t k = 0; k * micro < n || k * umicro < nu; ++k)
+    forward_backward(e, b, batch, std::min(n, k * micro), std::min(n, (k + 1) * micro), unlabelled,
+                     std::min(nu, k * umicro), std::min(nu, (k + 1) * umicro));
   if (dist_->active()) { // average over the processes: sum the share-weighted gradients
     std::vector<torch::Tensor> grads;
     for (auto& p : model_->parameters()) {
@@ -325,44 +370,60 @@ void Trainer::train_step(Epoch& e, int64_t b, const std::vector<LoadedSlice>& ba
     dist_->all_reduce_sum(grads);
   }
   scaler_.step(*optim_);
+  if (semi_) semi_->after_step(model_, pos_.iteration);
 }
 
-// Slices [from, to) of this process's part of global batch `b`: augmented, forward, loss, backward.
-void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, int64_t from, int64_t to) {
+// Slices [from, to) of this process's part of global batch `b` (and [ufrom, uto) of its unlabelled
+// part): augmented, one forward of the student over both, the losses, backward.
+void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, int64_t from, int64_t to,
+                               const std::vector<LoadedSlice>& unlabelled, int64_t ufrom, int64_t uto) {
   std::vector<torch::Tensor> xs, ys;
   for (int64_t i = from; i < to; ++i) {
     // Each slice's augmentation has its own stream, keyed by its place in the global batch.
     std::mt19937_64 rng = augment_rng(o_.seed, e.index, b, e.part_lo[size_t(b)] + i);
     const LoadedSlice& in = batch[size_t(i)];
-    auto r = std::make_pair(in.image.to(dev_, /*non_blocking=*/true), in.label.to(dev_, true));
-    if (spacing_.empty()) {
-      r = augment_slice(r.first, r.second, o_.augment, rng, o_.height, o_.width);
-    } else { // a window of the slice at the target spacing
-      const ShardMeta& m = train_shards_[size_t(in.shard)]->meta();
-      r = resample_slice(r.first, r.second, slice_spacing(m.grid(), m.axis), spacing_);
-      r = augment_slice(r.first, r.second, o_.augment, rng, 0, 0);
-      r = crop_or_pad(r.first, r.second, o_.height, o_.width, &rng);
-    }
+    auto r = training_slice(in, train_shards_[size_t(in.shard)]->meta(), o_, spacing_, dev_, rng);
     xs.push_back(r.first);
     ys.push_back(r.second);
   }
-  auto x = torch::stack(xs), y = torch::stack(ys);
+  SemiBranch::Views u;
+  if (semi_) u = semi_->views(e.index, b, unlabelled, ufrom, uto, spacing_, amp_);
+  const int64_t nl = int64_t(xs.size());
+  std::vector<torch::Tensor> inputs; // the labelled slices, then the unlabelled ones
+  if (nl > 0) inputs.push_back(torch::stack(xs));
+  if (u.student_x.defined()) inputs.push_back(u.student_x);
+  auto x = inputs.size() == 1 ? inputs[0] : torch::cat(inputs);
   if (channels_last_) x = channels_last_input(x);
-  const double share = double(xs.size()) / double(e.batch_size[size_t(b)]);
+  const double share = double(nl) / double(e.batch_size[size_t(b)]);
   LossParts l;
+  SemiBranch::Loss ul;
+  torch::Tensor total;
   {
     compat::CudaAutocast ac(amp_, o_.precision == "fp16" ? at::kHalf : at::kBFloat16);
     auto logits = model_->forward(x);
-    l = combined_loss(logits, y, e.weights.alpha, e.weights.beta);
+    if (nl > 0) {
+      l = combined_loss(logits.narrow(0, 0, nl), torch::stack(ys), e.weights.alpha, e.weights.beta);
+      total = l.total * share;
+    }
+    if (u.student_x.defined()) { // the unlabelled loss by its share of the global unlabelled batch, ramped up
+      ul = semi_->loss(logits.narrow(0, nl, logits.size(0) - nl), u.teacher_logits);
+      const double ushare = double(uto - ufrom) / double(semi_->global_batch());
+      e.unsup_weight = semi_->weight_at(pos_.iteration, ipe_);
+      const torch::Tensor t = ul.value * (e.unsup_weight * ushare);
+      total = total.defined() ? total + t : t;
+      e.sum_unsup += ul.value.detach().to(torch::kFloat64) * ushare;
+      e.sum_confident += ul.confident.detach().to(torch::kFloat64) * ushare;
+    }
   }
   try {
-    scaler_.scale(l.total * share).backward();
+    scaler_.scale(total).backward();
   } catch (const c10::Error& err) {
     if (std::string(err.what()).find("out of memory") != std::string::npos)
-      throw Error(fmt::format("out of GPU memory at {} slices of {}x{}: try --batch {} or --accumulate {}", xs.size(),
+      throw Error(fmt::format("out of GPU memory at {} slices of {}x{}: try --batch {} or --accumulate {}", x.size(0),
                               o_.height, o_.width, std::max<int64_t>(1, o_.batch / 2), 2 * o_.accumulate));
     throw;
   }
+  if (nl == 0) return;
   e.sum_loss += l.total.detach().to(torch::kFloat64) * share;
   e.sum_ce += l.ce.detach().to(torch::kFloat64) * share;
   e.sum_dice += l.dice.detach().to(torch::kFloat64) * share;
@@ -374,8 +435,8 @@ void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlic
 std::optional<int> Trainer::after_step(Epoch& e, ProgressCounter& bar) {
   const bool check = e.steps % 20 == 0;
   const bool save_due = seconds_since(last_save_) > o_.save_minutes * 60;
-  const auto flags =
-      dist_->sum({double(stop_request().load() > 0), check ? e.sum_loss.item<double>() : 0.0, double(save_due)});
+  const auto flags = dist_->sum({double(stop_request().load() > 0),
+                                 check ? (e.sum_loss + e.sum_unsup).item<double>() : 0.0, double(save_due)});
   const bool stop = flags[0] > 0; // what every process saw: a signal after the sum counts at the next step
   if (stop) stop_request() = 1;
   if (check && !std::isfinite(flags[1]))
@@ -400,19 +461,23 @@ std::optional<int> Trainer::after_step(Epoch& e, ProgressCounter& bar) {
 }
 
 void Trainer::save_mid_epoch(const Epoch& e) {
-  const auto sums = dist_->sum({e.sum_loss.item<double>(), e.sum_ce.item<double>(), e.sum_dice.item<double>()});
-  if (!std::isfinite(sums[0])) throw Error("the loss became non-finite: not saving this state");
+  const auto sums = dist_->sum({e.sum_loss.item<double>(), e.sum_ce.item<double>(), e.sum_dice.item<double>(),
+                                e.sum_unsup.item<double>(), e.sum_confident.item<double>()});
+  if (!std::isfinite(sums[0] + sums[3])) throw Error("the loss became non-finite: not saving this state");
   pos_.steps = e.steps;
   pos_.sum_loss = sums[0];
   pos_.sum_ce = sums[1];
   pos_.sum_dice = sums[2];
+  pos_.sum_unsup = sums[3];
+  pos_.sum_confident = sums[4];
   save("latest.dlkc", pos_, true);
   last_save_ = Clock::now();
 }
 
 std::optional<int> Trainer::end_epoch(Epoch& e) {
   const int epoch = e.index;
-  const auto sums = dist_->sum({e.sum_loss.item<double>(), e.sum_ce.item<double>(), e.sum_dice.item<double>(), double(e.images)});
+  const auto sums = dist_->sum({e.sum_loss.item<double>(), e.sum_ce.item<double>(), e.sum_dice.item<double>(), double(e.images),
+                                e.sum_unsup.item<double>(), e.sum_confident.item<double>()});
   const int64_t images = int64_t(sums[3]), steps = e.steps;
   const double mean_loss = steps ? sums[0] / double(steps) : std::nan("");
   if (steps && !std::isfinite(mean_loss))
@@ -428,6 +493,15 @@ std::optional<int> Trainer::end_epoch(Epoch& e) {
   line.set("alpha", e.weights.alpha);
   line.set("beta", e.weights.beta);
   line.set("lr", e.lr);
+  std::string semi_text;
+  if (semi_) { // the unlabelled loss (weighted by unsup_weight in the total), its weight at the epoch's last step
+    const double unsup = steps ? sums[4] / double(steps) : std::nan("");
+    line.set("unsup_loss", steps ? json::Value(unsup) : json::Value());
+    line.set("unsup_weight", e.unsup_weight);
+    if (o_.semi.method == "mean-teacher") line.set("ema_decay", ema_decay_at(o_.semi.ema_decay, pos_.iteration - 1));
+    else line.set("confident", steps ? json::Value(sums[5] / double(steps)) : json::Value());
+    semi_text = fmt::format("  unlabelled {:.4f} x {:.3g}", unsup, e.unsup_weight);
+  }
   std::string val_text;
   if (dist_->rank() == 0 && !val_shards_.empty() && (epoch + 1) % std::max(1, o_.val_every) == 0)
     val_text = validate_and_keep_best(epoch, line);
@@ -439,9 +513,9 @@ std::optional<int> Trainer::end_epoch(Epoch& e) {
     jlog_ << line.dump() << "\n";
     jlog_.flush();
   }
-  log(fmt::format("epoch {}/{}  loss {:.4f} (CE {:.4f}, Dice {:.4f}; alpha {:.3f} beta {:.3f})  lr {:.3g}  {:.1f} img/s{}",
+  log(fmt::format("epoch {}/{}  loss {:.4f} (CE {:.4f}, Dice {:.4f}; alpha {:.3f} beta {:.3f}){}  lr {:.3g}  {:.1f} img/s{}",
                   epoch + 1, o_.epochs, mean_loss, steps ? sums[1] / double(steps) : 0.0,
-                  steps ? sums[2] / double(steps) : 0.0, e.weights.alpha, e.weights.beta, e.lr,
+                  steps ? sums[2] / double(steps) : 0.0, e.weights.alpha, e.weights.beta, semi_text, e.lr,
                   secs > 0 ? double(images) / secs : 0.0, val_text));
   return next_epoch(epoch);
 }
@@ -465,7 +539,11 @@ std::string Trainer::validate_and_keep_best(int epoch, json::Value& line) {
   return text;
 }
 
-std::vector<double> Trainer::validate() { return validation_dice(model_, val_shards_, o_, dev_, o_.model.classes, spacing_); }
+// The network checkpoints hold: with --semi, the teacher or the student as --semi-network says.
+std::vector<double> Trainer::validate() {
+  DLKUNet& net = semi_ ? semi_->exported(model_) : model_;
+  return validation_dice(net, val_shards_, o_, dev_, o_.model.classes, spacing_);
+}
 
 // The position moves on to the next epoch; latest.dlkc when due; a signal stops here.
 std::optional<int> Trainer::next_epoch(int epoch) {
@@ -487,7 +565,7 @@ void Trainer::save(const std::string& name, const TrainPosition& p, bool with_op
   json::Value e = extra_;
   e.set("state", p.to_json());
   e.set("epoch", p.epoch);
-  Checkpoint ck = make_checkpoint(model_, ds_.classes, e);
+  Checkpoint ck = semi_ ? semi_->checkpoint(model_, ds_.classes, e) : make_checkpoint(model_, ds_.classes, e);
   if (with_optimizer) ck.tensors.emplace_back("optim/state", optimizer_blob(*optim_));
   save_checkpoint((fs::path(o_.run_dir) / name).string(), ck);
 }

@@ -21,6 +21,19 @@ namespace dlk {
 std::vector<SliceRef> epoch_order(const std::vector<SliceRef>& all, uint64_t seed, int epoch);
 // The augmentation stream of the slice at `index` of global batch `batch` of `epoch`.
 std::mt19937_64 augment_rng(uint64_t seed, int epoch, int64_t batch, int64_t index);
+// Semi-supervised runs: each of an epoch's `batches` global batches of `per_batch` unlabelled
+// slices, drawn in passes over `all` shuffled by (seed, epoch, pass) on streams of their own;
+// and the augmentation and noise stream of unlabelled slice `index` of global batch `batch`.
+std::vector<std::vector<SliceRef>> unlabelled_batches(const std::vector<SliceRef>& all, uint64_t seed, int epoch,
+                                                      int64_t batches, int64_t per_batch);
+std::mt19937_64 unlabelled_rng(uint64_t seed, int epoch, int64_t batch, int64_t index);
+
+// A slice as training sees it (augment.cpp), on `dev`: augmented and resized to the model size,
+// or, with a target `spacing`, resampled to it, augmented, and cropped or padded to the model size
+// at a random place. `m` is the slice's shard.
+std::pair<torch::Tensor, torch::Tensor> training_slice(const LoadedSlice& in, const ShardMeta& m, const TrainOptions& o,
+                                                       const std::vector<double>& spacing, const torch::Device& dev,
+                                                       std::mt19937_64& rng);
 
 // The optimizer (optimizer.cpp): --optimizer with the base learning rate and weight decay.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params);

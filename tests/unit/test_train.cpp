@@ -393,3 +393,67 @@ TEST_CASE("semi-supervised: pseudo-labels keep the teacher's confident pixels", 
   CHECK(torch::equal(pseudo_labels(logits, 0.9), torch::tensor({0, -100}, torch::kInt64).view({1, 1, 2})));
   CHECK(torch::equal(pseudo_labels(logits, 0.5, -1), torch::tensor({0, 1}, torch::kInt64).view({1, 1, 2})));
 }
+
+TEST_CASE("semi-supervised: pseudo-labels' loss is the masked mean of the cross-entropy", "[train][semi]") {
+  // Two pixels, two classes, the student's logits (0, 0): each pixel's cross-entropy is ln 2.
+  // Only pixel 0 has a target, so the loss is ln 2 summed over it, divided by both pixels.
+  auto s = torch::zeros({1, 2, 1, 2}, torch::requires_grad());
+  auto loss = pseudo_label_loss(s, torch::tensor({0, -100}, torch::kInt64).view({1, 1, 2}));
+  CHECK(loss.item<double>() == Approx(std::log(2.0) / 2));
+  loss.backward();
+  // d/dz of -log softmax(z)_0 at z = 0 is (p - onehot) = (-1/2, 1/2), over 2 pixels: (-1/4, 1/4).
+  CHECK(s.grad()[0][0][0][0].item<double>() == Approx(-0.25));
+  CHECK(s.grad()[0][1][0][0].item<double>() == Approx(0.25));
+  CHECK(s.grad()[0][0][0][1].item<double>() == 0.0); // no target, no gradient
+  auto none = pseudo_label_loss(torch::zeros({1, 2, 1, 2}), torch::full({1, 1, 2}, -100, torch::kInt64));
+  CHECK(none.item<double>() == 0.0); // no confident pixel: 0, not NaN
+}
+
+TEST_CASE("semi-supervised: input noise is clipped at two SDs and follows its stream", "[train][semi]") {
+  std::mt19937_64 a(7), b(7);
+  const auto x = gaussian_noise({4, 100, 100}, 0.1, a), y = gaussian_noise({4, 100, 100}, 0.1, b);
+  CHECK(torch::equal(x, y));
+  CHECK(x.abs().max().item<float>() <= 0.2f + 1e-7f);
+  CHECK(std::abs(x.mean().item<double>()) < 0.003); // 40000 draws: SE of the mean 0.0005
+  // A standard normal clamped to [-2, 2] has E[X^2] = P(|X| < 2) - 4 phi(2) + 4 P(|X| > 2)
+  // = 0.95450 - 0.21596 + 0.18200 = 0.92054: SD 0.9594.
+  CHECK(torch::sqrt((x * x).mean()).item<double>() == Approx(0.09594).epsilon(0.02));
+  CHECK(torch::equal(gaussian_noise({3}, 0.0, a), torch::zeros({3})));
+}
+
+TEST_CASE("semi-supervised options: defaults by method, checks, config.json", "[train][semi]") {
+  TrainOptions t;
+  t.epochs = 40;
+  CHECK(t.to_json().find("semi") == nullptr); // a supervised run's config.json is as before
+  t.semi.method = "mean-teacher";
+  t.semi.resolve_defaults(t.epochs);
+  CHECK(t.semi.weight == 0.1);
+  CHECK(t.semi.ramp_epochs == 10.0);
+  CHECK(t.semi.network == "teacher");
+  SemiOptions p;
+  p.method = "pseudo-label";
+  p.resolve_defaults(8);
+  CHECK(p.weight == 1.0);
+  CHECK(p.network == "student");
+  t.semi.ignore_labels_of = {"pat0005", "pat0006"};
+  const TrainOptions back = TrainOptions::from_json(t.to_json());
+  CHECK(back.semi.method == "mean-teacher");
+  CHECK(back.semi.ignore_labels_of == t.semi.ignore_labels_of);
+  CHECK(back.semi.ramp_epochs == 10.0);
+  auto bad = [](std::function<void(SemiOptions&)> f) {
+    SemiOptions s;
+    s.method = "mean-teacher";
+    f(s);
+    return s;
+  };
+  CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.method = "cotraining"; }).validate(), Catch::Contains("--semi"));
+  CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.ema_decay = 1.5; }).validate(), Catch::Contains("--ema-decay"));
+  CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.threshold = -0.1; }).validate(), Catch::Contains("--pseudo-threshold"));
+  CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.weight = std::nan(""); }).validate(), Catch::Contains("--semi-weight"));
+  CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.network = "both"; }).validate(), Catch::Contains("--semi-network"));
+  CHECK_THROWS_WITH(bad([](SemiOptions& s) {
+                      s.method = "none";
+                      s.ignore_labels_of = {"a"};
+                    }).validate(),
+                    Catch::Contains("--ignore-labels-of"));
+}

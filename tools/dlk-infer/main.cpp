@@ -51,7 +51,8 @@ cli::ToolSpec spec(Options& o) {
     ("probabilities", po::bool_switch(&o.r.options.probabilities), "also write class probabilities (CASE.probs.dlks; in the stream)")
     ("probability-maps", po::value(&o.r.options.probability_maps)->value_name("DIR"), "per-class probability maps as NIfTI: DIR/CASE_CLASS.nii.gz, uint8 (p x 255)")
     ("keep-largest", po::value(&o.r.options.keep_largest)->value_name("C"), "keep each class's largest 3-D component: all, or classes by name or value")
-    ("depthwise", po::value(&o.r.options.depthwise)->value_name("K")->default_value("dlk"), "depthwise convolutions: dlk's kernels or torch (LibTorch's, for comparisons)");
+    ("depthwise", po::value(&o.r.options.depthwise)->value_name("K")->default_value("dlk"), "depthwise convolutions: dlk's kernels or torch (LibTorch's, for comparisons)")
+    ("network", po::value(&o.r.options.network)->value_name("N"), "of a dlk-train --semi checkpoint: teacher or student [the one it holds as its model]");
   s.group("Output")
     ("output,o", po::value(&o.r.output)->value_name("DIR"), "directory of label volumes, or - for label shards on stdout")
     ("stats", po::value(&o.stats)->value_name("FILE"), "write timings as JSON (- for stdout)");
@@ -72,6 +73,7 @@ int run(int argc, char** argv) {
   cli::require_split("--split", o.r.split);
   cli::require_precision("--precision", o.r.options.precision);
   cli::require_one_of("--depthwise", o.r.options.depthwise, {"dlk", "torch"});
+  if (!o.r.options.network.empty()) cli::require_one_of("--network", o.r.options.network, {"teacher", "student"});
   if (std::sscanf(o.part.c_str(), "%d/%d", &o.r.part, &o.r.parts) != 2) throw UsageError(fmt::format("--part: '{}' is not K/N", o.part));
   o.r.options.device = resolve_device(o.device);
   if (o.r.options.batch == 0) o.r.options.batch = default_batch(o.r.options.device);

@@ -24,8 +24,23 @@ namespace {
 struct Options {
   bool summary = false;
   TrainOptions t;
-  std::string size, phases, lr_phases, device;
+  std::string size, phases, lr_phases, device, ignore_labels_of;
 };
+
+// --semi and its knobs (config.json's "semi").
+void add_semi_options(cli::ToolSpec& s, Options& o) {
+  s.group("Semi-supervised")
+    ("semi", po::value(&o.t.semi.method)->value_name("M")->default_value("none"), "also learn from the train split's unlabelled cases: mean-teacher or pseudo-label")
+    ("ignore-labels-of", po::value(&o.ignore_labels_of)->value_name("CASES"), "train cases (comma-separated ids) to use as unlabelled")
+    ("semi-weight", po::value(&o.t.semi.weight)->value_name("W")->default_value(-1, "0.1 or 1"), "weight of the unlabelled loss after its ramp-up (mean teacher 0.1, pseudo-label 1)")
+    ("semi-ramp", po::value(&o.t.semi.ramp_epochs)->value_name("E")->default_value(-1, "epochs/4"), "epochs of the weight's sigmoid ramp-up")
+    ("ema-decay", po::value(&o.t.semi.ema_decay)->value_name("D")->default_value(0.99, "0.99"), "mean teacher: the teacher's EMA decay per step")
+    ("pseudo-threshold", po::value(&o.t.semi.threshold)->value_name("P")->default_value(0.9, "0.9"), "pseudo-label: the teacher's least probability of a target")
+    ("pseudo-refresh", po::value(&o.t.semi.refresh_every)->value_name("N")->default_value(1), "pseudo-label: the teacher becomes the student every N epochs")
+    ("unlabelled-batch", po::value(&o.t.semi.batch)->value_name("B")->default_value(0, "--batch"), "unlabelled slices per step, over all processes")
+    ("semi-noise", po::value(&o.t.semi.noise)->value_name("SD")->default_value(0.1, "0.1"), "SD of the Gaussian noise on unlabelled inputs")
+    ("semi-network", po::value(&o.t.semi.network)->value_name("N")->default_value("", "teacher or student"), "the network checkpoints hold: teacher (mean teacher's default) or student");
+}
 
 cli::ToolSpec spec(Options& o) {
   cli::ToolSpec s;
@@ -83,6 +98,7 @@ cli::ToolSpec spec(Options& o) {
     ("dynamic-a", po::value(&o.t.loss.A)->value_name("A")->default_value(0.3, "0.3"), "dynamic: final Dice weight A")
     ("dynamic-b", po::value(&o.t.loss.B)->value_name("B")->default_value(0.7, "0.7"), "dynamic: initial CE weight B")
     ("dynamic-k", po::value(&o.t.loss.k)->value_name("K")->default_value(0.05, "0.05"), "dynamic: steepness k of the sigmoid");
+  add_semi_options(s, o);
   s.group("Device and reproducibility")
     ("device", po::value(&o.device)->value_name("D")->default_value("auto"), kDeviceHelp)
     ("precision", po::value(&o.t.precision)->value_name("P")->default_value("bf16"), "on GPU: bf16 autocast, fp16 autocast or fp32")
@@ -95,6 +111,7 @@ cli::ToolSpec spec(Options& o) {
     ("benchmark-loader", po::bool_switch(&o.t.benchmark_loader), "time the slice loader alone over one epoch, then exit");
   s.positional.add("dataset", 1);
   s.examples = "  dlk-train synapse/ -o runs/L --variant L --config synapse-paper\n"
+               "  dlk-train brats/ -o runs/mt --semi mean-teacher --ignore-labels-of pat0004,pat0005\n"
                "  dlk-train --resume runs/L\n"
                "  dlk-train --summary --variant L --size 512\n";
   return s;
@@ -133,6 +150,7 @@ int run(int argc, char** argv) {
   cli::require_at_least("--in-channels", o.t.model.in_channels, 0);
   o.t.channels_last = !vm.count("no-channels-last");
   o.t.threads = common.threads;
+  if (vm.count("ignore-labels-of")) o.t.semi.ignore_labels_of = cli::name_list("--ignore-labels-of", o.ignore_labels_of);
   if (o.summary) {
     if (o.t.model.classes == 0) o.t.model.classes = 9;
     if (o.t.model.in_channels == 0) o.t.model.in_channels = 1;

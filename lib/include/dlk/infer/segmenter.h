@@ -45,6 +45,8 @@ struct InferOptions {
   std::string resize = "labels"; // labels | logits
   bool tta = false, probabilities = false;
   std::string depthwise = "dlk"; // dlk's depthwise kernels, or "torch": LibTorch's (comparisons)
+  // Of a semi-supervised run's checkpoint: "teacher" or "student"; "": the one it holds as its model.
+  std::string network;
   // Per-class probability maps as NIfTI in this directory: CASE_NAME.nii.gz (NAME the class's, or
   // classK), uint8 p x 255 rounded so that a voxel's values sum to exactly 255; "" none.
   std::string probability_maps;

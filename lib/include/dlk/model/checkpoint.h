@@ -36,8 +36,11 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 Checkpoint load_checkpoint(const std::string& path);
 
 // Model <-> tensors: parameters and buffers under their module paths ("stem.bn1.running_mean").
+// Names with a '/' are not the model's: the optimizer's ("optim/state") and, in a semi-supervised
+// run's checkpoints, the network that is not the model ("teacher/stem.bn1.running_mean" or
+// "student/..."), which `prefix` loads.
 NamedTensors model_tensors(const DLKUNet& model);
-void load_model_tensors(DLKUNet& model, const Checkpoint& ckpt, const std::string& path);
+void load_model_tensors(DLKUNet& model, const Checkpoint& ckpt, const std::string& path, const std::string& prefix = "");
 
 // A checkpoint for a model: metadata "model" (every knob), "classes", "in_channels", the
 // versions; `extra` keys (preprocessing, training, epoch) are merged in.
@@ -54,6 +57,13 @@ std::string preprocessing_orientation(const json::Value& preprocessing);
 // otherwise what differs, e.g. "classes [background, aorta] vs [background, RV, Myo, LV]".
 std::string checkpoint_dataset_mismatch(const Checkpoint& ck, const Dataset& d);
 
+// A semi-supervised run's checkpoint (dlk-train --semi) holds two networks: its model, and the
+// other under "teacher/" or "student/". Which one its model is: "teacher" or "student"; "" for
+// other checkpoints.
+std::string checkpoint_network(const Checkpoint& ck);
+// Loads `network` ("teacher" or "student") from such a checkpoint into `model`, wherever it is
+// held; a checkpoint of another run is an error naming the file.
+void load_network(DLKUNet& model, const Checkpoint& ck, const std::string& path, const std::string& network);
 // Builds the model a checkpoint describes and loads its weights. With `expect`, a checkpoint
 // whose architecture differs (variant, classes, channels, kernels) is an error saying which.
 DLKUNet load_model(const std::string& path, const ModelConfig* expect = nullptr, Checkpoint* out = nullptr);

@@ -1,10 +1,11 @@
-// The pieces of semi-supervised training (issue 18, dlk-train --semi, not wired in yet): the
-// teacher as an exponential moving average of the student, the consistency weight's ramp-up, the
-// consistency loss between student and teacher, and pseudo-labels from the teacher.
+// The pieces of semi-supervised training (dlk-train --semi): the teacher as an exponential moving
+// average of the student, the unlabelled loss's ramp-up, the consistency loss between student and
+// teacher, pseudo-labels from the teacher, and the input noise that tells their views apart.
 #pragma once
 #include <torch/types.h>
 
 #include <cstdint>
+#include <random>
 #include <vector>
 
 namespace dlk {
@@ -31,5 +32,14 @@ torch::Tensor consistency_loss(const torch::Tensor& student_logits, const torch:
 // The teacher's confident predictions as targets [N, H, W] (int64): the argmax where its
 // probability is at least `threshold`, `ignore` elsewhere (for cross-entropy's ignore_index).
 torch::Tensor pseudo_labels(const torch::Tensor& teacher_logits, double threshold, int64_t ignore = -100);
+
+// The cross-entropy of the student's logits against pseudo-labels (`ignore` where the teacher was
+// not confident), summed over the confident pixels and divided by all of them, as FixMatch's
+// masked mean: few confident pixels weigh little, and none give 0 rather than NaN.
+torch::Tensor pseudo_label_loss(const torch::Tensor& student_logits, const torch::Tensor& targets, int64_t ignore = -100);
+
+// Gaussian noise of standard deviation `sd`, clipped to [-2 sd, 2 sd], float32 on the CPU, from
+// `rng` (so that it is a pure function of the slice's stream, as the augmentation is).
+torch::Tensor gaussian_noise(const std::vector<int64_t>& sizes, double sd, std::mt19937_64& rng);
 
 } // namespace dlk

@@ -10,6 +10,27 @@
 
 namespace dlk {
 
+// Semi-supervised training (--semi): the unlabelled slices of the train split and a teacher.
+struct SemiOptions {
+  std::string method = "none"; // none, mean-teacher or pseudo-label
+  // The unlabelled loss's weight after its sigmoid ramp-up over `ramp_epochs` (negative: the
+  // method's default, resolved by check_new_run: 0.1 for the mean teacher's consistency, 1 for
+  // pseudo-labels' cross-entropy; a quarter of --epochs).
+  double weight = -1, ramp_epochs = -1;
+  double ema_decay = 0.99;  // mean teacher: the teacher's EMA decay per step
+  double threshold = 0.9;   // pseudo-label: the teacher's least probability of a target
+  int refresh_every = 1;    // pseudo-label: the teacher becomes the student every N epochs
+  int64_t batch = 0;        // unlabelled slices per step, over all processes (0: --batch)
+  double noise = 0.1;       // Gaussian noise added to the unlabelled inputs (SD; clipped at 2 SD)
+  std::string network = ""; // what checkpoints hold as the model: teacher or student ("": the method's)
+  std::vector<std::string> ignore_labels_of; // labelled train cases used as unlabelled
+  bool on() const { return method != "none"; }
+  json::Value to_json() const;
+  static SemiOptions from_json(const json::Value& v);
+  void validate() const;
+  void resolve_defaults(int epochs); // the method's weight, ramp and network where not given
+};
+
 struct TrainOptions {
   std::string dataset, run_dir, resume;
   ModelConfig model;
@@ -33,6 +54,7 @@ struct TrainOptions {
   double save_minutes = 30;
   int threads = 0;
   bool benchmark_loader = false; // only time the slice loader over one epoch
+  SemiOptions semi;
   json::Value to_json() const;
   static TrainOptions from_json(const json::Value& v); // what to_json wrote (a run's config.json)
   // Checks the values of the options (not the model's, which need the dataset): a bad one is a

@@ -26,6 +26,8 @@
 
 namespace dlk {
 
+class SemiBranch; // the unlabelled half of a semi-supervised run (lib/train/semi_branch.h)
+
 // Where a run stands: what a checkpoint's "state" records.
 struct TrainPosition {
   int epoch = 0;         // epoch in progress (or next)
@@ -37,6 +39,7 @@ struct TrainPosition {
   // (what its log.jsonl line averages), so that a run resumed mid-epoch logs the whole epoch.
   int64_t steps = 0;
   double sum_loss = 0, sum_ce = 0, sum_dice = 0;
+  double sum_unsup = 0, sum_confident = 0; // semi-supervised runs: the unlabelled loss, the confident share
 
   // This position at the start of `next_epoch`: nothing of it done yet.
   TrainPosition at_start_of(int next_epoch) const;
@@ -62,8 +65,9 @@ private:
     Clock::time_point start;
     LossWeights weights;
     torch::Tensor sum_loss, sum_ce, sum_dice; // float64 on the device
+    torch::Tensor sum_unsup, sum_confident;   // --semi: the unlabelled loss and confident share
     int64_t steps = 0, images = 0;
-    double lr = 0, loader_rate = 0;
+    double lr = 0, loader_rate = 0, unsup_weight = 0;
     // This process's part of every global batch: its slices, where they start in the global
     // batch, and the global batch's size.
     std::vector<std::vector<SliceRef>> parts;
@@ -77,6 +81,8 @@ private:
   void open_splits();
   void set_determinism();
   void build_model();
+  DLKUNet new_model() const; // on the device, in the training's memory format
+  int loader_threads() const;
   // The run directory: a new run, or the state of the one being resumed; config.json.
   void resume();
   void load_latest();
@@ -89,8 +95,10 @@ private:
   // it within the epoch.
   std::optional<int> run_epoch(Epoch& e);
   void plan_epoch(Epoch& e);
-  void train_step(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch);
-  void forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, int64_t from, int64_t to);
+  void train_step(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, const std::vector<LoadedSlice>& unlabelled);
+  // Slices [from, to) of this process's part of batch `b` and [ufrom, uto) of its unlabelled part.
+  void forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, int64_t from, int64_t to,
+                        const std::vector<LoadedSlice>& unlabelled, int64_t ufrom, int64_t uto);
   std::optional<int> after_step(Epoch& e, ProgressCounter& bar);
   void save_mid_epoch(const Epoch& e);
   // The epoch's line in log.jsonl and the log, validation, and the checkpoints due.
@@ -114,6 +122,7 @@ private:
   torch::Device dev_{torch::kCPU};
   bool amp_ = false, channels_last_ = false;
   std::vector<std::shared_ptr<ShardFile>> train_shards_, val_shards_;
+  std::vector<std::shared_ptr<ShardFile>> unlabelled_shards_; // --semi
   std::vector<SliceRef> all_; // every training slice
   // The in-plane spacing [x, y] slices are resampled to (the dataset's, its "auto" resolved);
   // empty: resized to the input size.
@@ -125,8 +134,8 @@ private:
   std::string latest_; // RUNDIR/latest.dlkc
   json::Value extra_;  // what every checkpoint records besides the state
   TrainPosition pos_;
-  int threads_ = 1;
   std::unique_ptr<SliceLoader> loader_;
+  std::unique_ptr<SemiBranch> semi_; // --semi
   std::ofstream jlog_; // log.jsonl (rank 0)
 };
 
