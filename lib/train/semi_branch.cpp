@@ -68,7 +68,10 @@ SemiBranch::Views SemiBranch::views(int epoch, int64_t b, const std::vector<Load
   torch::Tensor t = torch::stack(xt);
   if (channels_last_) t = channels_last_input(t);
   torch::NoGradGuard no_grad;
-  teacher_->eval(); // its batch-norm statistics are the student's, averaged or copied
+  // In training mode, as the mean teacher's authors run it: batch statistics of these slices, so
+  // that its targets do not hang on running statistics (nor, with several processes, on each
+  // process's own); its forward passes keep its running statistics for inference.
+  teacher_->train();
   compat::CudaAutocast ac(amp, o_.precision == "fp16" ? at::kHalf : at::kBFloat16);
   v.teacher_logits = teacher_->forward(t);
   return v;
@@ -86,7 +89,8 @@ double SemiBranch::weight_at(int64_t iteration, int64_t iters_per_epoch) const {
 }
 
 void SemiBranch::after_step(const DLKUNet& student, int64_t step) {
-  if (o_.semi.method == "mean-teacher") ema_update(tensors_of(teacher_), tensors_of(student), o_.semi.ema_decay, step);
+  if (o_.semi.method == "mean-teacher") // the parameters: the teacher's BN statistics are its own
+    ema_update(teacher_->parameters(), student->parameters(), o_.semi.ema_decay, step);
 }
 
 std::vector<torch::Tensor> SemiBranch::teacher_tensors() const { return tensors_of(teacher_); }

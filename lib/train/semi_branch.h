@@ -38,7 +38,8 @@ public:
   int64_t part_lo(int64_t b) const { return lo_[size_t(b)]; }
 
   // Slices [from, to) of this process's part of global batch `b`: the student's input (augmented,
-  // with noise) and the teacher's logits on the same slices under other noise.
+  // with noise) and the teacher's logits on the same slices under other noise (in training mode:
+  // batch statistics, which its running statistics follow).
   struct Views {
     torch::Tensor student_x, teacher_logits;
   };

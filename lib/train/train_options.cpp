@@ -88,10 +88,7 @@ SemiOptions SemiOptions::from_json(const json::Value& v) {
 
 void SemiOptions::validate() const {
   cli::require_one_of("--semi", method, {"none", "mean-teacher", "pseudo-label"});
-  if (!on()) {
-    if (!ignore_labels_of.empty()) throw UsageError("--ignore-labels-of: with --semi mean-teacher or pseudo-label");
-    return;
-  }
+  if (!on()) return;
   if (!(weight < 0)) cli::require_non_negative("--semi-weight", weight);
   if (!(ramp_epochs < 0)) cli::require_non_negative("--semi-ramp", ramp_epochs);
   cli::require_unit_interval("--ema-decay", ema_decay, true);

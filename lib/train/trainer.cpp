@@ -185,6 +185,9 @@ void Trainer::open_splits() {
                                    "--ignore-labels-of)", o_.semi.method, o_.train_split));
     log(fmt::format("--semi {}: {} labelled and {} unlabelled cases", o_.semi.method, train_shards_.size(),
                     unlabelled_shards_.size()));
+  } else if (!ignored.empty()) { // the labelled-only run to compare a semi-supervised one with
+    log(fmt::format("--ignore-labels-of without --semi: {} case(s) left out, training on {}", ignored.size(),
+                    train_shards_.size()));
   }
   if (o_.fold >= 0)
     log(fmt::format("fold {} of {}: training on {} cases, validating on {}", o_.fold, ds_.folds, train_shards_.size(),

@@ -451,9 +451,4 @@ TEST_CASE("semi-supervised options: defaults by method, checks, config.json", "[
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.threshold = -0.1; }).validate(), Catch::Contains("--pseudo-threshold"));
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.weight = std::nan(""); }).validate(), Catch::Contains("--semi-weight"));
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.network = "both"; }).validate(), Catch::Contains("--semi-network"));
-  CHECK_THROWS_WITH(bad([](SemiOptions& s) {
-                      s.method = "none";
-                      s.ignore_labels_of = {"a"};
-                    }).validate(),
-                    Catch::Contains("--ignore-labels-of"));
 }

@@ -31,7 +31,7 @@ struct Options {
 void add_semi_options(cli::ToolSpec& s, Options& o) {
   s.group("Semi-supervised")
     ("semi", po::value(&o.t.semi.method)->value_name("M")->default_value("none"), "also learn from the train split's unlabelled cases: mean-teacher or pseudo-label")
-    ("ignore-labels-of", po::value(&o.ignore_labels_of)->value_name("CASES"), "train cases (comma-separated ids) to use as unlabelled")
+    ("ignore-labels-of", po::value(&o.ignore_labels_of)->value_name("CASES"), "train cases (comma-separated ids) to use as unlabelled (without --semi: to leave out)")
     ("semi-weight", po::value(&o.t.semi.weight)->value_name("W")->default_value(-1, "0.1 or 1"), "weight of the unlabelled loss after its ramp-up (mean teacher 0.1, pseudo-label 1)")
     ("semi-ramp", po::value(&o.t.semi.ramp_epochs)->value_name("E")->default_value(-1, "epochs/4"), "epochs of the weight's sigmoid ramp-up")
     ("ema-decay", po::value(&o.t.semi.ema_decay)->value_name("D")->default_value(0.99, "0.99"), "mean teacher: the teacher's EMA decay per step")

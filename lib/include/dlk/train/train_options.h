@@ -23,7 +23,9 @@ struct SemiOptions {
   int64_t batch = 0;        // unlabelled slices per step, over all processes (0: --batch)
   double noise = 0.1;       // Gaussian noise added to the unlabelled inputs (SD; clipped at 2 SD)
   std::string network = ""; // what checkpoints hold as the model: teacher or student ("": the method's)
-  std::vector<std::string> ignore_labels_of; // labelled train cases used as unlabelled
+  // Labelled train cases used as unlabelled; without --semi, left out (the labelled-only run to
+  // compare with).
+  std::vector<std::string> ignore_labels_of;
   bool on() const { return method != "none"; }
   json::Value to_json() const;
   static SemiOptions from_json(const json::Value& v);
