@@ -10,6 +10,7 @@
 #include "dlk/train/train_options.h"
 #include "dlk/train/trainer.h"
 #include "test_util.h"
+#include "trainer_parts.h"
 
 #include <catch2/catch.hpp>
 
@@ -451,4 +452,35 @@ TEST_CASE("semi-supervised options: defaults by method, checks, config.json", "[
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.threshold = -0.1; }).validate(), Catch::Contains("--pseudo-threshold"));
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.weight = std::nan(""); }).validate(), Catch::Contains("--semi-weight"));
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.network = "both"; }).validate(), Catch::Contains("--semi-network"));
+}
+
+TEST_CASE("semi-supervised: unlabelled batches pass over every slice once per pass", "[train][semi]") {
+  std::vector<SliceRef> all;
+  for (int32_t s = 0; s < 2; ++s)
+    for (int64_t i = 0; i < 5; ++i) all.push_back({s, i}); // 10 slices
+  const auto key = [](const SliceRef& r) { return r.shard * 100 + r.slice; };
+  // 4 batches of 6: 24 slices, passes of 10, 10 and the first 4 of a third.
+  const auto b = unlabelled_batches(all, 42, 3, 4, 6);
+  REQUIRE(b.size() == 4);
+  std::vector<int64_t> flat;
+  for (auto& batch : b) {
+    CHECK(batch.size() == 6);
+    for (auto& r : batch) flat.push_back(key(r));
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<int64_t> p(flat.begin() + pass * 10, flat.begin() + pass * 10 + 10);
+    std::sort(p.begin(), p.end());
+    CHECK(p == std::vector<int64_t>{0, 1, 2, 3, 4, 100, 101, 102, 103, 104});
+  }
+  CHECK(!std::equal(flat.begin(), flat.begin() + 10, flat.begin() + 10)); // each pass in its own order
+  const auto again = unlabelled_batches(all, 42, 3, 4, 6), other = unlabelled_batches(all, 42, 4, 4, 6);
+  auto same = [&](const std::vector<std::vector<SliceRef>>& x) {
+    for (size_t i = 0; i < x.size(); ++i)
+      for (size_t j = 0; j < x[i].size(); ++j)
+        if (key(x[i][j]) != key(b[i][j])) return false;
+    return true;
+  };
+  CHECK(same(again));  // a pure function of (seed, epoch)
+  CHECK_FALSE(same(other));
+  CHECK(unlabelled_batches({}, 42, 3, 4, 6)[0].empty()); // nothing unlabelled: empty batches
 }
