@@ -7,7 +7,8 @@
 # Needs a python3 with numpy and nibabel (PY).
 #   DLK_BIN=build/stage/bin bash bench/ssl/brats.sh [OUT]
 # Knobs (environment): SEEDS ("1 2 3"), EPOCHS (30), SIZE (64), BASE (8), MT_OPTS and PL_OPTS
-# (more dlk-train options of the mean-teacher and pseudo-label runs), THREADS (1 per run;
+# (more dlk-train options of the mean-teacher and pseudo-label runs), METHODS (the runs to do; the
+# table includes earlier runs in OUT), THREADS (1 per run;
 # JOBS runs at once, default 2), NORMALIZE (dlk-prep's; default --normalize percentile: the
 # cases are z-scored inside the brain, but their constant backgrounds differ, -5.3 in pat0004 and
 # -3.2 in pat0003, and a network taught on one case alone takes another's background for tumour).
@@ -35,7 +36,7 @@ for c in "pat0004 train" "pat0003 test"; do prep "$OUT/one" $c; done
 # main region; by numpy against the original OTMultiClass.nii.gz).
 score() {
   "$BIN/dlk-infer" -q -m "$1/final.dlkc" "$OUT/all" --split all -o "$1/pred" --device cpu -j "$THREADS"
-  "$BIN/dlk-score" -q -p "$1/pred" -t "$OUT/all" --split all --no-distances --json "$1/scores.json"
+  "$BIN/dlk-score" -q -p "$1/pred" -t "$OUT/all" --split all --no-distances --json "$1/scores.json" >/dev/null
   "$PY" - "$1" "$DATA" <<'PY'
 import json, sys
 import nibabel as nib, numpy as np
@@ -68,9 +69,11 @@ run() { # NAME SEED DATASET [OPTIONS]
     "$(dice "$dir" classes pat0005,pat0006)" "$(dice "$dir" whole pat0005,pat0006)" >"$dir.tsv"
 }
 UNL="--ignore-labels-of pat0005,pat0006"
+METHODS=${METHODS:-labelled-only mean-teacher pseudo-label} # which runs
 MT_OPTS=${MT_OPTS:-} PL_OPTS=${PL_OPTS:-} # more options of the two semi-supervised runs
 for seed in $SEEDS; do
   for r in "labelled-only $seed one" "mean-teacher $seed all --semi mean-teacher $UNL $MT_OPTS" "pseudo-label $seed all --semi pseudo-label $UNL $PL_OPTS"; do
+    case " $METHODS " in *" ${r%% *} "*) ;; *) continue ;; esac
     while [ "$(jobs -r | wc -l)" -ge "$JOBS" ]; do sleep 1; done
     run $r &
   done

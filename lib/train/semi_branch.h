@@ -39,7 +39,7 @@ public:
 
   // Slices [from, to) of this process's part of global batch `b`: the student's input (augmented,
   // with noise) and the teacher's logits on the same slices under other noise (in training mode:
-  // batch statistics, which its running statistics follow).
+  // batch statistics; its running statistics stay as they were).
   struct Views {
     torch::Tensor student_x, teacher_logits;
   };

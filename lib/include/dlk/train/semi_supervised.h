@@ -19,8 +19,9 @@ double sigmoid_rampup(double epoch, double ramp_epochs);
 // early on the teacher is the plain mean of the students so far, as the mean teacher's code does.
 double ema_decay_at(double decay, int64_t step);
 
-// teacher = d * teacher + (1 - d) * student for each pair of tensors, d = ema_decay_at(decay,
-// step); in place, without autograd; integer tensors are copied.
+// teacher = d * teacher + (1 - d) * student for each pair of tensors (parameters and the
+// batch-norm statistics alike), d = ema_decay_at(decay, step); in place, without autograd;
+// integer tensors are copied.
 void ema_update(const std::vector<torch::Tensor>& teacher, const std::vector<torch::Tensor>& student, double decay,
                 int64_t step);
 
