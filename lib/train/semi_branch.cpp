@@ -101,34 +101,26 @@ void SemiBranch::after_step(const DLKUNet& student, int64_t step) {
 
 std::vector<torch::Tensor> SemiBranch::teacher_tensors() const { return tensors_of(teacher_); }
 
-namespace {
-// The prefix of the network a checkpoint does not hold as its model.
-std::string other_prefix(const std::string& exported) { return exported == "teacher" ? "student/" : "teacher/"; }
-} // namespace
-
 Checkpoint SemiBranch::checkpoint(const DLKUNet& student, const std::vector<std::string>& classes,
                                   const json::Value& extra) const {
   const bool teacher_out = o_.semi.network == "teacher";
+  const std::string prefix = teacher_out ? "student/" : "teacher/"; // the network that is not the model
   json::Value e = extra, semi;
   semi.set("method", o_.semi.method);
   semi.set("model", o_.semi.network);
-  semi.set("other", other_prefix(o_.semi.network));
+  semi.set("other", prefix);
   e.set("semi", semi);
   Checkpoint ck = make_checkpoint(teacher_out ? teacher_ : student, classes, e);
-  const std::string prefix = other_prefix(o_.semi.network);
   for (auto& [name, t] : model_tensors(teacher_out ? student : teacher_)) ck.tensors.emplace_back(prefix + name, t);
   return ck;
 }
 
 void SemiBranch::load(const Checkpoint& ck, const std::string& path, DLKUNet& student) {
-  const json::Value* semi = ck.meta.find("semi");
-  const std::string held = semi ? semi->at("model").as_string("semi.model") : "student";
-  if (held != o_.semi.network)
+  const std::string held = checkpoint_network(ck);
+  if (!held.empty() && held != o_.semi.network)
     fail(path, fmt::format("its model is the {}, the run's config.json says the {}", held, o_.semi.network));
-  DLKUNet& model = held == "teacher" ? teacher_ : student;
-  DLKUNet& other = held == "teacher" ? student : teacher_;
-  load_model_tensors(model, ck, path);
-  load_model_tensors(other, ck, path, other_prefix(held));
+  load_network(teacher_, ck, path, "teacher");
+  load_network(student, ck, path, "student");
 }
 
 } // namespace dlk
