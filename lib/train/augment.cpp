@@ -88,11 +88,11 @@ std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image
   auto rot90 = [&](int k) {
     if (k % 4 == 0) return;
     img = torch::rot90(img, k, {1, 2});
-    lab = torch::rot90(lab, k, {0, 1});
+    if (lab.defined()) lab = torch::rot90(lab, k, {0, 1});
   };
   auto flip = [&](int axis) { // axis 0: rows, 1: columns
     img = torch::flip(img, {axis + 1});
-    lab = torch::flip(lab, {axis});
+    if (lab.defined()) lab = torch::flip(lab, {axis});
   };
   if (mode == "paper") {
     if (u(rng) < 0.5) flip(int(rng() % 2));
@@ -104,18 +104,19 @@ std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image
     } else if (u(rng) > 0.5) {
       const int angle = -20 + int(rng() % 40); // integer degrees in [-20, 19]
       img = rotate_nearest(img, angle);
-      lab = rotate_nearest(lab.unsqueeze(0).to(torch::kFloat32), angle).squeeze(0).round().to(torch::kInt64);
+      if (lab.defined())
+        lab = rotate_nearest(lab.unsqueeze(0).to(torch::kFloat32), angle).squeeze(0).round().to(torch::kInt64);
     }
   } else if (mode != "none") {
     throw std::invalid_argument("unknown augmentation " + mode);
   }
-  return resize_slice(img.contiguous(), lab.contiguous(), height, width);
+  return resize_slice(img.contiguous(), lab.defined() ? lab.contiguous() : lab, height, width);
 }
 
 std::pair<torch::Tensor, torch::Tensor> training_slice(const LoadedSlice& in, const ShardMeta& m, const TrainOptions& o,
                                                        const std::vector<double>& spacing, const torch::Device& dev,
                                                        std::mt19937_64& rng) {
-  auto r = std::make_pair(in.image.to(dev, /*non_blocking=*/true), in.label.to(dev, true));
+  auto r = std::make_pair(in.image.to(dev, /*non_blocking=*/true), in.label.defined() ? in.label.to(dev, true) : in.label);
   if (spacing.empty()) return augment_slice(r.first, r.second, o.augment, rng, o.height, o.width);
   r = resample_slice(r.first, r.second, slice_spacing(m.grid(), m.axis), spacing); // a window at the target spacing
   r = augment_slice(r.first, r.second, o.augment, rng, 0, 0);

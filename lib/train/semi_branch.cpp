@@ -57,7 +57,8 @@ SemiBranch::Views SemiBranch::views(int epoch, int64_t b, const std::vector<Load
     // The slice's own stream: its augmentation, then the student's noise, then the teacher's.
     std::mt19937_64 rng = unlabelled_rng(o_.seed, epoch, b, lo_[size_t(b)] + i);
     const LoadedSlice& in = batch[size_t(i)];
-    const torch::Tensor x = training_slice(in, shards_[size_t(in.shard)]->meta(), o_, spacing, dev_, rng).first;
+    const LoadedSlice image_only{in.image, torch::Tensor(), in.shard}; // a label of --ignore-labels-of goes unused
+    const torch::Tensor x = training_slice(image_only, shards_[size_t(in.shard)]->meta(), o_, spacing, dev_, rng).first;
     const std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
     xs.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng).to(dev_));
     xt.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng).to(dev_));

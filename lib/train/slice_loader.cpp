@@ -39,6 +39,7 @@ struct SliceLoader::Impl {
     out.shard = r.shard;
     out.image = torch::empty({m.channel_count(), m.height, m.width}, opts.dtype(torch::kFloat32));
     std::memcpy(out.image.data_ptr<float>(), s.image.data(), s.image.size() * sizeof(float));
+    if (!m.has_label) return out; // no label tensor rather than one of uninitialised memory
     out.label = torch::empty({m.height, m.width}, opts.dtype(torch::kInt64));
     int64_t* lab = out.label.data_ptr<int64_t>();
     for (size_t i = 0; i < s.label.size(); ++i) lab[i] = s.label[i];

@@ -17,7 +17,8 @@ namespace dlk {
 //              [-20, 19] degrees, nearest neighbour for image and label, zeros outside
 //   none
 // then resizing to height x width (bicubic for the image, nearest for the label; none when height
-// is 0). image [C, h, w] float, label [h, w] int64; returns the pair at the model size.
+// is 0). image [C, h, w] float, label [h, w] int64 (or undefined: an unlabelled slice); returns
+// the pair at the model size. The random draws do not depend on the label.
 std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image, const torch::Tensor& label,
                                                       const std::string& mode, std::mt19937_64& rng, int64_t height,
                                                       int64_t width);

@@ -18,7 +18,7 @@ struct SliceRef {
 };
 struct LoadedSlice {
   torch::Tensor image; // [C, h, w] float32
-  torch::Tensor label; // [h, w] int64
+  torch::Tensor label; // [h, w] int64; undefined for a shard without labels
   int32_t shard = -1;   // which of the loader's shards it came from
 };
 class SliceLoader {
