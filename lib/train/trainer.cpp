@@ -170,9 +170,9 @@ void Trainer::open_splits() {
     return out;
   };
   if (o_.fold >= ds_.folds) fail(o_.dataset, fmt::format("--fold {}: the dataset has {} folds", o_.fold, ds_.folds));
+  const auto train_cases = ds_.split(o_.train_split);
   for (auto& id : ignored) {
-    auto cases = ds_.split(o_.train_split);
-    if (std::none_of(cases.begin(), cases.end(), [&](auto* c) { return c->id == id && (o_.fold < 0 || c->fold != o_.fold); }))
+    if (std::none_of(train_cases.begin(), train_cases.end(), [&](auto* c) { return c->id == id && (o_.fold < 0 || c->fold != o_.fold); }))
       throw UsageError(fmt::format("--ignore-labels-of: no case '{}' in the cases the run trains on ('{}' split{})", id,
                                    o_.train_split, o_.fold >= 0 ? fmt::format(" less fold {}", o_.fold) : ""));
   }
