@@ -286,14 +286,8 @@ OutputFile::OutputFile(const std::string& path, bool force) : path_(path) {
     return;
   }
   // A symbolic link stays a link: its target is what gets replaced.
-  std::string target = path;
+  const std::string target = link_target(path);
   struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-    if (char* real = ::realpath(path.c_str(), nullptr)) {
-      target = real;
-      std::free(real);
-    }
-  }
   const bool exists = ::stat(target.c_str(), &st) == 0;
   if (exists && !force) fail(path, "exists (use --force to overwrite)");
   if (exists && S_ISDIR(st.st_mode)) fail(path, "is a directory");
@@ -378,6 +372,16 @@ void OutputFile::commit_as(const std::string& path) {
 }
 
 // ---------------------------------------------------------------- helpers
+
+std::string link_target(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+  char* real = ::realpath(path.c_str(), nullptr); // a dangling link: its own name
+  if (!real) return path;
+  std::string target = real;
+  std::free(real);
+  return target;
+}
 
 std::string read_text_file(const std::string& path) {
   InputStream in(path);

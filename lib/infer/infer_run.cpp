@@ -55,6 +55,9 @@ InferCase from_shard_meta(const ShardMeta& m, const std::string& source, const S
   if (m.orientation.has_value() != seg.canonical())
     fail(source, fmt::format("case {} was {}, the model's training data {}", m.case_id,
                              m.orientation ? "reoriented to LPS" : "sliced as stored", seg.canonical() ? "reoriented" : "sliced as stored"));
+  if (m.channel_count() > kMaxCaseValues / std::max<int64_t>(m.geometry.voxels(), 1))
+    fail(source, fmt::format("case {}: {} channels of {} voxels are more than {} values (16 GiB)", m.case_id,
+                             m.channel_count(), m.geometry.voxels(), kMaxCaseValues));
   InferCase c;
   c.id = m.case_id;
   c.source = source;
@@ -166,40 +169,51 @@ class Writer {
 public:
   Writer(const InferRun& r, std::vector<std::string> classes, int axis) : run_(r), classes_(std::move(classes)), axis_(axis) {
     if (r.output == "-") stream_ = std::make_unique<OutputFile>("-");
-    else {
-      std::error_code ec;
-      fs::create_directories(r.output, ec);
-      if (ec) fail(r.output, "cannot create directory: " + ec.message());
-    }
-    if (!r.options.probability_maps.empty()) {
-      std::error_code ec;
-      fs::create_directories(r.options.probability_maps, ec);
-      if (ec) fail(r.options.probability_maps, "cannot create directory: " + ec.message());
-    }
   }
+  // A case's outputs, all or none: its probability maps, labels and probabilities are written
+  // under temporary names first and renamed into place together (in a stream: after its labels
+  // went out), so that a failure leaves none of them, and no older set mixes with a newer one.
   void write(const InferCase& c, const Segmentation& s) {
-    if (!run_.options.probability_maps.empty()) write_probability_maps(c, s);
+    make_directories(); // on the first case: a run that fails before one is segmented leaves none
+    std::vector<std::unique_ptr<StagedVolume>> staged;
+    if (!run_.options.probability_maps.empty()) staged = probability_maps(c, s);
     if (stream_) {
       write_shard(*stream_, c, s, true);
+      for (auto& v : staged) v->commit();
       return;
     }
     const std::vector<uint16_t> labels = c.to_stored(s.labels);
     std::vector<float> v(labels.begin(), labels.end());
-    write_volume((fs::path(run_.output) / (c.id + c.extension)).string(), c.stored, v.data(),
-                 VoxelType::UInt8); // a model has 2..256 classes (ModelConfig)
+    staged.push_back(std::make_unique<StagedVolume>((fs::path(run_.output) / (c.id + c.extension)).string(), c.stored,
+                                                    v.data(), VoxelType::UInt8)); // a model has 2..256 classes (ModelConfig)
+    std::unique_ptr<OutputFile> probs;
     if (run_.options.probabilities) {
-      OutputFile out((fs::path(run_.output) / (c.id + ".probs.dlks")).string());
-      write_shard(out, c, s, false);
-      out.commit();
+      probs = std::make_unique<OutputFile>((fs::path(run_.output) / (c.id + ".probs.dlks")).string());
+      write_shard(*probs, c, s, false);
+      probs->close();
     }
+    for (auto& x : staged) x->commit();
+    if (probs) probs->commit();
   }
   void finish() {
+    make_directories(); // a run with no case (an empty --part) still leaves -o
     if (stream_) stream_->commit();
   }
 
 private:
-  // The probability maps, one uint8 NIfTI per class on the case's grid (--probability-maps).
-  void write_probability_maps(const InferCase& c, const Segmentation& s) const {
+  void make_directories() {
+    if (made_) return;
+    for (const std::string* dir : {&run_.output, &run_.options.probability_maps}) {
+      if (dir->empty() || *dir == "-") continue;
+      std::error_code ec;
+      fs::create_directories(*dir, ec);
+      if (ec) fail(*dir, "cannot create directory: " + ec.message());
+    }
+    made_ = true;
+  }
+  // The probability maps, one uint8 NIfTI per class on the case's grid (--probability-maps),
+  // written under temporary names.
+  std::vector<std::unique_ptr<StagedVolume>> probability_maps(const InferCase& c, const Segmentation& s) const {
     const size_t k = s.probabilities.size(), n = size_t(c.geometry.voxels());
     std::vector<std::vector<float>> q(k, std::vector<float>(n));
     std::vector<std::pair<double, size_t>> rem(k);
@@ -214,11 +228,13 @@ private:
       std::sort(rem.begin(), rem.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
       for (int d = 0; d < 255 - total && d < int(k); ++d) q[rem[size_t(d)].second][i] += 1;
     }
+    std::vector<std::unique_ptr<StagedVolume>> out;
     for (size_t j = 0; j < k; ++j) {
       const std::string name = j < classes_.size() && case_id_problem(classes_[j]).empty() ? classes_[j] : fmt::format("class{}", j);
-      write_volume((fs::path(run_.options.probability_maps) / (c.id + "_" + name + ".nii.gz")).string(), c.stored,
-                   c.to_stored(q[j]).data(), VoxelType::UInt8);
+      out.push_back(std::make_unique<StagedVolume>((fs::path(run_.options.probability_maps) / (c.id + "_" + name + ".nii.gz")).string(),
+                                                   c.stored, c.to_stored(q[j]).data(), VoxelType::UInt8));
     }
+    return out;
   }
   // A shard of the labels (and/or the probabilities as float16 channels), sliced as the input
   // was: from the canonical grid, with the stored one and the reorientation recorded.
@@ -269,6 +285,7 @@ private:
   std::vector<std::string> classes_;
   int axis_;
   std::unique_ptr<OutputFile> stream_;
+  bool made_ = false; // the output directories
 };
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "dlk/infer/segmenter.h"
 #include "dlk/core/error.h"
+#include "dlk/io/resampling.h"
 #include "dlk/io/slices.h"
 #include "dlk/kernels/depthwise_kernels.h"
 #include "dlk/model/depthwise_conv.h"
@@ -35,7 +36,9 @@ Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& 
   width_ = int64_t(size[1]);
   if (const json::Value* s = p->find("spacing")) {
     spacing_ = s->as_numbers("preprocessing.spacing");
-    if (spacing_.size() != 2 || !(spacing_[0] > 0) || !(spacing_[1] > 0)) fail(path, "preprocessing.spacing needs two positive numbers");
+    if (spacing_.size() != 2) fail(path, "preprocessing.spacing needs two numbers");
+    for (double x : spacing_)
+      if (std::string why = target_spacing_problem(x); !why.empty()) fail(path, "preprocessing.spacing: " + why);
   }
   const torch::Device dev(opt_.device);
   if (dev.is_cuda() && !compat::cuda_available()) throw UsageError("--device cuda: no CUDA device");
@@ -101,9 +104,13 @@ Segmenter::Fit Segmenter::fit(const InferCase& c) const {
   f.tw = width_;
   f.resample = !spacing_.empty();
   if (f.resample) { // the slice resampled as dlk-train resampled it, whole: the network is convolutional
-    const auto sp = slice_spacing(c.geometry, axis_);
-    f.th = std::max<int64_t>(1, std::llround(double(f.h) * sp[1] / spacing_[1]));
-    f.tw = std::max<int64_t>(1, std::llround(double(f.w) * sp[0] / spacing_[0]));
+    try {
+      const auto [th, tw] = resampled_size(f.h, f.w, slice_spacing(c.geometry, axis_), {{spacing_[0], spacing_[1]}});
+      f.th = th;
+      f.tw = tw;
+    } catch (const Error& e) { // before anything of that size is allocated
+      fail(c.source, fmt::format("case {}: {} (the model's training spacing)", c.id, e.what()));
+    }
   }
   // Padded to a multiple of 32 when resampled, so that every level's pooling halves it exactly.
   f.ph = f.resample ? (f.th + 31) / 32 * 32 : f.th;
@@ -196,6 +203,11 @@ Segmentation Segmenter::segment(const InferCase& c) {
   int64_t n, h, w;
   slice_shape(c.geometry, axis_, n, h, w);
   const Fit fit = this->fit(c);
+  const int64_t voxels = c.geometry.voxels();
+  if (opt_.probabilities && k > kMaxCaseValues / std::max<int64_t>(voxels, 1))
+    fail(c.source, fmt::format("case {}: the probabilities of {} classes over {} voxels are more than {} values (16 GiB); "
+                               "segment it without --probabilities and --probability-maps",
+                               c.id, k, voxels, kMaxCaseValues));
   Segmentation out;
   out.labels.assign(size_t(c.geometry.voxels()), 0);
   if (opt_.probabilities) out.probabilities.assign(size_t(k), std::vector<float>(size_t(c.geometry.voxels())));

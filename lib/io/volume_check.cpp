@@ -22,8 +22,10 @@ namespace dlk {
 
 namespace {
 
-// The most voxel data one volume may hold (documented in dlk-prep(1)): 16 GiB.
+// The most voxel data one volume may hold (documented in dlk-prep(1)): 16 GiB; and the most
+// voxels in its first three dimensions: 2^30, a shard's limit (dlk-shard(5)).
 constexpr uint64_t kMaxVolumeBytes = uint64_t(16) << 30;
+constexpr uint64_t kMaxVolumeVoxels = uint64_t(1) << 30;
 
 bool ends_with(const std::string& s, const std::string& e) {
   return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
@@ -144,8 +146,15 @@ void check_nifti(const std::string& path) {
       fail(path, fmt::format("the header's extents make more than {} GiB of voxels", kMaxVolumeBytes >> 30));
     nbytes *= uint64_t(dim[i]);
   }
+  uint64_t voxels = 1;
+  for (int i = 1; i <= std::min<int64_t>(dim[0], 3); ++i) voxels *= uint64_t(dim[i]); // each <= 16 Gi: no overflow
+  if (voxels > kMaxVolumeVoxels) fail(path, fmt::format("the header's extents make {} voxels (2^30 at most)", voxels));
   for (int i = 0; i <= std::min<int64_t>(dim[0], 3); ++i)
     if (!std::isfinite(pixdim[i])) fail(path, fmt::format("pixdim[{}] is {}", i, pixdim[i]));
+  // A spacing of 0 (or less) is no spacing: readers that replace it by 1 mm would segment and
+  // measure on a made-up grid.
+  for (int i = 1; i <= std::min<int64_t>(dim[0], 3); ++i)
+    if (!(pixdim[i] > 0)) fail(path, fmt::format("pixdim[{}] is {}: a voxel spacing must be positive", i, pixdim[i]));
   if (qform_code != 0)
     for (size_t k = 0; k < 6; ++k)
       if (!std::isfinite(fld(k))) fail(path, fmt::format("qform (quatern/qoffset field {}) is {}", k, fld(k)));
@@ -245,11 +254,19 @@ uint64_t meta_voxel_bytes(const MetaHeader& h) {
     if (channels[0] < 1 || channels[0] > 64) fail(path, "ElementNumberOfChannels out of range");
     nbytes *= uint64_t(channels[0]);
   }
+  uint64_t voxels = 1;
   for (size_t i = 0; i < size_t(ndims[0]); ++i) {
     if (!(size[i] >= 1) || size[i] != std::floor(size[i]) || size[i] > double(kMaxVolumeBytes) ||
         double(nbytes) * size[i] > double(kMaxVolumeBytes))
       fail(path, fmt::format("DimSize[{}] = {} is not a valid extent", i, size[i]));
     nbytes *= uint64_t(size[i]);
+    if (i < 3) voxels *= uint64_t(size[i]);
+  }
+  if (voxels > kMaxVolumeVoxels) fail(path, fmt::format("DimSize makes {} voxels (2^30 at most)", voxels));
+  for (const char* key : {"ElementSpacing", "ElementSize"}) {
+    const auto sp = h.numbers(key);
+    for (size_t i = 0; i < sp.size() && i < size_t(ndims[0]); ++i)
+      if (!(sp[i] > 0)) fail(path, fmt::format("{}[{}] is {}: a voxel spacing must be positive", key, i, sp[i]));
   }
   return nbytes;
 }

@@ -182,6 +182,9 @@ Volume read_volume(const std::string& path) {
   for (int i = 0; i < 3; ++i)
     if (!(g.spacing[i] > 0) || !std::isfinite(g.spacing[i]))
       fail(path, fmt::format("spacing {} along axis {} is not a positive number", g.spacing[i], i));
+  // Every format (NRRD's headers are not checked before ITK reads them), before the voxels are read.
+  if (double(g.size[0]) * double(g.size[1]) * double(g.size[2]) > double(int64_t(1) << 30))
+    fail(path, fmt::format("{}x{}x{} voxels (2^30 at most)", g.size[0], g.size[1], g.size[2]));
   for (int i = 0; i < 3; ++i)
     if (!std::isfinite(g.origin[i])) fail(path, fmt::format("origin {} along axis {} is not a number", g.origin[i], i));
 
@@ -205,25 +208,33 @@ Volume read_volume(const std::string& path) {
   return v;
 }
 
-void write_volume(const std::string& path, const Geometry& g, const float* voxels, VoxelType type) {
+StagedVolume::StagedVolume(const std::string& path, const Geometry& g, const float* voxels, VoxelType type)
+    : path_(path), target_(link_target(path)) {
   register_factories();
   const std::string ext = extension_of(path);
   // Single-file formats only: a detached header names its data file, which a rename would break.
   if (ext.empty() || ext == ".mhd" || ext == ".nhdr")
     fail(path, "cannot write this format: use .nii.gz, .nii, .nrrd or .mha");
+  // What the rename would fail on, found now, before any volume staged beside this one is committed.
+  struct stat st {};
+  if (::stat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    fail(path, S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file (volumes are written to files)");
   // A temporary name with the same extension, so ITK picks the same writer; registered, so that
   // a signal removes it, and named so that the next run removes it after a kill.
-  std::string tmp;
-  ::close(create_temporary_beside(path, ext, tmp));
-  struct Temporary {
-    std::string path;
-    int slot;
-    bool keep = false;
-    ~Temporary() {
-      if (!keep) ::unlink(path.c_str());
-      unregister_temporary(slot);
-    }
-  } guard{tmp, register_temporary(tmp)};
+  ::close(create_temporary_beside(target_, ext, tmp_));
+  slot_ = register_temporary(tmp_);
+  try {
+    write_and_check(g, voxels, type);
+  } catch (...) { // no destructor runs for a constructor that throws
+    ::unlink(tmp_.c_str());
+    unregister_temporary(slot_);
+    tmp_.clear();
+    throw;
+  }
+}
+
+void StagedVolume::write_and_check(const Geometry& g, const float* voxels, VoxelType type) {
+  const std::string& path = path_;
   auto write_as = [&](auto tag) {
     using T = decltype(tag);
     using Image = itk::Image<T, 3>;
@@ -246,7 +257,7 @@ void write_volume(const std::string& path, const Geometry& g, const float* voxel
     T* dst = img->GetBufferPointer();
     for (int64_t i = 0, n = g.voxels(); i < n; ++i) dst[i] = T(voxels[i]);
     auto writer = itk::ImageFileWriter<Image>::New();
-    writer->SetFileName(tmp);
+    writer->SetFileName(tmp_);
     writer->SetInput(img);
     writer->SetUseCompression(true);
     writer->Update();
@@ -262,7 +273,7 @@ void write_volume(const std::string& path, const Geometry& g, const float* voxel
   }
   // ITK's NIfTI writer ignores failed writes (a full disk gives a cut-off .nii.gz and no error):
   // flush the file to the disk, then read it back to its end.
-  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(tmp_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || ::fsync(fd) != 0) {
     const std::string why = std::strerror(errno);
     if (fd >= 0) ::close(fd);
@@ -270,13 +281,26 @@ void write_volume(const std::string& path, const Geometry& g, const float* voxel
   }
   ::close(fd);
   try {
-    check_volume_file(tmp);
+    check_volume_file(tmp_);
   } catch (const Error&) {
     fail(path, "cannot write: the file written is incomplete (disk full or a write error)");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    fail(path, std::string("cannot rename the temporary file into place: ") + std::strerror(errno));
-  guard.keep = true;
+}
+
+StagedVolume::~StagedVolume() {
+  if (tmp_.empty()) return;
+  if (!committed_) ::unlink(tmp_.c_str());
+  unregister_temporary(slot_);
+}
+
+void StagedVolume::commit() {
+  if (std::rename(tmp_.c_str(), target_.c_str()) != 0)
+    fail(path_, std::string("cannot rename the temporary file into place: ") + std::strerror(errno));
+  committed_ = true;
+}
+
+void write_volume(const std::string& path, const Geometry& g, const float* voxels, VoxelType type) {
+  StagedVolume(path, g, voxels, type).commit();
 }
 
 } // namespace dlk

@@ -9,6 +9,9 @@ static const char* kNoItk = "dlk was built without ITK (DLK_WITH_ITK=OFF): it ca
 
 Volume read_volume(const std::string& path) { fail(path, kNoItk); }
 void write_volume(const std::string& path, const Geometry&, const float*, VoxelType) { fail(path, kNoItk); }
+StagedVolume::StagedVolume(const std::string& path, const Geometry&, const float*, VoxelType) { fail(path, kNoItk); }
+StagedVolume::~StagedVolume() = default;
+void StagedVolume::commit() {}
 void check_volume_file(const std::string&) {} // nothing reads volumes without ITK
 
 } // namespace dlk

@@ -1,4 +1,5 @@
 #include "dlk/prep/prep_case.h"
+#include "dlk/io/resampling.h"
 #include "dlk/core/error.h"
 #include "dlk/io/slices.h"
 #include "dlk/prep/layout.h"
@@ -57,6 +58,13 @@ ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out)
   m.source_pixel_type = images[0].pixel_type;
   m.axis = opt.axis;
   slice_shape(g, opt.axis, m.n_slices, m.height, m.width);
+  if (opt.resample_to.size() == 2) {
+    try {
+      resampled_size(m.height, m.width, slice_spacing(g, m.axis), {{opt.resample_to[0], opt.resample_to[1]}});
+    } catch (const Error& e) {
+      fail(c.images[0], fmt::format("case {}: --spacing {},{}: {}", c.id, opt.resample_to[0], opt.resample_to[1], e.what()));
+    }
+  }
   m.dtype = opt.dtype;
   m.tool = opt.tool;
   m.label_map = opt.label_map.to_json();

@@ -265,6 +265,8 @@ PrepSummary run_prep(PrepRun run, const OnCase& on_case) {
   const auto t0 = std::chrono::steady_clock::now();
   if (run.cases.empty()) throw UsageError("no cases to prepare");
   check_inputs(run);
+  if (std::string why = spacing_problem(run.spacing); !why.empty()) throw UsageError("--spacing " + why);
+  if (run.spacing.is_array()) run.options.resample_to = {run.spacing.as_array()[0].as_number(), run.spacing.as_array()[1].as_number()};
   PrepSummary sum;
   const bool to_stdout = run.out_dir == "-";
 

@@ -1,6 +1,7 @@
 #include "dlk/shard/dataset.h"
 #include "dlk/core/crc32.h"
 #include "dlk/core/error.h"
+#include "dlk/io/resampling.h"
 #include "dlk/core/file_io.h"
 #include "dlk/core/json_fields.h"
 #include "shard_format.h"
@@ -51,9 +52,10 @@ std::string shard_name_problem(const std::string& name) {
 std::string spacing_problem(const json::Value& s) {
   if (s.is_null() || (s.is_string() && s.as_string() == "auto")) return {};
   if (!s.is_array() || s.as_array().size() != 2) return fmt::format("{} (null, \"auto\" or [x, y] in mm)", s.dump());
-  for (auto& x : s.as_array())
-    if (!x.is_number() || !std::isfinite(x.as_number()) || x.as_number() <= 0 || x.as_number() > 1e4)
-      return fmt::format("{}: a spacing is a positive number of mm", s.dump());
+  for (auto& x : s.as_array()) {
+    if (!x.is_number()) return fmt::format("{}: a spacing is a number of mm", s.dump());
+    if (std::string why = target_spacing_problem(x.as_number()); !why.empty()) return fmt::format("{}: {}", s.dump(), why);
+  }
   return {};
 }
 
@@ -73,7 +75,8 @@ json::Value parse_spacing_option(const std::string& text) {
   } catch (const std::exception&) {
   }
   if (v.is_null() || !spacing_problem(v).empty())
-    throw UsageError(fmt::format("--spacing {}: give X,Y in mm (positive numbers), auto or none", text));
+    throw UsageError(fmt::format("--spacing {}: give X,Y in mm ({} to {} each), auto or none", text, kMinTargetSpacing,
+                                 kMaxTargetSpacing));
   return v;
 }
 

@@ -1,4 +1,5 @@
 #include "dlk/train/augment.h"
+#include "dlk/io/resampling.h"
 #include "dlk/io/slices.h"
 #include "trainer_parts.h"
 
@@ -56,8 +57,7 @@ std::pair<torch::Tensor, torch::Tensor> resize_slice(const torch::Tensor& image,
 std::pair<torch::Tensor, torch::Tensor> resample_slice(const torch::Tensor& image, const torch::Tensor& label,
                                                        const std::array<double, 2>& from, const std::vector<double>& to) {
   const int64_t h = image.size(1), w = image.size(2);
-  const int64_t th = std::max<int64_t>(1, std::llround(double(h) * from[1] / to.at(1)));
-  const int64_t tw = std::max<int64_t>(1, std::llround(double(w) * from[0] / to.at(0)));
+  const auto [th, tw] = resampled_size(h, w, from, {{to.at(0), to.at(1)}}); // within the limits: checked per shard first
   if (th == h && tw == w) return {image, label};
   return interpolate_pair(image, label, th, tw, true);
 }

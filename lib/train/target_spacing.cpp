@@ -1,8 +1,11 @@
 // The in-plane spacing training slices are resampled to (dlk-prep --spacing).
 #include "dlk/core/error.h"
+#include "dlk/io/resampling.h"
 #include "dlk/io/slices.h"
 #include "dlk/metrics/metrics.h"
 #include "trainer_parts.h"
+
+#include <fmt/format.h>
 
 namespace dlk {
 
@@ -17,7 +20,22 @@ std::vector<double> target_spacing(const Dataset& d, const std::vector<std::shar
     y.push_back(s[1]);
   }
   if (x.empty()) throw Error("spacing auto: no training case to take the median of");
-  return {percentile_linear(x, 50), percentile_linear(y, 50)};
+  const std::vector<double> median{percentile_linear(x, 50), percentile_linear(y, 50)};
+  for (double m : median)
+    if (std::string why = target_spacing_problem(m); !why.empty()) throw Error("spacing auto: the training cases' median " + why);
+  return median;
+}
+
+void check_resampled_sizes(const std::vector<std::shared_ptr<ShardFile>>& shards, const std::vector<double>& to) {
+  if (to.size() != 2) return;
+  for (auto& f : shards) {
+    const ShardMeta& m = f->meta();
+    try {
+      resampled_size(m.height, m.width, slice_spacing(m.grid(), m.axis), {{to[0], to[1]}});
+    } catch (const Error& e) {
+      fail(f->path(), fmt::format("case {}: {}", m.case_id, e.what()));
+    }
+  }
 }
 
 } // namespace dlk

@@ -152,6 +152,7 @@ expect 0 "a shard file as --truth" "$BIN/dlk-score" --pred ds/ct01.dlks --truth 
 "$BIN/dlk-prep" -q --image "$CT" --case w1 --window -160,240 -o other-window || fail "prep with another window"
 expect 1 "dlk-infer refuses another window" "$BIN/dlk-infer" -m $M other-window -o out3 --split all --device cpu
 contains "window [-160, 240] vs [-125, 275]" "the windows are named"
+[ ! -e out3 ] && pass "a refused input leaves no output directory" || fail "dlk-infer made out3"
 "$BIN/dlk-prep" -q --image "$CT" --case c3 --classes background,liver,spleen -o three || fail "prep with 3 classes"
 expect 1 "dlk-infer refuses a 3-class dataset with a 9-class model" "$BIN/dlk-infer" -m $M three -o out4 --split all --device cpu
 contains "has classes [background, liver, spleen]" "the classes are named"
@@ -253,6 +254,57 @@ if strace -o /dev/null true 2>/dev/null; then
 else
   echo "note: no usable strace: the failing-rename checks are skipped"
 fi
+
+# ---------------------------------------------------------------- issue 25: sizes from headers
+# A model trained at a target spacing (3 mm, the CT's own): dlk-infer resamples every scan to it,
+# so a header's spacing sizes the resampled slices; far-off spacings are refused, naming the file,
+# before anything of that size is allocated (4 GB of address space would not hold one).
+"$BIN/dlk-prep" -q --image "$CT" --label "$SEG" --label-map totalseg-synapse --classes $SYNAPSE_CLASSES --case s1 \
+  --spacing 3,3 -o dsp || fail "prepare at 3 mm"
+"$BIN/dlk-train" -q dsp -o runsp --base-channels 8 --size 64 --batch 4 --epochs 1 --max-steps 1 --device cpu -j 2 ||
+  fail "train at 3 mm"
+for sp in 5000 1e10 1e30; do
+  nifti_edit "$CT" sp$sp.nii.gz 252 hh 1 0                # the qform (identity) instead of the sform ...
+  nifti_edit sp$sp.nii.gz sp$sp.nii.gz 80 ff $sp $sp      # ... with pixdim[1], pixdim[2] as the spacing
+  expect 1 "dlk-infer: a spacing of $sp mm" bash -c "ulimit -v 4000000; exec '$BIN/dlk-infer' -m runsp/final.dlkc --image sp$sp.nii.gz -o i-sp$sp --device cpu"
+  contains "sp$sp.nii.gz'" "the input is named"
+  contains "4096 at most per side" "the limit is named"
+  [ ! -e i-sp$sp ] && pass "no output directory" || fail "dlk-infer made i-sp$sp"
+  clean .
+done
+for sp in 0.001 1e-6 1e-30; do
+  expect 2 "dlk-prep --spacing $sp,$sp" "$BIN/dlk-prep" --image "$CT" --case c --spacing $sp,$sp -o p-sp
+  contains "--spacing $sp,$sp" "the option is named"
+done
+# Within the range, but 122 columns of 3 mm at 0.05 mm would be 7320: refused, naming the scan.
+expect 1 "dlk-prep --spacing 0.05,0.05 on a 3 mm scan" "$BIN/dlk-prep" --image "$CT" --case c --spacing 0.05,0.05 -o p-sp
+contains "ct.nii.gz': case c: --spacing 0.05,0.05" "the scan and option are named"
+contains "4096 at most per side" "the limit is named"
+[ -z "$(ls p-sp 2>/dev/null)" ] && pass "nothing written" || fail "p-sp holds $(ls p-sp)"
+# A spacing of 0 is no spacing (readers replace it by 1 mm): an error naming the field.
+nifti_edit "$CT" pix0.nii.gz 80 f 0
+expect 1 "dlk-prep: pixdim[1] = 0" "$BIN/dlk-prep" --image pix0.nii.gz --case c -o p-pix0
+contains "pix0.nii.gz': pixdim[1] is 0" "the field is named"
+
+# ---------------------------------------------------------------- issue 25: probability maps
+# All or nothing: when one class's map cannot be written, the set already in DIR stays as it was
+# (no map of this run replaces one of the older set) and no label map appears either.
+expect 0 "probability maps" "$BIN/dlk-infer" -m $M --image "$CT" --case c -o pm1 --probability-maps maps --device cpu
+[ "$(ls maps | wc -l)" = 9 ] && pass "one map per class" || fail "maps: $(ls maps)"
+inode=$(stat -c %i maps/c_background.nii.gz)
+rm maps/c_kidney_left.nii.gz && mkdir maps/c_kidney_left.nii.gz
+expect 1 "a class's map that cannot be written" "$BIN/dlk-infer" -m $M --image "$CT" --case c -o pm2 --probability-maps maps --device cpu
+contains "c_kidney_left.nii.gz': is a directory" "the map is named"
+[ "$(stat -c %i maps/c_background.nii.gz)" = "$inode" ] && pass "the older maps stay (the first class's untouched)" ||
+  fail "maps/c_background.nii.gz was replaced"
+[ ! -e pm2/c.nii.gz ] && pass "no label map without its probability maps" || fail "pm2/c.nii.gz written"
+clean maps pm2
+# A link in DIR stays a link; its target gets the map (as README says of every output).
+rmdir maps/c_kidney_left.nii.gz
+echo old >elsewhere.nii.gz && rm maps/c_liver.nii.gz && ln -s ../elsewhere.nii.gz maps/c_liver.nii.gz
+expect 0 "probability maps over a link" "$BIN/dlk-infer" -m $M --image "$CT" --case c -o pm3 --probability-maps maps --device cpu
+[ -L maps/c_liver.nii.gz ] && [ "$(stat -c %s elsewhere.nii.gz)" -gt 100 ] && pass "the link stays, its target holds the map" ||
+  fail "the link in the maps directory was replaced"
 
 # ---------------------------------------------------------------- leftovers of a killed run
 host=$(uname -n | tr -c 'A-Za-z0-9\n' '_' | cut -c1-40)

@@ -111,6 +111,10 @@ void ensure_standard_descriptors();
 bool stdout_was_closed();
 uint64_t bytes_lost_to_closed_stdout();
 
+// Where an output to PATH goes: PATH, or the file it names when it is a symbolic link (outputs
+// replace a link's target, never the link itself).
+std::string link_target(const std::string& path);
+
 // Whole-file helpers.
 std::string read_text_file(const std::string& path);
 void write_file_atomic(const std::string& path, const std::string& content);

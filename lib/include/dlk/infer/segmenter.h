@@ -24,6 +24,10 @@ struct StageSeconds {
   double sum() const { return read + preprocess + network + postprocess + write; }
 };
 
+// The most float values a case's channels, or its probability maps, may hold in dlk-infer (2^32,
+// 16 GiB): checked before they are allocated.
+constexpr int64_t kMaxCaseValues = int64_t(1) << 32;
+
 // One case to segment: its channels on one grid, already normalized.
 struct InferCase {
   std::string id, source, extension = ".nii.gz"; // extension of the label volume to write

@@ -54,7 +54,28 @@ void check_volume_file(const std::string& path);
 enum class VoxelType { UInt8, UInt16, Float32 };
 // Writes atomically (temporary name with the same extension, then rename), and reads a NIfTI
 // back through check_volume_file before the rename: ITK's writers do not report a full disk.
+// A PATH that is a symbolic link stays one: its target is replaced (as OutputFile does).
 void write_volume(const std::string& path, const Geometry& g, const float* voxels, VoxelType type);
+
+// A volume written and checked under a temporary name, put in place only by commit(): volumes
+// that belong together (a case's probability maps and its labels) are all written first, then
+// committed together, so that a failure leaves none of them under its final name. Removed by
+// the destructor (and on a signal) unless committed.
+class StagedVolume {
+public:
+  StagedVolume(const std::string& path, const Geometry& g, const float* voxels, VoxelType type);
+  ~StagedVolume();
+  StagedVolume(const StagedVolume&) = delete;
+  StagedVolume& operator=(const StagedVolume&) = delete;
+  void commit(); // renames the temporary into place (a link's target)
+  const std::string& path() const { return path_; }
+
+private:
+  void write_and_check(const Geometry& g, const float* voxels, VoxelType type);
+  std::string path_, target_, tmp_;
+  int slot_ = -1;
+  bool committed_ = false;
+};
 
 // Case id from a file name: the name without directories and known extensions
 // ("img0001.nii.gz" -> "img0001").

@@ -24,6 +24,9 @@ struct PrepOptions {
   ImageDType dtype = ImageDType::Float16;
   int zstd_level = 3;
   std::string tool = "dlk-prep";
+  // --spacing X,Y: [x, y] mm dlk-train will resample slices to (each case's resampled size is
+  // checked against the limits here, where the file can still be named); empty: none or auto.
+  std::vector<double> resample_to;
 };
 
 // Reads a case's image channels, one volume each, on one grid and with finite voxels; throws

@@ -16,8 +16,8 @@ namespace dlk {
 // again, "CASE@N.dlks", CASE a valid case id), or "".
 std::string shard_name_problem(const std::string& name);
 
-// Why `spacing` is not a dataset's target spacing (null, "auto", or two positive finite numbers
-// in mm), or "".
+// Why `spacing` is not a dataset's target spacing (null, "auto", or two numbers in mm within
+// dlk/io/resampling.h's range), or "".
 std::string spacing_problem(const json::Value& spacing);
 // --spacing's value: "none" (null), "auto", or "X,Y" in mm; throws UsageError otherwise.
 json::Value parse_spacing_option(const std::string& text);
