@@ -10,6 +10,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,8 +54,13 @@ public:
   Loss loss(const torch::Tensor& student_logits, const torch::Tensor& teacher_logits) const;
   // The loss's weight at an iteration: weight x sigmoid_rampup(iteration / iters_per_epoch, ramp).
   double weight_at(int64_t iteration, int64_t iters_per_epoch) const;
-  // After optimizer step `step` (0-based): the mean teacher's EMA; nothing for pseudo-labels.
+  // After optimizer step `step` (0-based): the mean teacher's EMA of the student's weights;
+  // nothing for pseudo-labels.
   void after_step(const DLKUNet& student, int64_t step);
+  // The mean teacher's batch-norm statistics made for its weights from the forward passes
+  // `run(teacher)` makes (recompute_batch_norm_statistics); nothing for pseudo-labels, whose
+  // teacher is a copy of the student, statistics and all.
+  void recompute_statistics(const std::function<void(DLKUNet&)>& run);
 
   // A checkpoint of the run: the exported network as the model, the other under "teacher/" or
   // "student/"; and back (the student and teacher of a resumed run).

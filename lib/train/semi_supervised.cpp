@@ -28,6 +28,24 @@ void ema_update(const std::vector<torch::Tensor>& teacher, const std::vector<tor
   }
 }
 
+void recompute_batch_norm_statistics(DLKUNet& model, const std::function<void(DLKUNet&)>& run) {
+  std::vector<std::pair<torch::nn::BatchNorm2dImpl*, c10::optional<double>>> bns;
+  for (auto& m : model->modules(false))
+    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
+      bns.emplace_back(bn, bn->options.momentum());
+      bn->reset_running_stats();
+      bn->options.momentum(c10::nullopt); // a cumulative mean over the batches
+    }
+  const bool was_training = model->is_training();
+  model->train();
+  {
+    torch::NoGradGuard no_grad;
+    run(model);
+  }
+  for (auto& [bn, momentum] : bns) bn->options.momentum(momentum);
+  model->train(was_training);
+}
+
 torch::Tensor consistency_loss(const torch::Tensor& student_logits, const torch::Tensor& teacher_logits) {
   const auto p = torch::softmax(student_logits.to(torch::kFloat32), 1);
   const auto q = torch::softmax(teacher_logits.detach().to(torch::kFloat32), 1);

@@ -58,7 +58,10 @@ static const json::Fields<TrainOptions>& train_fields() {
       .add_optional("fold", &T::fold, -1)
       .add("val_every", &T::val_every)
       .add("save_every", &T::save_every)
-      .add("save_minutes", &T::save_minutes);
+      .add("save_minutes", &T::save_minutes)
+      .add_optional("threads", &T::threads, 0) // older runs: not recorded
+      .add_optional("processes", &T::processes, 0)
+      .add_optional("cases", &T::cases, json::Value());
   return f;
 }
 
@@ -66,8 +69,10 @@ static const json::Fields<SemiOptions>& semi_fields() {
   using S = SemiOptions;
   static const auto f = json::Fields<S>("semi")
       .add("method", &S::method)
-      .add("weight", &S::weight)
-      .add("ramp_epochs", &S::ramp_epochs)
+      .add("weight", [](const S& s) { return json::Value(s.weight.value_or(-1)); }, // resolved before it is written
+           [](const json::Value& v, S& s, const char* what) { s.weight = v.as_number(what); })
+      .add("ramp_epochs", [](const S& s) { return json::Value(s.ramp_epochs.value_or(-1)); },
+           [](const json::Value& v, S& s, const char* what) { s.ramp_epochs = v.as_number(what); })
       .add("ema_decay", &S::ema_decay)
       .add("threshold", &S::threshold)
       .add("refresh_every", &S::refresh_every)
@@ -89,8 +94,8 @@ SemiOptions SemiOptions::from_json(const json::Value& v) {
 void SemiOptions::validate() const {
   cli::require_one_of("--semi", method, {"none", "mean-teacher", "pseudo-label"});
   if (!on()) return;
-  if (!(weight < 0)) cli::require_non_negative("--semi-weight", weight);
-  if (!(ramp_epochs < 0)) cli::require_non_negative("--semi-ramp", ramp_epochs);
+  if (weight) cli::require_non_negative("--semi-weight", *weight);
+  if (ramp_epochs) cli::require_non_negative("--semi-ramp", *ramp_epochs);
   cli::require_unit_interval("--ema-decay", ema_decay, true);
   cli::require_unit_interval("--pseudo-threshold", threshold, true);
   cli::require_at_least("--pseudo-refresh", refresh_every, 1);
@@ -101,8 +106,8 @@ void SemiOptions::validate() const {
 
 void SemiOptions::resolve_defaults(int epochs) {
   if (!on()) return;
-  if (weight < 0) weight = method == "mean-teacher" ? 0.1 : 1.0;
-  if (ramp_epochs < 0) ramp_epochs = epochs / 4.0;
+  if (!weight) weight = method == "mean-teacher" ? 0.1 : 1.0;
+  if (!ramp_epochs) ramp_epochs = epochs / 4.0;
   // The mean teacher is the better network of the two (its point); pseudo-labels' teacher is
   // an older copy of the student.
   if (network.empty()) network = method == "mean-teacher" ? "teacher" : "student";
@@ -175,7 +180,8 @@ void TrainOptions::make_paths_absolute() {
   run_dir = absolute_normal(run_dir);
 }
 
-TrainOptions TrainOptions::resumed(const TrainOptions& command_line, bool epochs_given, bool max_steps_given) {
+TrainOptions TrainOptions::resumed(const TrainOptions& command_line, bool epochs_given, bool max_steps_given,
+                                   bool threads_given) {
   const std::string cfg = (fs::path(command_line.resume) / "config.json").string();
   TrainOptions t;
   try {
@@ -184,8 +190,18 @@ TrainOptions TrainOptions::resumed(const TrainOptions& command_line, bool epochs
     fail_naming(cfg, e);
   }
   t.resume = command_line.resume;
-  t.threads = command_line.threads;
   t.benchmark_loader = command_line.benchmark_loader;
+  t.accept_changed_cases = command_line.accept_changed_cases;
+  // The run's threads unless -j says otherwise (a run of an older version: this command line's).
+  if (t.threads > 0 && threads_given && command_line.threads != t.threads) {
+    const std::string what = fmt::format("-j {}: the run in '{}' used -j {} (config.json)", command_line.threads, t.resume, t.threads);
+    if (t.deterministic)
+      throw UsageError(what + "; another thread count changes a --deterministic run's numbers: resume without -j");
+    notice(what + "; going on with " + std::to_string(command_line.threads) + " threads, whose rounding differs");
+    t.threads = command_line.threads;
+  } else if (t.threads == 0) {
+    t.threads = command_line.threads;
+  }
   if (epochs_given) t.epochs = command_line.epochs;
   if (max_steps_given) t.max_steps = command_line.max_steps;
   if (!command_line.run_dir.empty() && fs::path(command_line.run_dir) != fs::path(t.resume))
@@ -199,6 +215,7 @@ TrainOptions TrainOptions::resumed(const TrainOptions& command_line, bool epochs
 void TrainOptions::check_new_run(const std::string& loss_phases, const std::string& lr_phases) {
   if (dataset.empty()) throw UsageError("no dataset: dlk-train DATASET -o RUNDIR (or --summary, or --resume RUNDIR)");
   if (run_dir.empty()) throw UsageError("no run directory: give -o RUNDIR");
+  if (accept_changed_cases) throw UsageError("--accept-changed-cases goes with --resume RUNDIR");
   loss.phases = LossSchedule::parse_phases(loss_phases);
   lr.phases = LrSchedule::parse_phases(lr_phases);
   loss.epochs = epochs;

@@ -16,11 +16,16 @@
 #include "trainer_parts.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <iterator>
+#include <random>
+#include <set>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -122,6 +127,7 @@ int Trainer::run() {
   save("final.dlkc", pos_, false);
   log(fmt::format("done: {} epochs, {} iterations; '{}'", o_.epochs, pos_.iteration,
                   (fs::path(o_.run_dir) / "final.dlkc").string()));
+  compare_networks();
   return 0;
 }
 
@@ -133,6 +139,10 @@ void Trainer::join_processes() {
   if (dist_->active())
     log(fmt::format("data-parallel over {} process{} ({})", dist_->world(), dist_->world() == 1 ? "" : "es",
                     dist_->backend()));
+  if (o_.processes > 0 && o_.processes != dist_->world()) // each process's share of a batch changes
+    log(fmt::format("warning: the run started with {} process{} and goes on with {}: its numbers differ from an "
+                    "uninterrupted run's", o_.processes, o_.processes == 1 ? "" : "es", dist_->world()));
+  o_.processes = dist_->world();
 }
 
 void Trainer::load_dataset() {
@@ -193,16 +203,71 @@ void Trainer::open_splits() {
     log(fmt::format("fold {} of {}: training on {} cases, validating on {}", o_.fold, ds_.folds, train_shards_.size(),
                     val_shards_.size()));
   if (train_shards_.empty()) fail(o_.dataset, fmt::format("no labelled case in the '{}' split", o_.train_split));
+  check_cases();
   if (o_.fold < 0 && o_.val_split == "test" && !val_shards_.empty()) // as the official scripts do; say so
     log("validating on the test split: best.dlkc is model selection on the test set; final.dlkc is not");
   for (size_t s = 0; s < train_shards_.size(); ++s)
     for (int64_t i = 0; i < train_shards_[s]->meta().n_slices; ++i) all_.push_back({int32_t(s), i});
-  spacing_ = target_spacing(ds_, train_shards_);
+  try {
+    spacing_ = target_spacing(ds_, train_shards_);
+  } catch (const Error& e) {
+    fail_naming((fs::path(o_.dataset) / Dataset::kFileName).string(), e);
+  }
+  for (auto* shards : {&train_shards_, &val_shards_, &unlabelled_shards_}) check_resampled_sizes(*shards, spacing_);
   if (!spacing_.empty()) log(fmt::format("slices resampled to {:.4g} x {:.4g} mm, then cropped or padded to {}x{}", spacing_[0], spacing_[1], o_.height, o_.width));
   ipe_ = (int64_t(all_.size()) + o_.batch - 1) / o_.batch;
   o_.lr.iters_per_epoch = ipe_;
   o_.lr.total_iters = ipe_ * std::max(o_.epochs, 1);
   o_.loss.epochs = o_.epochs;
+}
+
+namespace {
+json::Value case_ids(const std::vector<std::shared_ptr<ShardFile>>& shards) {
+  std::vector<std::string> ids;
+  for (auto& f : shards) ids.push_back(f->meta().case_id);
+  return json::Value(ids);
+}
+
+// What changed between two records of a run's cases: "val: lost pat0003, gained pat0004; ...".
+std::string cases_change(const json::Value& was, const json::Value& now) {
+  std::vector<std::string> parts;
+  for (const char* role : {"train", "unlabelled", "val"}) {
+    auto ids = [&](const json::Value& v) {
+      const json::Value* x = v.is_object() ? v.find(role) : nullptr;
+      const auto list = x && x->is_array() ? x->as_strings(role) : std::vector<std::string>{};
+      return std::set<std::string>(list.begin(), list.end());
+    };
+    const auto a = ids(was), b = ids(now);
+    std::vector<std::string> lost, gained;
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(lost));
+    std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(gained));
+    if (lost.empty() && gained.empty()) continue;
+    std::string p = std::string(role) + ":";
+    if (!lost.empty()) p += fmt::format(" lost {}", fmt::join(lost, ", "));
+    if (!gained.empty()) p += fmt::format("{} gained {}", lost.empty() ? "" : ",", fmt::join(gained, ", "));
+    parts.push_back(p);
+  }
+  return parts.empty() ? std::string("the same cases in another order") : fmt::format("{}", fmt::join(parts, "; "));
+}
+} // namespace
+
+// The cases of a resumed run are the ones it started with: folds dealt again (--fold-seed, K) or
+// edited splits would turn a validation case into training data without a word.
+void Trainer::check_cases() {
+  json::Value now;
+  now.set("train", case_ids(train_shards_));
+  now.set("unlabelled", case_ids(unlabelled_shards_));
+  now.set("val", case_ids(val_shards_));
+  if (!o_.cases.is_null() && o_.cases != now) {
+    const std::string change = cases_change(o_.cases, now);
+    if (!o_.accept_changed_cases)
+      fail((fs::path(o_.run_dir) / "config.json").string(),
+           fmt::format("the dataset '{}' now gives this run other cases than it started with ({}): its folds were "
+                       "dealt again or its splits changed; --accept-changed-cases goes on with these (logged)",
+                       o_.dataset, change));
+    log(fmt::format("--accept-changed-cases: going on with other cases than the run started with ({})", change));
+  }
+  o_.cases = now;
 }
 
 // Determinism and speed settings.
@@ -526,13 +591,28 @@ std::optional<int> Trainer::end_epoch(Epoch& e) {
 // Validates, records the Dice in the epoch's log line, and writes best.dlkc on a new best;
 // returns the text for the epoch's log message.
 std::string Trainer::validate_and_keep_best(int epoch, json::Value& line) {
-  auto dice = validate();
+  std::vector<double> other;
+  auto dice = validate(semi_ ? &other : nullptr);
   const double mean = nanmean(dice);
-  json::Array per;
-  for (double d : dice) per.push_back(std::isnan(d) ? json::Value() : json::Value(d));
-  line.set("val_dice", json::Value(per));
+  auto numbers = [](const std::vector<double>& v) {
+    json::Array a;
+    for (double d : v) a.push_back(std::isnan(d) ? json::Value() : json::Value(d));
+    return json::Value(a);
+  };
+  line.set("val_dice", numbers(dice));
   line.set("val_mean_dice", std::isnan(mean) ? json::Value() : json::Value(mean));
+  last_val_ = mean;
   std::string text = fmt::format("  val Dice {:.4f}", mean);
+  if (semi_) { // which network that was (the checkpoints' model), and the other's for comparison
+    const std::string& net = o_.semi.network;
+    const double other_mean = nanmean(other);
+    last_other_val_ = other_mean;
+    line.set("val_network", net);
+    line.set("val_other_network", net == "teacher" ? "student" : "teacher");
+    line.set("val_other_dice", numbers(other));
+    line.set("val_other_mean_dice", std::isnan(other_mean) ? json::Value() : json::Value(other_mean));
+    text = fmt::format("  val Dice {:.4f} ({}; {} {:.4f})", mean, net, net == "teacher" ? "student" : "teacher", other_mean);
+  }
   if (!std::isnan(mean) && mean > pos_.best) {
     pos_.best = mean;
     pos_.best_epoch = epoch;
@@ -543,9 +623,65 @@ std::string Trainer::validate_and_keep_best(int epoch, json::Value& line) {
 }
 
 // The network checkpoints hold: with --semi, the teacher or the student as --semi-network says.
-std::vector<double> Trainer::validate() {
+std::vector<double> Trainer::validate(std::vector<double>* other) {
+  own_teacher_statistics();
   DLKUNet& net = semi_ ? semi_->exported(model_) : model_;
+  if (semi_ && other) {
+    DLKUNet& not_exported = &net == &model_ ? semi_->teacher() : model_;
+    *other = validation_dice(not_exported, val_shards_, o_, dev_, o_.model.classes, spacing_);
+  }
   return validation_dice(net, val_shards_, o_, dev_, o_.model.classes, spacing_);
+}
+
+// The teacher's statistics from 16 batches composed as the student's forward passes are, for
+// batch norm normalises over them: a process's share of a micro-batch of labelled slices, and of
+// unlabelled ones with their noise. (Of clean slices of all train cases alike, statistics that
+// mixed the cases' backgrounds otherwise left the student itself segmenting nothing on BraTS.)
+// The slices are prepared as validation prepares them and picked by the seed, the same every
+// time: a function of the teacher's weights alone, so that a resumed run's checkpoints are those
+// of an uninterrupted one.
+void Trainer::own_teacher_statistics() {
+  if (!semi_ || o_.semi.method != "mean-teacher" || teacher_stats_at_ == pos_.iteration) return;
+  std::mt19937_64 rng(o_.seed + 0x5eed);
+  auto shuffled = [&rng](const std::vector<std::shared_ptr<ShardFile>>& shards) {
+    std::vector<std::pair<ShardFile*, int64_t>> all;
+    for (auto& f : shards)
+      for (int64_t s = 0; s < f->meta().n_slices; ++s) all.emplace_back(f.get(), s);
+    for (size_t i = all.size(); i > 1; --i) std::swap(all[i - 1], all[size_t(rng() % i)]); // Fisher-Yates: the same everywhere
+    return all;
+  };
+  const auto labelled = shuffled(train_shards_), unlabelled = shuffled(unlabelled_shards_);
+  const int64_t parts = int64_t(dist_->world()) * std::max<int64_t>(o_.accumulate, 1);
+  const int64_t nl = std::max<int64_t>(1, o_.batch / parts), nu = std::max<int64_t>(1, semi_->global_batch() / parts);
+  semi_->recompute_statistics([&](DLKUNet& teacher) {
+    for (int64_t k = 0; k < 16; ++k) {
+      std::vector<torch::Tensor> xs;
+      for (int64_t j = 0; j < nl; ++j) {
+        const auto& [f, s] = labelled[size_t(k * nl + j) % labelled.size()];
+        xs.push_back(model_slice(*f, s, o_, dev_, spacing_).first);
+      }
+      for (int64_t j = 0; j < nu; ++j) {
+        const auto& [f, s] = unlabelled[size_t(k * nu + j) % unlabelled.size()];
+        torch::Tensor x = model_slice(*f, s, o_, dev_, spacing_).first;
+        const std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
+        xs.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng).to(dev_));
+      }
+      torch::Tensor x = torch::stack(xs);
+      if (channels_last_) x = channels_last_input(x);
+      compat::CudaAutocast ac(amp_, o_.precision == "fp16" ? at::kHalf : at::kBFloat16);
+      teacher->forward(x);
+    }
+  });
+  teacher_stats_at_ = pos_.iteration;
+}
+
+void Trainer::compare_networks() const {
+  if (!semi_ || std::isnan(last_val_) || std::isnan(last_other_val_) || last_other_val_ - last_val_ <= 0.1) return;
+  const std::string& net = o_.semi.network;
+  const std::string other = net == "teacher" ? "student" : "teacher";
+  log(fmt::format("warning: the {} (the checkpoints' model) scored a mean validation Dice of {:.4f} in the last validation, "
+                  "the {} {:.4f}: segment with dlk-infer --network {}, or train with --semi-network {}",
+                  net, last_val_, other, last_other_val_, other, other));
 }
 
 // The position moves on to the next epoch; latest.dlkc when due; a signal stops here.
@@ -565,6 +701,7 @@ std::optional<int> Trainer::next_epoch(int epoch) {
 
 void Trainer::save(const std::string& name, const TrainPosition& p, bool with_optimizer) {
   if (dist_->rank() != 0) return;
+  own_teacher_statistics();
   json::Value e = extra_;
   e.set("state", p.to_json());
   e.set("epoch", p.epoch);

@@ -56,9 +56,17 @@ inline bool use_channels_last(const TrainOptions& o, const torch::Device& dev) {
 std::vector<double> validation_dice(DLKUNet& model, const std::vector<std::shared_ptr<ShardFile>>& shards,
                                     const TrainOptions& o, const torch::Device& dev, int64_t classes,
                                     const std::vector<double>& spacing);
+// Slice `s` of a shard as validation feeds it to the model, on `dev`: the image [C, H, W] resized
+// (or resampled, then cropped or padded about its centre) to the model's size, without
+// augmentation, and its label [H, W] (undefined when the shard has none).
+std::pair<torch::Tensor, torch::Tensor> model_slice(ShardFile& sf, int64_t s, const TrainOptions& o, const torch::Device& dev,
+                                                    const std::vector<double>& spacing);
 // The in-plane spacing [x, y] slices are resampled to: the dataset's, "auto" resolved to the
 // median over `train` of each case's column and row spacing; empty when the dataset has none.
 std::vector<double> target_spacing(const Dataset& d, const std::vector<std::shared_ptr<ShardFile>>& train);
+// Every shard's slices, resampled to `to` (target_spacing's; empty: none), within the limits of
+// dlk/io/resampling.h; else a dlk::Error naming the shard and case.
+void check_resampled_sizes(const std::vector<std::shared_ptr<ShardFile>>& shards, const std::vector<double>& to);
 // The mean of the numbers that are not NaN (NaN if none).
 double nanmean(const std::vector<double>& v);
 

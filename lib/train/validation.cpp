@@ -14,15 +14,9 @@ namespace {
 // Slices [from, to) of a case at the model size on `dev`: images [N, C, H, W] and labels [N, H, W].
 std::pair<torch::Tensor, torch::Tensor> read_batch(ShardFile& sf, int64_t from, int64_t to, const TrainOptions& o,
                                                    const torch::Device& dev, const std::vector<double>& spacing) {
-  const ShardMeta& m = sf.meta();
   std::vector<torch::Tensor> imgs, labs;
   for (int64_t s = from; s < to; ++s) {
-    Slice sl = sf.read_slice(s);
-    auto img = torch::from_blob(sl.image.data(), {m.channel_count(), m.height, m.width}, torch::kFloat32).clone().to(dev);
-    auto lab = torch::from_blob(sl.label.data(), {m.height, m.width}, torch::kUInt8).to(torch::kInt64).to(dev);
-    auto r = spacing.empty() ? resize_slice(img, lab, o.height, o.width)
-                             : resample_slice(img, lab, slice_spacing(m.grid(), m.axis), spacing);
-    if (!spacing.empty()) r = crop_or_pad(r.first, r.second, o.height, o.width, nullptr);
+    auto r = model_slice(sf, s, o, dev, spacing);
     imgs.push_back(r.first);
     labs.push_back(r.second);
   }
@@ -58,6 +52,19 @@ ClassCounts count_case(DLKUNet& model, ShardFile& sf, const TrainOptions& o, con
 }
 
 } // namespace
+
+std::pair<torch::Tensor, torch::Tensor> model_slice(ShardFile& sf, int64_t s, const TrainOptions& o, const torch::Device& dev,
+                                                    const std::vector<double>& spacing) {
+  const ShardMeta& m = sf.meta();
+  Slice sl = sf.read_slice(s);
+  auto img = torch::from_blob(sl.image.data(), {m.channel_count(), m.height, m.width}, torch::kFloat32).clone().to(dev);
+  torch::Tensor lab;
+  if (!sl.label.empty()) lab = torch::from_blob(sl.label.data(), {m.height, m.width}, torch::kUInt8).to(torch::kInt64).to(dev);
+  auto r = spacing.empty() ? resize_slice(img, lab, o.height, o.width)
+                           : resample_slice(img, lab, slice_spacing(m.grid(), m.axis), spacing);
+  if (!spacing.empty()) r = crop_or_pad(r.first, r.second, o.height, o.width, nullptr);
+  return r;
+}
 
 std::vector<double> validation_dice(DLKUNet& model, const std::vector<std::shared_ptr<ShardFile>>& shards,
                                     const TrainOptions& o, const torch::Device& dev, int64_t classes,

@@ -52,6 +52,27 @@ grep -q '"fold": 1' "$T/F/config.json" && pass "config.json records the fold" ||
 expect 2 "--fold past the folds" "$BIN/dlk-train" "$T/cv" -o "$T/F2" --epochs 1 $TINY --fold 3
 contains "--fold 3" "the message names the option"
 expect 2 "--folds with a stream" "$BIN/dlk-prep" --image "$DATA/totalseg-ct-small/ct.nii.gz" -o - --folds 3
+# The run records its cases; folds dealt again under it (another --fold-seed: fold 1 then holds
+# another case) make --resume refuse, unless told to go on (issue 25).
+grep -q '"val": \[' "$T/F/config.json" && pass "config.json records the run's cases" || fail "config.json: no cases"
+fold1() { "$PY" -c "import json, sys; print(' '.join(sorted(c['id'] for c in json.load(open(sys.argv[1]))['cases'] if c.get('fold') == 1)))" "$T/cv/dataset.json"; }
+before=$(fold1)
+for seed in $(seq 1 30); do
+  "$BIN/dlk-prep" -q --image "$DATA/totalseg-ct-small/ct.nii.gz" --label "$DATA/totalseg-ct-small/seg.nii.gz" --case ct04 \
+    --split-name test --label-map totalseg-synapse --classes $SYNAPSE_CLASSES -o "$T/cv" --force --folds 3 --fold-seed $seed ||
+    fail "deal the folds with seed $seed"
+  [ "$(fold1)" != "$before" ] && break
+done
+[ "$(fold1)" != "$before" ] && pass "folds dealt again: fold 1 was $before, is $(fold1)" || fail "no seed moved fold 1"
+expect 1 "resume after the folds were dealt again" "$BIN/dlk-train" --resume "$T/F" --max-steps 0 --device cpu -j 2
+contains "other cases than it started with" "the message says why"
+contains "val: lost $before" "and names the validation case it lost"
+contains "config.json" "and the run's config.json"
+expect 0 "resume with --accept-changed-cases" "$BIN/dlk-train" --resume "$T/F" --max-steps 0 --device cpu -j 2 --accept-changed-cases
+contains "--accept-changed-cases: going on with other cases" "the change is logged"
+"$PY" -c "import json, sys; v = json.load(open(sys.argv[1]))['cases']['val']; assert v == sys.argv[2].split(), v" \
+  "$T/F/config.json" "$(fold1)" && pass "config.json records the new validation case" || fail "config.json cases: $(grep -A3 '"val"' "$T/F/config.json")"
+expect 2 "--accept-changed-cases without --resume" "$BIN/dlk-train" "$T/cv" -o "$T/F3" --epochs 1 $TINY --accept-changed-cases
 
 # Stop mid-epoch (iteration 11 of 32), resume: the same final weights, bit for bit.
 expect 0 "train, stopping after 11 steps" "$BIN/dlk-train" "$T/ds" -o "$T/B" --epochs 4 --max-steps 11 $TINY
@@ -79,6 +100,26 @@ _, b = dlk_checkpoint.read(sys.argv[2])
 assert a.keys() == b.keys()
 bad = [k for k in a if not np.array_equal(a[k], b[k])]
 assert not bad, bad[:5]
+PYEOF
+
+# -j changes a CPU run's numbers: config.json records it and --resume restores it. Started with
+# -j 1 and resumed as documented (no -j, which alone means all cores), the run ends with the
+# weights of an uninterrupted -j 1 run; another -j is refused for a --deterministic run.
+J1="--base-channels 8 --size 64 --batch 4 --augment transunet --lr 0.003 --deterministic -j 1 --device cpu"
+expect 0 "train 2 epochs with -j 1" "$BIN/dlk-train" "$T/ds" -o "$T/J" --epochs 2 $J1
+expect 0 "the same, stopped after 5 steps" "$BIN/dlk-train" "$T/ds" -o "$T/K" --epochs 2 --max-steps 5 $J1
+grep -q '"threads": 1' "$T/K/config.json" && pass "config.json records -j 1" || fail "config.json: $(grep threads "$T/K/config.json")"
+expect 2 "resume it with -j 2" "$BIN/dlk-train" --resume "$T/K" --max-steps 0 --device cpu -j 2
+contains "used -j 1" "the refusal names the run's thread count"
+expect 0 "resume it without -j" "$BIN/dlk-train" --resume "$T/K" --max-steps 0 --device cpu
+"$PY" - "$T/J/final.dlkc" "$T/K/final.dlkc" "$READER" <<'PYEOF' && pass "resumed without -j: the weights of the uninterrupted -j 1 run" || fail "weights differ after a resume without -j"
+import sys
+sys.path.insert(0, sys.argv[3])
+import numpy as np, dlk_checkpoint
+_, a = dlk_checkpoint.read(sys.argv[1])
+_, b = dlk_checkpoint.read(sys.argv[2])
+bad = [k for k in a if not np.array_equal(a[k], b[k])]
+assert a.keys() == b.keys() and not bad, bad[:5]
 PYEOF
 
 # config.json holds absolute paths: a run started with relative ones resumes from any directory.

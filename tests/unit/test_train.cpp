@@ -1,6 +1,7 @@
 // Needs LibTorch: the Dice loss by hand, augmentation geometry, the slice loader, the pieces of
 // semi-supervised training.
 #include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
 #include "dlk/train/augment.h"
 #include "dlk/train/grad_scaler.h"
 #include "dlk/train/loss.h"
@@ -451,6 +452,14 @@ TEST_CASE("semi-supervised options: defaults by method, checks, config.json", "[
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.ema_decay = 1.5; }).validate(), Catch::Contains("--ema-decay"));
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.threshold = -0.1; }).validate(), Catch::Contains("--pseudo-threshold"));
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.weight = std::nan(""); }).validate(), Catch::Contains("--semi-weight"));
+  // -1 given is an error, not the default (issue 25): only an unset value takes the method's.
+  CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.weight = -1; }).validate(), Catch::Contains("--semi-weight"));
+  CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.ramp_epochs = -1; }).validate(), Catch::Contains("--semi-ramp"));
+  CHECK_NOTHROW(bad([](SemiOptions& s) { s.weight = 0; s.ramp_epochs = 0; }).validate());
+  SemiOptions given = bad([](SemiOptions& s) { s.weight = 0.5; });
+  given.resolve_defaults(40);
+  CHECK(given.weight == 0.5); // kept; the ramp unset takes a quarter of the epochs
+  CHECK(given.ramp_epochs == 10.0);
   CHECK_THROWS_WITH(bad([](SemiOptions& s) { s.network = "both"; }).validate(), Catch::Contains("--semi-network"));
 }
 
@@ -483,4 +492,62 @@ TEST_CASE("semi-supervised: unlabelled batches pass over every slice once per pa
   CHECK(same(again));  // a pure function of (seed, epoch)
   CHECK_FALSE(same(other));
   CHECK(unlabelled_batches({}, 42, 3, 4, 6)[0].empty()); // nothing unlabelled: empty batches
+}
+
+TEST_CASE("semi-supervised: batch-norm statistics made for a network's own weights", "[train][semi]") {
+  // A network whose running statistics are far off (as an average of other networks' would be):
+  // after recomputing, the first batch norm's running mean is the mean of its inputs over the
+  // batches, and its running variance the mean of the batches' unbiased variances (the
+  // cumulative average of the batch statistics), computed here from the layer before it.
+  torch::manual_seed(3);
+  ModelConfig cfg;
+  cfg.in_channels = 2;
+  cfg.classes = 3;
+  cfg.base_channels = 8;
+  DLKUNet net(cfg);
+  net->stem->bn1->running_mean.fill_(5.0);
+  net->stem->bn1->running_var.fill_(100.0);
+  net->eval();
+  std::vector<torch::Tensor> batches = {torch::randn({4, 2, 32, 32}), torch::randn({4, 2, 32, 32}) * 2 + 1};
+  recompute_batch_norm_statistics(net, [&](DLKUNet& m) {
+    for (auto& x : batches) m->forward(x);
+  });
+  torch::NoGradGuard no_grad;
+  torch::Tensor mean = torch::zeros({8}), var = torch::zeros({8});
+  for (auto& x : batches) {
+    const auto y = net->stem->sep1->forward(x).transpose(0, 1).reshape({8, -1}); // [channels, N*H*W]
+    mean += y.mean(1) / 2;
+    var += y.var(1, /*unbiased=*/true) / 2;
+  }
+  CHECK(torch::allclose(net->stem->bn1->running_mean, mean, 1e-4, 1e-5));
+  CHECK(torch::allclose(net->stem->bn1->running_var, var, 1e-4, 1e-5));
+  CHECK(net->stem->bn1->num_batches_tracked.item<int64_t>() == 2);
+  CHECK(net->stem->bn1->options.momentum() == c10::optional<double>(0.1)); // restored, and the mode
+  CHECK_FALSE(net->is_training());
+}
+
+TEST_CASE("resume: config.json's threads are restored; another -j is refused when deterministic", "[train]") {
+  test::TempDir dir;
+  TrainOptions run;
+  run.dataset = dir / "ds";
+  run.run_dir = dir.path.string();
+  run.model.classes = 3;
+  run.model.in_channels = 1;
+  run.threads = 1;
+  write_file_atomic(dir / "config.json", run.to_json().dump(2));
+  TrainOptions cmd; // the command line: --resume RUNDIR, and -j 2 given or (all cores) not
+  cmd.resume = dir.path.string();
+  cmd.threads = 2;
+  CHECK(TrainOptions::resumed(cmd, false, false, false).threads == 1); // not given: the run's
+  CHECK(TrainOptions::resumed(cmd, false, false, true).threads == 2);  // given: a notice, then this
+  run.deterministic = true;
+  write_file_atomic(dir / "config.json", run.to_json().dump(2));
+  CHECK_THROWS_AS(TrainOptions::resumed(cmd, false, false, true), UsageError);
+  CHECK(TrainOptions::resumed(cmd, false, false, false).threads == 1);
+  cmd.threads = 1; // the same value given is no change
+  CHECK(TrainOptions::resumed(cmd, false, false, true).threads == 1);
+  run.threads = 0; // a run of an older version recorded none: this command line's
+  write_file_atomic(dir / "config.json", run.to_json().dump(2));
+  cmd.threads = 2;
+  CHECK(TrainOptions::resumed(cmd, false, false, false).threads == 2);
 }

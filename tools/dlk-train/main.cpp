@@ -32,8 +32,8 @@ void add_semi_options(cli::ToolSpec& s, Options& o) {
   s.group("Semi-supervised")
     ("semi", po::value(&o.t.semi.method)->value_name("M")->default_value("none"), "also learn from the train split's unlabelled cases: mean-teacher or pseudo-label")
     ("ignore-labels-of", po::value(&o.ignore_labels_of)->value_name("CASES"), "train cases (comma-separated ids) to use as unlabelled (without --semi: to leave out)")
-    ("semi-weight", po::value(&o.t.semi.weight)->value_name("W")->default_value(-1, "0.1 or 1"), "weight of the unlabelled loss after its ramp-up (mean teacher 0.1, pseudo-label 1)")
-    ("semi-ramp", po::value(&o.t.semi.ramp_epochs)->value_name("E")->default_value(-1, "epochs/4"), "epochs of the weight's sigmoid ramp-up")
+    ("semi-weight", po::value<double>()->value_name("W"), "weight of the unlabelled loss after its ramp-up (default: mean teacher 0.1, pseudo-label 1)")
+    ("semi-ramp", po::value<double>()->value_name("E"), "epochs of the weight's sigmoid ramp-up (default: epochs/4)")
     ("ema-decay", po::value(&o.t.semi.ema_decay)->value_name("D")->default_value(0.99, "0.99"), "mean teacher: the teacher's EMA decay per step")
     ("pseudo-threshold", po::value(&o.t.semi.threshold)->value_name("P")->default_value(0.9, "0.9"), "pseudo-label: the teacher's least probability of a target")
     ("pseudo-refresh", po::value(&o.t.semi.refresh_every)->value_name("N")->default_value(1), "pseudo-label: the teacher becomes the student every N epochs")
@@ -58,6 +58,7 @@ cli::ToolSpec spec(Options& o) {
     ("dataset", po::value(&o.t.dataset)->value_name("DIR"), "dlk-prep dataset (also the first operand)")
     ("output,o", po::value(&o.t.run_dir)->value_name("RUNDIR"), "run directory (created)")
     ("resume", po::value(&o.t.resume)->value_name("RUNDIR"), "continue the run in RUNDIR from its latest.dlkc")
+    ("accept-changed-cases", po::bool_switch(&o.t.accept_changed_cases), "with --resume: go on when the dataset now gives the run other cases (folds dealt again, splits edited); logged")
     ("train-split", po::value(&o.t.train_split)->value_name("S")->default_value("train"), "split to train on")
     ("val-split", po::value(&o.t.val_split)->value_name("S")->default_value("val"), "split to validate on (if it has cases)")
     ("fold", po::value(&o.t.fold)->value_name("K")->default_value(-1), "cross-validation: train on the other folds of the train split, validate on fold K")
@@ -149,8 +150,10 @@ int run(int argc, char** argv) {
   cli::require_at_least("--classes", o.t.model.classes, 0);
   cli::require_at_least("--in-channels", o.t.model.in_channels, 0);
   o.t.channels_last = !vm.count("no-channels-last");
-  o.t.threads = common.threads;
+  o.t.threads = common.resolved_threads(); // recorded in config.json: they change a CPU run's numbers
   if (vm.count("ignore-labels-of")) o.t.semi.ignore_labels_of = cli::name_list("--ignore-labels-of", o.ignore_labels_of);
+  if (vm.count("semi-weight")) o.t.semi.weight = vm["semi-weight"].as<double>(); // unset: the method's default
+  if (vm.count("semi-ramp")) o.t.semi.ramp_epochs = vm["semi-ramp"].as<double>();
   if (o.summary) {
     if (o.t.model.classes == 0) o.t.model.classes = 9;
     if (o.t.model.in_channels == 0) o.t.model.in_channels = 1;
@@ -160,11 +163,11 @@ int run(int argc, char** argv) {
     return cli::kOk;
   }
   if (!o.t.resume.empty()) // the run's own configuration, with this device and these threads
-    o.t = TrainOptions::resumed(o.t, !vm["epochs"].defaulted(), !vm["max-steps"].defaulted());
+    o.t = TrainOptions::resumed(o.t, !vm["epochs"].defaulted(), !vm["max-steps"].defaulted(), !vm["threads"].defaulted());
   else
     o.t.check_new_run(o.phases, o.lr_phases);
   o.t.set_device(o.device);
-  torch::set_num_threads(common.resolved_threads()); // 0 = all cores (LibTorch alone may use one)
+  torch::set_num_threads(o.t.threads); // the run's (LibTorch alone may use one)
   cli::keep_freed_memory();
 
   for (int sig : {SIGTERM, SIGINT, SIGUSR1}) std::signal(sig, on_stop_signal);

@@ -2,7 +2,11 @@
 // average of the student, the unlabelled loss's ramp-up, the consistency loss between student and
 // teacher, pseudo-labels from the teacher, and the input noise that tells their views apart.
 #pragma once
+#include "dlk/model/model.h"
+
 #include <torch/types.h>
+
+#include <functional>
 
 #include <cstdint>
 #include <random>
@@ -19,11 +23,18 @@ double sigmoid_rampup(double epoch, double ramp_epochs);
 // early on the teacher is the plain mean of the students so far, as the mean teacher's code does.
 double ema_decay_at(double decay, int64_t step);
 
-// teacher = d * teacher + (1 - d) * student for each pair of tensors (parameters and the
-// batch-norm statistics alike), d = ema_decay_at(decay, step); in place, without autograd;
-// integer tensors are copied.
+// teacher = d * teacher + (1 - d) * student for each pair of tensors, d = ema_decay_at(decay,
+// step); in place, without autograd; integer tensors are copied. (The mean teacher passes its
+// parameters: its batch-norm statistics are its own, recompute_batch_norm_statistics.)
 void ema_update(const std::vector<torch::Tensor>& teacher, const std::vector<torch::Tensor>& student, double decay,
                 int64_t step);
+
+// The batch-norm running statistics of `model` made its own: reset, then the cumulative mean of
+// the batch statistics of the forward passes `run(model)` makes (in training mode, without
+// autograd); the momentum and mode are restored after. A mean teacher needs this: its weights
+// are an average of the students', and the average of the students' statistics is not the
+// statistics of the averaged weights (exported so, it could segment nothing: issue 25).
+void recompute_batch_norm_statistics(DLKUNet& model, const std::function<void(DLKUNet&)>& run);
 
 // The mean squared difference of the class probabilities (softmax over dimension 1) of the
 // student's and the teacher's logits [N, K, H, W], averaged over every element. The teacher's are

@@ -6,6 +6,7 @@
 #include "dlk/train/lr_schedule.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace dlk {
@@ -13,10 +14,10 @@ namespace dlk {
 // Semi-supervised training (--semi): the unlabelled slices of the train split and a teacher.
 struct SemiOptions {
   std::string method = "none"; // none, mean-teacher or pseudo-label
-  // The unlabelled loss's weight after its sigmoid ramp-up over `ramp_epochs` (negative: the
+  // The unlabelled loss's weight after its sigmoid ramp-up over `ramp_epochs` (unset: the
   // method's default, resolved by check_new_run: 0.1 for the mean teacher's consistency, 1 for
-  // pseudo-labels' cross-entropy; a quarter of --epochs).
-  double weight = -1, ramp_epochs = -1;
+  // pseudo-labels' cross-entropy; a quarter of --epochs). A value given is checked, never replaced.
+  std::optional<double> weight, ramp_epochs;
   double ema_decay = 0.99;  // mean teacher: the teacher's EMA decay per step
   double threshold = 0.9;   // pseudo-label: the teacher's least probability of a target
   int refresh_every = 1;    // pseudo-label: the teacher becomes the student every N epochs
@@ -54,7 +55,17 @@ struct TrainOptions {
   int fold = -1; // cross-validation: train on the train split's other folds, validate on this one
   int val_every = 1, save_every = 1;
   double save_minutes = 30;
+  // Threads of LibTorch's CPU operations (-j, resolved: never 0 once the driver has set it). They
+  // change a CPU run's numbers, so config.json records them and --resume restores them.
   int threads = 0;
+  // Processes of a data-parallel run, recorded at its start (0: unknown, an older run's).
+  int processes = 0;
+  // The cases the run learns from and validates on, recorded at its start: {"train": [ids],
+  // "unlabelled": [ids], "val": [ids]}; null in older runs' config.json. A resumed run whose
+  // dataset now gives other cases (folds dealt again, splits edited) is refused unless
+  // accept_changed_cases (--accept-changed-cases, a command-line option only).
+  json::Value cases;
+  bool accept_changed_cases = false;
   bool benchmark_loader = false; // only time the slice loader over one epoch
   SemiOptions semi;
   json::Value to_json() const;
@@ -67,9 +78,12 @@ struct TrainOptions {
   void make_paths_absolute();
 
   // dlk-train's command line, made whole (train_options.cpp). With --resume RUNDIR: the run's own
-  // options from RUNDIR/config.json, with this command line's --resume, threads and
-  // --benchmark-loader, and its --epochs and --max-steps where given; -o, if given, must be RUNDIR.
-  static TrainOptions resumed(const TrainOptions& command_line, bool epochs_given, bool max_steps_given);
+  // options from RUNDIR/config.json, with this command line's --resume, --benchmark-loader and
+  // --accept-changed-cases, and its --epochs, --max-steps and -j where given; -o, if given, must
+  // be RUNDIR. A -j other than the run's is refused for a --deterministic run (its numbers would
+  // change) and reported through notice() otherwise.
+  static TrainOptions resumed(const TrainOptions& command_line, bool epochs_given, bool max_steps_given,
+                              bool threads_given);
   // A new run: needs the dataset and run directory, takes the loss and learning-rate phases
   // (--loss-phases, --lr-phases: "" for none) and
   // checks the options before reading any data; then the model's classes and input channels

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,7 @@ private:
   void load_dataset();
   void choose_device();
   void open_splits();
+  void check_cases(); // the cases are those the run started with (resume)
   void set_determinism();
   void build_model();
   DLKUNet new_model() const; // on the device, in the training's memory format
@@ -105,8 +107,15 @@ private:
   std::optional<int> end_epoch(Epoch& e);
   std::string validate_and_keep_best(int epoch, json::Value& line);
   std::optional<int> next_epoch(int epoch);
-  // Validation: mean Dice per foreground class over the val split.
-  std::vector<double> validate();
+  // Validation: mean Dice per foreground class over the val split, of the network checkpoints
+  // hold as their model (with --semi, also the other's, into `other`).
+  std::vector<double> validate(std::vector<double>* other = nullptr);
+  // The mean teacher's batch-norm statistics made for its weights, once per iteration at most:
+  // before it is validated or saved (rank 0).
+  void own_teacher_statistics();
+  // At the end of a semi-supervised run: a warning when the exported network validated far below
+  // the other.
+  void compare_networks() const;
   // Writes checkpoint `name` of the run directory at position `p` (rank 0 only).
   void save(const std::string& name, const TrainPosition& p, bool with_optimizer);
 
@@ -136,6 +145,8 @@ private:
   TrainPosition pos_;
   std::unique_ptr<SliceLoader> loader_;
   std::unique_ptr<SemiBranch> semi_; // --semi
+  int64_t teacher_stats_at_ = -1;    // the iteration the teacher's statistics were made at
+  double last_val_ = std::nan(""), last_other_val_ = std::nan(""); // the last validation's mean Dice
   std::ofstream jlog_; // log.jsonl (rank 0)
 };
 
