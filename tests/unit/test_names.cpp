@@ -1,0 +1,88 @@
+// Names from other people's files in the outputs (issue 25, 6 and 8): class and channel names
+// follow one documented rule (dlk-shard(5)), CSV fields are quoted as RFC 4180 says and kept
+// from running as spreadsheet formulas, Markdown and LaTeX cells show their text, and a score
+// file dlk-score could not have written is refused with the JSON path of the bad value. Every
+// expected string is written out by hand from those rules.
+#include "dlk/core/error.h"
+#include "dlk/shard/dataset.h"
+#include "dlk/shard/shard_meta.h"
+#include "test_util.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using namespace dlk;
+
+namespace {
+// The message of the dlk::Error that f throws ("" when none).
+template <class F> std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+} // namespace
+
+TEST_CASE("class names: Synapse, ACDC, MSD and AMOS names pass, markup and separators do not", "[names][untrusted]") {
+  for (const char* ok : {"background", "kidney_left", "non-enhancing tumor", "RV", "Myo", "LV", "prostate/uterus",
+                         "vertebrae_L1", "GTV (primary)", "C1+C2", "v1.2", "a"})
+    CHECK(class_name_problem(ok) == "");
+  CHECK(class_name_problem(std::string(64, 'x')) == "");
+  const std::vector<std::string> bad{"",
+                                     "aorta\nliver",
+                                     "aorta,liver",
+                                     "aorta|liver",
+                                     std::string("aorta\0liver", 11),
+                                     std::string(5000, 'a'),
+                                     std::string(65, 'a'),
+                                     "<script>alert(1)</script>",
+                                     "=HYPERLINK(\"http://x\",\"y\")",
+                                     "+1",
+                                     "-x",
+                                     "@SUM(A1)",
+                                     " liver",
+                                     "liver ",
+                                     "_x",
+                                     "a\"b",
+                                     "a\tb",
+                                     "tum\xc3\xa9ur"};
+  for (const auto& name : bad) {
+    const std::string why = class_name_problem(name);
+    CHECK(why != "");
+    // Shown printably: no control character and no NUL reaches the message.
+    for (unsigned char c : why) CHECK((c >= 32 && c < 127));
+  }
+  CHECK(class_name_problem("a\nb").find("\\x0a") != std::string::npos);
+  CHECK(class_name_problem(std::string(5000, 'a')).find("5000 characters") != std::string::npos);
+  CHECK(class_name_problem("a|b", "channel name").rfind("channel name 'a|b'", 0) == 0);
+  CHECK(names_problem({"background", "liver", "liver"}) == "class name 'liver' appears twice");
+  CHECK(names_problem({"CT", "CT"}, "channel name", false) == "");
+  CHECK(names_problem({"CT", "C,T"}, "channel name", false) != "");
+}
+
+TEST_CASE("class names: shard metadata and dataset.json refuse names that break the rule", "[names][untrusted]") {
+  Geometry g;
+  g.size = {8, 8, 2};
+  auto c = test::make_case("c1", 1, g, 2, true, ImageDType::Float32, true, 1);
+  REQUIRE_NOTHROW(ShardMeta::from_json(c.meta.to_json()));
+  ShardMeta bad = c.meta;
+  bad.classes[1] = "a|b";
+  CHECK(error_of([&] { ShardMeta::from_json(bad.to_json()); }).find("classes: class name 'a|b'") != std::string::npos);
+  bad = c.meta;
+  bad.classes[2] = "a"; // "a" twice: two rows of dlk-score's JSON would share a key
+  CHECK(error_of([&] { ShardMeta::from_json(bad.to_json()); }).find("class name 'a' appears twice") != std::string::npos);
+  bad = c.meta;
+  bad.channels[0] = "t1\nt2";
+  CHECK(error_of([&] { ShardMeta::from_json(bad.to_json()); }).find("channels: channel name 't1\\x0at2'") != std::string::npos);
+
+  test::TempDir dir;
+  Dataset d = test::sample_dataset({"case0001"});
+  d.classes = {"background", "<b>aorta</b>"};
+  d.save(dir.path.string()); // the writer trusts its caller; the reader does not
+  const std::string why = error_of([&] { Dataset::load(dir.path.string()); });
+  CHECK(why.find(dir / "dataset.json") != std::string::npos);
+  CHECK(why.find("classes: class name '<b>aorta</b>'") != std::string::npos);
+}
