@@ -1,3 +1,4 @@
+#include "dlk/core/csv.h"
 #include "dlk/core/error.h"
 #include "dlk/core/thread_group.h"
 #include "dlk/metrics/connected_components.h"
@@ -292,8 +293,11 @@ std::string ScoreReport::to_csv() const {
   for (auto& c : cases)
     for (size_t k = 0; k < c.class_ids.size(); ++k) {
       const ClassScore& s = c.scores[k];
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", c.case_id, c.class_ids[k], class_names[size_t(c.class_ids[k])],
-                         num(s.dsc), num(s.hd95), num(s.hd), num(s.assd), num(s.iou), s.tp, s.fp, s.fn, s.n_pred, s.n_ref, s.rule);
+      // Text fields quoted as RFC 4180 says and kept from running as spreadsheet formulas, though
+      // the readers refuse such names already; numbers as they are (-inf stays a number).
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_text(c.case_id), c.class_ids[k],
+                         csv_text(class_names[size_t(c.class_ids[k])]), num(s.dsc), num(s.hd95), num(s.hd), num(s.assd),
+                         num(s.iou), s.tp, s.fp, s.fn, s.n_pred, s.n_ref, csv_text(s.rule));
     }
   return out;
 }

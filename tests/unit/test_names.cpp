@@ -3,7 +3,9 @@
 // from running as spreadsheet formulas, Markdown and LaTeX cells show their text, and a score
 // file dlk-score could not have written is refused with the JSON path of the bad value. Every
 // expected string is written out by hand from those rules.
+#include "dlk/core/csv.h"
 #include "dlk/core/error.h"
+#include "dlk/metrics/score.h"
 #include "dlk/shard/dataset.h"
 #include "dlk/shard/shard_meta.h"
 #include "test_util.h"
@@ -85,4 +87,45 @@ TEST_CASE("class names: shard metadata and dataset.json refuse names that break 
   const std::string why = error_of([&] { Dataset::load(dir.path.string()); });
   CHECK(why.find(dir / "dataset.json") != std::string::npos);
   CHECK(why.find("classes: class name '<b>aorta</b>'") != std::string::npos);
+}
+
+TEST_CASE("CSV: RFC 4180 quoting and no spreadsheet formulas", "[names][csv]") {
+  CHECK(csv_quote("kidney_left") == "kidney_left");
+  CHECK(csv_quote("a,b") == "\"a,b\"");
+  CHECK(csv_quote("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(csv_quote("two\nlines") == "\"two\nlines\"");
+  CHECK(csv_quote("cr\rhere") == "\"cr\rhere\"");
+  CHECK(csv_quote("") == "");
+  CHECK(csv_text("liver") == "liver");
+  CHECK(csv_text("=1+1") == "'=1+1");
+  CHECK(csv_text("+1") == "'+1");
+  CHECK(csv_text("-x") == "'-x");
+  CHECK(csv_text("@x") == "'@x");
+  CHECK(csv_text("\tx") == "'\tx");
+  CHECK(csv_text("\rx") == "\"'\rx\"");
+  CHECK(csv_text("=HYPERLINK(\"http://x\",\"y\")") == "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  CHECK(csv_text("a=b") == "a=b"); // only a leading character starts a formula
+}
+
+TEST_CASE("dlk-score's CSV: names quoted and neutralized, numbers left numbers", "[names][csv]") {
+  ScoreReport rep;
+  rep.class_names = {"background", "a,b", "=cmd|' /C calc'!A0"};
+  CaseScores c;
+  c.case_id = "c1";
+  c.class_ids = {1, 2};
+  ClassScore s1;
+  s1.dsc = 0.5;
+  s1.hd95 = 2.5;
+  s1.hd = 3;
+  s1.assd = 1.25;
+  s1.iou = 0.25;
+  s1.tp = 1, s1.fp = 2, s1.fn = 1, s1.n_pred = 3, s1.n_ref = 2, s1.rule = "both";
+  ClassScore s2 = s1;
+  s2.hd95 = -1.5; // impossible, but a number: it must not be taken for a formula
+  s2.hd = -INFINITY;
+  c.scores = {s1, s2};
+  rep.cases = {c};
+  CHECK(rep.to_csv() == "case,class_id,class,dsc,hd95,hd,assd,iou,tp,fp,fn,n_pred,n_ref,rule\n"
+                        "c1,1,\"a,b\",0.5,2.5,3,1.25,0.25,1,2,1,3,2,both\n"
+                        "c1,2,'=cmd|' /C calc'!A0,0.5,-1.5,-inf,1.25,0.25,1,2,1,3,2,both\n");
 }
