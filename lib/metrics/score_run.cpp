@@ -56,15 +56,26 @@ CaseScores score_case(const LabelVolume& p, const LabelVolume& r, const ScoreOpt
   return cs;
 }
 
-int max_label(const LabelVolume& v) {
-  int m = 0;
-  for (uint16_t x : v.labels) m = std::max<int>(m, x);
-  return m;
+// The classes when nothing names them: 0 .. the largest label of the references, 2 at least. A
+// label past a long run of labels that no reference holds is no class but a stray value (one voxel
+// of 200 among organs 1..8, a mask of 0 and 255): the classes end at the largest label L for which
+// at least half of 1..L occur. Returns their count; `stray` the first label beyond them, or 0.
+int classes_of_labels(const std::vector<bool>& present, int& stray) {
+  int n = 2, held = 0;
+  stray = 0;
+  for (int v = 1; v < int(present.size()); ++v) {
+    if (!present[size_t(v)]) continue;
+    ++held;
+    if (v <= 2 * held) n = std::max(n, v + 1);
+  }
+  for (int v = n; v < int(present.size()) && !stray; ++v)
+    if (present[size_t(v)]) stray = v;
+  return n;
 }
 
 // Every label must be one of the n classes: a stray value (200, 65535) would otherwise add as many
 // classes to the table, each scored and averaged into the headline number.
-void check_labels(const LabelVolume& v, int n, const char* side, const char* hint) {
+void check_labels(const LabelVolume& v, int n, const char* side, const std::string& hint) {
   for (size_t i = 0; i < v.labels.size(); ++i)
     if (v.labels[i] >= n) {
       const auto& s = v.geometry.size;
@@ -121,14 +132,19 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
   // reference twice (once here, once to score it): holding them all instead would take a volume
   // of memory per case, and only plain volumes without --classes come to it.
   int n_classes = int(o.classes.size());
-  const char* hint = "";
+  std::string hint;
   if (!n_classes) n_classes = int(refs->classes().size());
   if (!n_classes) n_classes = int(preds->classes().size());
   if (!n_classes && !o.truth_map.empty()) n_classes = o.truth_map.max_class() + 1;
   if (!n_classes) {
-    for (auto& id : ref_ids) n_classes = std::max(n_classes, max_label(refs->load(id)) + 1);
-    n_classes = std::max(n_classes, 2);
-    hint = "; the references hold no larger label: give --classes to score more";
+    std::vector<bool> present(65536, false);
+    for (auto& id : ref_ids)
+      for (uint16_t x : refs->load(id).labels) present[x] = true;
+    int stray = 0;
+    n_classes = classes_of_labels(present, stray);
+    // A reference holding a stray label fails below as a prediction would, naming its file.
+    hint = stray ? fmt::format("; the references hold no label from {} to {}: give --classes to score more", n_classes, stray - 1)
+                 : "; the references hold no larger label: give --classes to score more";
   }
   const auto keep = keep_largest_classes(o.keep_largest, known_class_names(o, *refs, *preds, n_classes));
   auto classes_from = [&](const LabelVolume& v) {
