@@ -24,28 +24,16 @@ void ResultTable::add_scores(const std::string& method, const json::Value& s, do
   r.method = method;
   r.params_m = params_m;
   r.flops_g = flops_g;
-  auto num = [](const json::Value* v) { return v && v->is_number() ? v->as_number() : NAN; };
-  r.dsc = 100 * num(s.find("mean_dsc"));
-  r.hd95 = num(s.find("mean_hd95"));
+  r.dsc = 100 * score_value(s.find("mean_dsc"));
+  r.hd95 = score_value(s.find("mean_hd95"));
   const json::Value& cm = s.at("class_mean");
   if (class_keys.empty())
     for (auto& kv : cm.as_object()) class_keys.push_back(kv.first);
   for (auto& k : class_keys) {
     const json::Value* c = cm.find(k);
-    r.class_dsc.push_back(c ? 100 * num(c->find("dsc")) : NAN);
+    r.class_dsc.push_back(c ? 100 * score_value(c->find("dsc")) : NAN);
   }
   rows.push_back(r);
-}
-
-json::Value read_score_file(const std::string& path) {
-  const std::string text = read_text_file(path); // names the file if unreadable
-  try {
-    json::Value s = json::Value::parse(text);
-    if (!s.has("class_mean")) throw Error("not a dlk-score --json file (no class_mean)");
-    return s;
-  } catch (const Error& e) {
-    fail(path, e.what());
-  }
 }
 
 bool is_acdc_scores(const json::Value& scores) {

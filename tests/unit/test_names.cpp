@@ -6,6 +6,7 @@
 #include "dlk/core/csv.h"
 #include "dlk/core/error.h"
 #include "dlk/metrics/score.h"
+#include "dlk/report/score_file.h"
 #include "dlk/shard/dataset.h"
 #include "dlk/shard/shard_meta.h"
 #include "test_util.h"
@@ -128,4 +129,98 @@ TEST_CASE("dlk-score's CSV: names quoted and neutralized, numbers left numbers",
   CHECK(rep.to_csv() == "case,class_id,class,dsc,hd95,hd,assd,iou,tp,fp,fn,n_pred,n_ref,rule\n"
                         "c1,1,\"a,b\",0.5,2.5,3,1.25,0.25,1,2,1,3,2,both\n"
                         "c1,2,'=cmd|' /C calc'!A0,0.5,-1.5,-inf,1.25,0.25,1,2,1,3,2,both\n");
+}
+
+namespace {
+// A score file as dlk-score writes one (MONAI's conventions: two classes, one case).
+json::Value scores(const std::string& text) { return json::Value::parse(text); }
+const char* kScores = R"J({
+  "settings": {"mode": "monai", "spacing": "unit (voxels)", "include_background": false, "tool": "dlk-score 0.1.0"},
+  "classes": ["background", "aorta", "liver"],
+  "class_mean": {"aorta": {"dsc": 0.9, "hd95": 4}, "liver": {"dsc": null, "hd95": "inf"}},
+  "mean_dsc": 0.9, "mean_hd95": "inf",
+  "cases": [{"case": "c1", "spacing": [1, 1, 2.5], "classes": {
+    "aorta": {"dsc": 0.9, "hd95": 4, "hd": 5, "assd": 1.5, "iou": 0.8181818181818182, "tp": 9, "fp": 1, "fn": 1, "n_pred": 10, "n_ref": 10, "rule": "both"},
+    "liver": {"dsc": null, "hd95": "inf", "hd": "inf", "assd": "inf", "iou": 0, "tp": 0, "fp": 3, "fn": 0, "n_pred": 3, "n_ref": 0, "rule": "pred-only"}}}],
+  "warnings": [],
+  "keep_largest": {"aorta": {"dsc": 0.9, "dsc_kept": 0.95, "helps": true}}
+})J";
+std::string refusal(const std::string& from, const std::string& to) {
+  std::string text = kScores;
+  const size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+  return error_of([&] { check_score_json(scores(text)); });
+}
+} // namespace
+
+TEST_CASE("score files: what dlk-score writes passes, in every mode", "[names][report]") {
+  CHECK(error_of([] { check_score_json(scores(kScores)); }) == "");
+  // The writer's own output, with the special values of each convention (NaN -> null, inf -> "inf").
+  for (ScoreMode mode : {ScoreMode::TransUNet, ScoreMode::Medpy, ScoreMode::Monai, ScoreMode::NnUNet}) {
+    ScoreReport rep;
+    rep.options.mode = mode;
+    rep.class_names = {"background", "kidney_left", "non-enhancing tumor"};
+    CaseScores c;
+    c.case_id = "case0001";
+    c.class_ids = {1, 2};
+    ClassScore both, empty;
+    both.dsc = 0.75, both.hd95 = 2, both.hd = 3, both.assd = 1, both.iou = 0.6;
+    both.tp = 3, both.fp = 1, both.fn = 1, both.n_pred = 4, both.n_ref = 4, both.rule = "both";
+    empty.dsc = mode == ScoreMode::NnUNet ? NAN : 0, empty.hd95 = empty.hd = empty.assd = mode == ScoreMode::Monai ? INFINITY : NAN;
+    empty.iou = 0, empty.fp = 2, empty.n_pred = 2, empty.rule = "pred-only";
+    c.scores = {both, empty};
+    rep.cases = {c};
+    rep.kept = rep.cases;
+    rep.warnings = {"case x: prediction without reference, skipped"};
+    const json::Value v = json::Value::parse(rep.to_json().dump(2));
+    INFO(v.dump(2));
+    CHECK(error_of([&] { check_score_json(v); }) == "");
+  }
+}
+
+TEST_CASE("score files: impossible values are refused with their JSON path", "[names][report]") {
+  CHECK(refusal(R"("aorta": {"dsc": 0.9, "hd95": 4})", R"("aorta": {"dsc": -5, "hd95": 4})") ==
+        "class_mean.aorta.dsc: -5 is not a number in [0, 1] or null");
+  CHECK(refusal(R"("aorta": {"dsc": 0.9, "hd95": 4})", R"("aorta": {"dsc": "abc", "hd95": 4})") ==
+        "class_mean.aorta.dsc: \"abc\" is not a number in [0, 1] or null");
+  CHECK(refusal(R"("aorta": {"dsc": 0.9, "hd95": 4})", R"("aorta": {"dsc": 1.5, "hd95": 4})") ==
+        "class_mean.aorta.dsc: 1.5 is not a number in [0, 1] or null");
+  CHECK(refusal(R"("aorta": {"dsc": 0.9, "hd95": 4})", R"("aorta": {"dsc": 0.9, "hd95": -1})") ==
+        "class_mean.aorta.hd95: -1 is not a distance (a finite number >= 0, null or \"inf\")");
+  CHECK(refusal(R"("aorta": {"dsc": 0.9, "hd95": 4})", R"("aorta": {"dsc": 0.9, "hd95": "-inf"})") ==
+        "class_mean.aorta.hd95: \"-inf\" is not a distance (a finite number >= 0, null or \"inf\")");
+  CHECK(refusal(R"("aorta": {"dsc": 0.9, "hd95": 4})", R"("aorta": {"hd95": 4})") == "class_mean.aorta: no \"dsc\"");
+  CHECK(refusal(R"("mean_dsc": 0.9)", R"("mean_dsc": -500)") == "mean_dsc: -500 is not a number in [0, 1] or null");
+  CHECK(refusal(R"("mean_dsc": 0.9, )", "") == "no \"mean_dsc\"");
+  CHECK(refusal(R"("class_mean": {"aorta")", R"("class_mean": {"a|b")").rfind("class_mean: class name 'a|b' may hold only", 0) == 0);
+  CHECK(refusal(R"("classes": ["background", "aorta", "liver"])", R"("classes": ["background", "aorta"])") ==
+        "class_mean.liver: not one of the classes listed in \"classes\"");
+  CHECK(refusal(R"("classes": ["background", "aorta", "liver"])", R"("classes": ["background", "aorta", "liver\n"])")
+            .rfind("classes[2]: class name 'liver\\x0a' may hold only", 0) == 0);
+  CHECK(refusal(R"("mode": "monai")", R"("mode": "dice")") == "settings.mode: \"dice\" is not a mode (transunet, medpy, monai or nnunet)");
+  CHECK(refusal(R"("case": "c1")", R"("case": "../c1")").rfind("cases[0].case: case id '../c1'", 0) == 0);
+  CHECK(refusal(R"([1, 1, 2.5])", R"([1, 0, 2.5])") == "cases[0].spacing[1]: 0 is not a spacing (a finite number > 0)");
+  CHECK(refusal(R"("tp": 9,)", R"("tp": 9.5,)") == "cases[0].classes.aorta.tp: 9.5 is not a voxel count");
+  CHECK(refusal(R"("n_pred": 10,)", R"("n_pred": 11,)") == "cases[0].classes.aorta.n_pred: 11 is not tp + fp = 10");
+  CHECK(refusal(R"("rule": "both")", R"("rule": "<b>")") ==
+        "cases[0].classes.aorta.rule: \"<b>\" is not a rule (both, pred-only, ref-only or both-empty)");
+  CHECK(refusal(R"("iou": 0,)", R"("iou": 2,)") == "cases[0].classes.liver.iou: 2 is not a number in [0, 1] or null");
+  CHECK(refusal(R"("helps": true)", R"("helps": "yes")") == "keep_largest.aorta.helps: \"yes\" is not true or false");
+  CHECK(refusal(R"("warnings": [])", R"("warnings": [1])") == "warnings[0]: 1 is not a string");
+  // The file is named, and the table never sees the value.
+  test::TempDir dir;
+  std::string text = kScores;
+  text.replace(text.find(R"("dsc": 0.9, "hd95": 4})"), 22, R"("dsc": -5, "hd95": 4})");
+  test::write_bytes(dir / "scores.json", text);
+  const std::string why = error_of([&] { read_score_file(dir / "scores.json"); });
+  CHECK(why == "'" + dir / "scores.json" + "': class_mean.aorta.dsc: -5 is not a number in [0, 1] or null");
+}
+
+TEST_CASE("score files: \"inf\" reads as infinity, null as NaN", "[names][report]") {
+  const json::Value v = scores(kScores);
+  CHECK(score_value(v.find("mean_dsc")) == 0.9);
+  CHECK(std::isinf(score_value(v.find("mean_hd95"))));
+  CHECK(std::isnan(score_value(v.at("class_mean").at("liver").find("dsc"))));
+  CHECK(std::isnan(score_value(nullptr)));
 }
