@@ -1,6 +1,8 @@
 #include "dlk/report/result_table.h"
+#include "dlk/core/csv.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
+#include "dlk/report/table_text.h"
 
 #include <fmt/format.h>
 
@@ -107,15 +109,6 @@ std::vector<std::vector<int>> rank_columns(const std::vector<Col>& cols, size_t 
   return rank;
 }
 
-std::string latex_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    if (ch == '_' || ch == '&' || ch == '%' || ch == '#') o += '\\';
-    o += ch;
-  }
-  return o;
-}
-
 } // namespace
 
 std::string ResultTable::render(const std::string& format) const {
@@ -148,25 +141,27 @@ std::string ResultTable::render(const std::string& format) const {
   // Per format: the header, then per row its cells.
   const bool md = format == "markdown", csv = format == "csv";
   std::string out;
+  // Names as each format needs them: one cell that shows the text, never markup or a formula.
+  auto text = [&](const std::string& t) { return md ? markdown_cell(t) : csv ? csv_text(t) : latex_text(t); };
   if (md) {
     out += "| Method |";
-    for (auto& c : cols) out += " " + c.title + " |";
+    for (auto& c : cols) out += " " + text(c.title) + " |";
     out += "\n|---|";
     for (size_t c = 0; c < cols.size(); ++c) out += "---|";
     out += "\n";
   } else if (csv) {
     out += "method";
-    for (auto& c : cols) out += "," + c.title;
+    for (auto& c : cols) out += "," + text(c.title);
     out += "\n";
   } else {
     out += "\\begin{tabular}{l" + std::string(cols.size(), 'r') + "}\n\\hline\nMethod";
-    for (auto& c : cols) out += " & " + latex_escape(c.title);
+    for (auto& c : cols) out += " & " + text(c.title);
     out += " \\\\\n\\hline\n";
   }
   for (size_t r = 0; r < rows.size(); ++r) {
     // Published rows say so: a reader must not take the paper's numbers for this run's.
     const std::string method = rows[r].published ? rows[r].method + " (published)" : rows[r].method;
-    out += md ? "| " + method + " |" : csv ? method : latex_escape(method);
+    out += md ? "| " + text(method) + " |" : text(method);
     for (size_t c = 0; c < cols.size(); ++c) out += md ? " " + cell(c, r) + " |" : csv ? "," + cell(c, r) : " & " + cell(c, r);
     out += md || csv ? "\n" : " \\\\\n";
   }

@@ -6,7 +6,10 @@
 #include "dlk/core/csv.h"
 #include "dlk/core/error.h"
 #include "dlk/metrics/score.h"
+#include "dlk/report/html_report.h"
+#include "dlk/report/result_table.h"
 #include "dlk/report/score_file.h"
+#include "dlk/report/table_text.h"
 #include "dlk/shard/dataset.h"
 #include "dlk/shard/shard_meta.h"
 #include "test_util.h"
@@ -129,6 +132,54 @@ TEST_CASE("dlk-score's CSV: names quoted and neutralized, numbers left numbers",
   CHECK(rep.to_csv() == "case,class_id,class,dsc,hd95,hd,assd,iou,tp,fp,fn,n_pred,n_ref,rule\n"
                         "c1,1,\"a,b\",0.5,2.5,3,1.25,0.25,1,2,1,3,2,both\n"
                         "c1,2,'=cmd|' /C calc'!A0,0.5,-1.5,-inf,1.25,0.25,1,2,1,3,2,both\n");
+}
+
+TEST_CASE("Markdown cells: one cell, the text shown, no markup", "[names][report]") {
+  CHECK(markdown_cell("kidney_left") == "kidney_left");
+  CHECK(markdown_cell("a|b") == "a\\|b");
+  CHECK(markdown_cell("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;");
+  CHECK(markdown_cell("x\ny\rz\t.") == "x y z .");
+  CHECK(markdown_cell("**9** & `c` \\") == "\\*\\*9\\*\\* &amp; \\`c\\` \\\\");
+  CHECK(markdown_cell("say \"x\"") == "say &quot;x&quot;");
+  for (const std::string s : {"a|b", "<b>&amp;</b>", "\\|", "**x**", "say \"x\" 'y'", "plain"})
+    CHECK(markdown_cell_text(markdown_cell(s)) == s);
+  CHECK(markdown_cell_text("a &lt; b &#39;c&#39; \\_d &unknown;") == "a < b 'c' _d &unknown;");
+}
+
+TEST_CASE("LaTeX cells: special characters as commands", "[names][report]") {
+  CHECK(latex_text("Kid(L)") == "Kid(L)");
+  CHECK(latex_text("50% a_b & c#d {x} $y$") == "50\\% a\\_b \\& c\\#d \\{x\\} \\$y\\$");
+  CHECK(latex_text("^~\\") == "\\textasciicircum{}\\textasciitilde{}\\textbackslash{}");
+  CHECK(latex_text("a<b>|c\nd") == "a\\textless{}b\\textgreater{}\\textbar{}c d");
+}
+
+TEST_CASE("result tables: a hostile method name stays in its cell in Markdown, HTML, CSV and LaTeX", "[names][report]") {
+  ResultTable t;
+  t.with_cost = false;
+  t.add_scores("<b>A|B</b>", json::Value::parse(R"({"class_mean": {"aorta": {"dsc": 0.9, "hd95": 4}}, "mean_dsc": 0.8, "mean_hd95": 4})"),
+               NAN, NAN);
+  const std::string md = t.render("markdown");
+  CHECK(md == "| Method | DSC | HD95 | Aorta |\n"
+              "|---|---|---|---|\n"
+              "| &lt;b&gt;A\\|B&lt;/b&gt; | **80.00** | **4.00** | **90.00** |\n");
+  // The HTML table of that Markdown: four cells a row, the name as text.
+  CHECK(markdown_table_html(md, "t.md") == "<table>\n"
+                                           "<tr><th>Method</th><th>DSC</th><th>HD95</th><th>Aorta</th></tr>\n"
+                                           "<tr><td>&lt;b&gt;A|B&lt;/b&gt;</td><td><b>80.00</b></td><td><b>4.00</b></td><td><b>90.00</b></td></tr>\n"
+                                           "</table>\n");
+  ResultTable f;
+  f.with_cost = false;
+  f.add_scores("=cmd|' /C calc'!A0", json::Value::parse(R"({"class_mean": {"aorta": {"dsc": 0.9, "hd95": 4}}, "mean_dsc": 0.8, "mean_hd95": 4})"),
+               NAN, NAN);
+  CHECK(f.render("csv") == "method,DSC,HD95,Aorta\n'=cmd|' /C calc'!A0,80.00,4.00,90.00\n");
+  ResultTable l;
+  l.with_cost = false;
+  l.add_scores("run_1 & 50%", json::Value::parse(R"({"class_mean": {"aorta": {"dsc": 0.9, "hd95": 4}}, "mean_dsc": 0.8, "mean_hd95": 4})"),
+               NAN, NAN);
+  CHECK(l.render("latex").find("\nrun\\_1 \\& 50\\% & \\textbf{80.00}") != std::string::npos);
+  // A table whose rows have other cell counts than its header is refused: values would shift.
+  CHECK(error_of([] { markdown_table_html("| a | b |\n|---|---|\n| 1 | 2 | 3 |\n", "t.md"); }).find("line 3 has 3 cells, the header 2") !=
+        std::string::npos);
 }
 
 namespace {
