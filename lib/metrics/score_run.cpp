@@ -57,19 +57,19 @@ CaseScores score_case(const LabelVolume& p, const LabelVolume& r, const ScoreOpt
 }
 
 // The classes when nothing names them: 0 .. the largest label of the references, 2 at least. A
-// label past a long run of labels that no reference holds is no class but a stray value (one voxel
-// of 200 among organs 1..8, a mask of 0 and 255): the classes end at the largest label L for which
-// at least half of 1..L occur. Returns their count; `stray` the first label beyond them, or 0.
+// label far above every other is no class but a stray value (one voxel of 200 among organs 1..8,
+// a mask of 0 and 255): the classes end below the first run of more than kMaxLabelGap labels that
+// no reference holds. (A weak model's prediction used as reference, holding labels 0 and 5 only,
+// still gives 6 classes.) Returns their count; `stray` the first label beyond them, or 0.
+constexpr int kMaxLabelGap = 32;
 int classes_of_labels(const std::vector<bool>& present, int& stray) {
-  int n = 2, held = 0;
+  int n = 2, below = 0; // below: the largest label held so far (background counts)
   stray = 0;
-  for (int v = 1; v < int(present.size()); ++v) {
+  for (int v = 1; v < int(present.size()) && !stray; ++v) {
     if (!present[size_t(v)]) continue;
-    ++held;
-    if (v <= 2 * held) n = std::max(n, v + 1);
+    if (v - below - 1 > kMaxLabelGap) stray = v;
+    else n = std::max(n, v + 1), below = v;
   }
-  for (int v = n; v < int(present.size()) && !stray; ++v)
-    if (present[size_t(v)]) stray = v;
   return n;
 }
 

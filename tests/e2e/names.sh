@@ -125,6 +125,22 @@ contains "no label from 9 to 199" "the gap is named"
 expect 1 "also as a single file" "$BIN/dlk-score" --pred pred/ct01.nii.gz --truth stray/ct01.nii.gz
 expect 0 "with --classes naming 201 classes it scores" "$BIN/dlk-score" --pred pred --truth stray \
   --classes "$(printf 'background'; for c in $(seq 200); do printf ',c%d' $c; done)"
+# Sparse labels are classes still (a weak model's prediction as reference: the liver alone, 5);
+# a 0/255 mask is not 256 classes.
+mkdir -p sparse mask
+SEG=$D/seg.nii.gz "$PY" - <<'PYEOF'
+import os, nibabel as nib, numpy as np
+s = nib.load(os.environ['SEG'])
+liver = np.asarray(s.dataobj) == 5
+save = lambda x, p: nib.save(nib.Nifti1Image(x.astype(np.uint8), s.affine, s.header), p)
+save(liver * 5, 'sparse/ct01.nii.gz')
+save(liver * 255, 'mask/ct01.nii.gz')
+PYEOF
+expect 0 "a reference holding labels 0 and 5 only" "$BIN/dlk-score" --pred sparse --truth sparse
+grep -qE "^class5 +1\.0000 " "$T/out" && ! grep -q "^class6" "$T/out" && pass "scored as 6 classes, the liver's Dice 1" \
+  || { fail "sparse labels"; cat "$T/out"; }
+expect 1 "a 0/255 mask" "$BIN/dlk-score" --pred mask --truth mask
+contains "mask/ct01.nii.gz': reference of case ct01: label 255 at voxel" "the mask and its 255 are named"
 
 # ---------------------------------------------------------------- dlk-score's CSV and JSON
 # Every mode, with a missed organ (gallbladder removed from the prediction) and a class that no
