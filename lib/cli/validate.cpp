@@ -55,7 +55,8 @@ void require_name(const std::string& option, const std::string& value) {
   if (value.empty()) throw UsageError(fmt::format("{}: an empty name (leave the option out for the default)", option));
 }
 
-std::vector<std::string> name_list(const std::string& option, const std::string& value) {
+std::vector<std::string> name_list(const std::string& option, const std::string& value,
+                                   const std::function<std::string(const std::string&)>& problem) {
   if (value.empty()) throw UsageError(fmt::format("{}: an empty list (leave the option out for the default)", option));
   std::vector<std::string> out;
   std::set<std::string> seen;
@@ -64,6 +65,8 @@ std::vector<std::string> name_list(const std::string& option, const std::string&
     const size_t end = std::min(value.find(',', start), value.size());
     const std::string name = value.substr(start, end - start);
     if (name.empty()) throw UsageError(fmt::format("{}: '{}' has an empty name (item {})", option, value, out.size() + 1));
+    if (problem)
+      if (std::string why = problem(name); !why.empty()) throw UsageError(fmt::format("{}: {}", option, why));
     if (!seen.insert(name).second) throw UsageError(fmt::format("{}: '{}' names '{}' twice", option, value, name));
     out.push_back(name);
     if (end == value.size()) break;

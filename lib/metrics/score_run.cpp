@@ -1,3 +1,4 @@
+#include "dlk/core/csv.h"
 #include "dlk/core/error.h"
 #include "dlk/core/thread_group.h"
 #include "dlk/metrics/connected_components.h"
@@ -55,15 +56,26 @@ CaseScores score_case(const LabelVolume& p, const LabelVolume& r, const ScoreOpt
   return cs;
 }
 
-int max_label(const LabelVolume& v) {
-  int m = 0;
-  for (uint16_t x : v.labels) m = std::max<int>(m, x);
-  return m;
+// The classes when nothing names them: 0 .. the largest label of the references, 2 at least. A
+// label far above every other is no class but a stray value (one voxel of 200 among organs 1..8,
+// a mask of 0 and 255): the classes end below the first run of more than kMaxLabelGap labels that
+// no reference holds. (A weak model's prediction used as reference, holding labels 0 and 5 only,
+// still gives 6 classes.) Returns their count; `stray` the first label beyond them, or 0.
+constexpr int kMaxLabelGap = 32;
+int classes_of_labels(const std::vector<bool>& present, int& stray) {
+  int n = 2, below = 0; // below: the largest label held so far (background counts)
+  stray = 0;
+  for (int v = 1; v < int(present.size()) && !stray; ++v) {
+    if (!present[size_t(v)]) continue;
+    if (v - below - 1 > kMaxLabelGap) stray = v;
+    else n = std::max(n, v + 1), below = v;
+  }
+  return n;
 }
 
 // Every label must be one of the n classes: a stray value (200, 65535) would otherwise add as many
 // classes to the table, each scored and averaged into the headline number.
-void check_labels(const LabelVolume& v, int n, const char* side, const char* hint) {
+void check_labels(const LabelVolume& v, int n, const char* side, const std::string& hint) {
   for (size_t i = 0; i < v.labels.size(); ++i)
     if (v.labels[i] >= n) {
       const auto& s = v.geometry.size;
@@ -120,14 +132,19 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
   // reference twice (once here, once to score it): holding them all instead would take a volume
   // of memory per case, and only plain volumes without --classes come to it.
   int n_classes = int(o.classes.size());
-  const char* hint = "";
+  std::string hint;
   if (!n_classes) n_classes = int(refs->classes().size());
   if (!n_classes) n_classes = int(preds->classes().size());
   if (!n_classes && !o.truth_map.empty()) n_classes = o.truth_map.max_class() + 1;
   if (!n_classes) {
-    for (auto& id : ref_ids) n_classes = std::max(n_classes, max_label(refs->load(id)) + 1);
-    n_classes = std::max(n_classes, 2);
-    hint = "; the references hold no larger label: give --classes to score more";
+    std::vector<bool> present(65536, false);
+    for (auto& id : ref_ids)
+      for (uint16_t x : refs->load(id).labels) present[x] = true;
+    int stray = 0;
+    n_classes = classes_of_labels(present, stray);
+    // A reference holding a stray label fails below as a prediction would, naming its file.
+    hint = stray ? fmt::format("; the references hold no label from {} to {}: give --classes to score more", n_classes, stray - 1)
+                 : "; the references hold no larger label: give --classes to score more";
   }
   const auto keep = keep_largest_classes(o.keep_largest, known_class_names(o, *refs, *preds, n_classes));
   auto classes_from = [&](const LabelVolume& v) {
@@ -292,8 +309,11 @@ std::string ScoreReport::to_csv() const {
   for (auto& c : cases)
     for (size_t k = 0; k < c.class_ids.size(); ++k) {
       const ClassScore& s = c.scores[k];
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", c.case_id, c.class_ids[k], class_names[size_t(c.class_ids[k])],
-                         num(s.dsc), num(s.hd95), num(s.hd), num(s.assd), num(s.iou), s.tp, s.fp, s.fn, s.n_pred, s.n_ref, s.rule);
+      // Text fields quoted as RFC 4180 says and kept from running as spreadsheet formulas, though
+      // the readers refuse such names already; numbers as they are (-inf stays a number).
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_text(c.case_id), c.class_ids[k],
+                         csv_text(class_names[size_t(c.class_ids[k])]), num(s.dsc), num(s.hd95), num(s.hd), num(s.assd),
+                         num(s.iou), s.tp, s.fp, s.fn, s.n_pred, s.n_ref, csv_text(s.rule));
     }
   return out;
 }

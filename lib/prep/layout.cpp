@@ -3,6 +3,7 @@
 #include "dlk/core/file_io.h"
 #include "dlk/core/json.h"
 #include "dlk/io/volume.h"
+#include "dlk/shard/shard_meta.h"
 
 #include <fmt/format.h>
 
@@ -126,6 +127,9 @@ Layout nnunet(const fs::path& root) {
       if (v < 0 || v >= int64_t(labels.size())) throw Error("label values must be consecutive from 0");
       l.classes[size_t(v)] = kv.first;
     }
+    // The names go into every shard and score table: dlk's rule for them (dlk-shard(5)).
+    if (std::string why = names_problem(l.channels, "channel name", false); !why.empty()) throw Error("channel_names: " + why);
+    if (std::string why = names_problem(l.classes, "class name"); !why.empty()) throw Error("labels: " + why);
   } catch (const std::exception& e) {
     fail(dj.string(), e.what());
   }

@@ -90,9 +90,8 @@ std::string score_heatmaps_svg(const std::vector<std::string>& score_files, cons
     if (slash == std::string::npos || slash == 0 || slash + 1 == names[i].size())
       throw UsageError(fmt::format("--name '{}': give ROW/COLUMN (e.g. DLKUNet-S/C = 64)", names[i]));
     const json::Value s = read_score_file(score_files[i]);
-    auto num = [](const json::Value* v) { return v && v->is_number() ? v->as_number() : NAN; };
-    Cell cell{index_of(rows, names[i].substr(0, slash)), index_of(columns, names[i].substr(slash + 1)), 100 * num(s.find("mean_dsc")),
-              num(s.find("mean_hd95"))};
+    Cell cell{index_of(rows, names[i].substr(0, slash)), index_of(columns, names[i].substr(slash + 1)),
+              100 * score_value(s.find("mean_dsc")), score_value(s.find("mean_hd95"))};
     for (auto& c : cells)
       if (c.r == cell.r && c.c == cell.c) throw UsageError(fmt::format("--name '{}': that cell is given twice", names[i]));
     cells.push_back(cell);

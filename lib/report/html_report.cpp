@@ -3,6 +3,7 @@
 #include "dlk/core/file_io.h"
 #include "dlk/report/plots.h"
 #include "dlk/report/result_table.h"
+#include "dlk/report/table_text.h"
 #include "svg_text.h"
 
 #include <fmt/format.h>
@@ -35,13 +36,15 @@ std::string figure(const std::string& mime, const std::string& bytes, const std:
   return fmt::format("<figure><img alt=\"{}\" src=\"data:{};base64,{}\"></figure>\n", xml_escape(alt), mime, base64(bytes));
 }
 
-// A cell of dlk-report's Markdown: its text escaped, **x** bold and <u>x</u> underlined kept.
+// A cell of dlk-report's Markdown: **x** bold and <u>x</u> underlined kept, the text its escapes
+// stand for (markdown_cell: \| a '|' inside the cell, &lt; a '<') escaped again for HTML.
 std::string cell_html(std::string c) {
   const size_t a = c.find_first_not_of(' '), b = c.find_last_not_of(' ');
   c = a == std::string::npos ? "" : c.substr(a, b - a + 1);
-  if (c.size() > 4 && c.rfind("**", 0) == 0 && c.compare(c.size() - 2, 2, "**") == 0) return "<b>" + xml_escape(c.substr(2, c.size() - 4)) + "</b>";
-  if (c.size() > 7 && c.rfind("<u>", 0) == 0 && c.compare(c.size() - 4, 4, "</u>") == 0) return "<u>" + xml_escape(c.substr(3, c.size() - 7)) + "</u>";
-  return xml_escape(c);
+  auto text = [](const std::string& t) { return xml_escape(markdown_cell_text(t)); };
+  if (c.size() > 4 && c.rfind("**", 0) == 0 && c.compare(c.size() - 2, 2, "**") == 0) return "<b>" + text(c.substr(2, c.size() - 4)) + "</b>";
+  if (c.size() > 7 && c.rfind("<u>", 0) == 0 && c.compare(c.size() - 4, 4, "</u>") == 0) return "<u>" + text(c.substr(3, c.size() - 7)) + "</u>";
+  return text(c);
 }
 
 std::string run_section(const std::string& dir, const std::string& name) {
@@ -70,6 +73,7 @@ std::string markdown_table_html(const std::string& md, const std::string& origin
   std::stringstream ss(md);
   std::string line, out = "<table>\n";
   int n = 0;
+  size_t columns = 0;
   while (std::getline(ss, line)) {
     if (line.empty()) continue;
     if (line.size() < 2 || line.front() != '|' || line.back() != '|') fail(origin, "not a Markdown table (a line does not start and end with '|')");
@@ -81,9 +85,14 @@ std::string markdown_table_html(const std::string& md, const std::string& origin
     std::vector<std::string> cells;
     std::string cell;
     for (size_t i = 1; i < line.size(); ++i) {
-      if (line[i] == '|') cells.push_back(cell), cell.clear();
+      if (line[i] == '\\' && i + 1 < line.size()) cell += line.substr(i++, 2); // \| is a '|' in the cell
+      else if (line[i] == '|') cells.push_back(cell), cell.clear();
       else cell += line[i];
     }
+    if (cell.find_first_not_of(' ') != std::string::npos) cells.push_back(cell); // the last '|' was escaped
+    if (n == 1) columns = cells.size();
+    else if (cells.size() != columns) // a cell more or less would put values under other columns
+      fail(origin, fmt::format("not a Markdown table (line {} has {} cells, the header {})", n, cells.size(), columns));
     out += "<tr>";
     for (auto& c : cells) out += fmt::format(n == 1 ? "<th>{}</th>" : "<td>{}</td>", cell_html(c));
     out += "</tr>\n";

@@ -1,6 +1,8 @@
 #include "dlk/report/result_table.h"
+#include "dlk/core/csv.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
+#include "dlk/report/table_text.h"
 
 #include <fmt/format.h>
 
@@ -24,28 +26,16 @@ void ResultTable::add_scores(const std::string& method, const json::Value& s, do
   r.method = method;
   r.params_m = params_m;
   r.flops_g = flops_g;
-  auto num = [](const json::Value* v) { return v && v->is_number() ? v->as_number() : NAN; };
-  r.dsc = 100 * num(s.find("mean_dsc"));
-  r.hd95 = num(s.find("mean_hd95"));
+  r.dsc = 100 * score_value(s.find("mean_dsc"));
+  r.hd95 = score_value(s.find("mean_hd95"));
   const json::Value& cm = s.at("class_mean");
   if (class_keys.empty())
     for (auto& kv : cm.as_object()) class_keys.push_back(kv.first);
   for (auto& k : class_keys) {
     const json::Value* c = cm.find(k);
-    r.class_dsc.push_back(c ? 100 * num(c->find("dsc")) : NAN);
+    r.class_dsc.push_back(c ? 100 * score_value(c->find("dsc")) : NAN);
   }
   rows.push_back(r);
-}
-
-json::Value read_score_file(const std::string& path) {
-  const std::string text = read_text_file(path); // names the file if unreadable
-  try {
-    json::Value s = json::Value::parse(text);
-    if (!s.has("class_mean")) throw Error("not a dlk-score --json file (no class_mean)");
-    return s;
-  } catch (const Error& e) {
-    fail(path, e.what());
-  }
 }
 
 bool is_acdc_scores(const json::Value& scores) {
@@ -119,15 +109,6 @@ std::vector<std::vector<int>> rank_columns(const std::vector<Col>& cols, size_t 
   return rank;
 }
 
-std::string latex_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    if (ch == '_' || ch == '&' || ch == '%' || ch == '#') o += '\\';
-    o += ch;
-  }
-  return o;
-}
-
 } // namespace
 
 std::string ResultTable::render(const std::string& format) const {
@@ -160,25 +141,27 @@ std::string ResultTable::render(const std::string& format) const {
   // Per format: the header, then per row its cells.
   const bool md = format == "markdown", csv = format == "csv";
   std::string out;
+  // Names as each format needs them: one cell that shows the text, never markup or a formula.
+  auto text = [&](const std::string& t) { return md ? markdown_cell(t) : csv ? csv_text(t) : latex_text(t); };
   if (md) {
     out += "| Method |";
-    for (auto& c : cols) out += " " + c.title + " |";
+    for (auto& c : cols) out += " " + text(c.title) + " |";
     out += "\n|---|";
     for (size_t c = 0; c < cols.size(); ++c) out += "---|";
     out += "\n";
   } else if (csv) {
     out += "method";
-    for (auto& c : cols) out += "," + c.title;
+    for (auto& c : cols) out += "," + text(c.title);
     out += "\n";
   } else {
     out += "\\begin{tabular}{l" + std::string(cols.size(), 'r') + "}\n\\hline\nMethod";
-    for (auto& c : cols) out += " & " + latex_escape(c.title);
+    for (auto& c : cols) out += " & " + text(c.title);
     out += " \\\\\n\\hline\n";
   }
   for (size_t r = 0; r < rows.size(); ++r) {
     // Published rows say so: a reader must not take the paper's numbers for this run's.
     const std::string method = rows[r].published ? rows[r].method + " (published)" : rows[r].method;
-    out += md ? "| " + method + " |" : csv ? method : latex_escape(method);
+    out += md ? "| " + text(method) + " |" : text(method);
     for (size_t c = 0; c < cols.size(); ++c) out += md ? " " + cell(c, r) + " |" : csv ? "," + cell(c, r) : " & " + cell(c, r);
     out += md || csv ? "\n" : " \\\\\n";
   }

@@ -149,6 +149,8 @@ Dataset Dataset::from_json(const json::Value& v) {
   if (std::string why = spacing_problem(d.spacing); !why.empty()) throw Error("spacing: " + why);
   if (d.classes.size() > 256) throw Error(fmt::format("{} classes (256 at most)", d.classes.size()));
   if (d.channels.size() > 64) throw Error(fmt::format("{} channels (64 at most)", d.channels.size()));
+  if (std::string why = names_problem(d.classes, "class name"); !why.empty()) throw Error("classes: " + why);
+  if (std::string why = names_problem(d.channels, "channel name", false); !why.empty()) throw Error("channels: " + why);
   if (d.folds < 0 || d.folds > 100) throw Error(fmt::format("{} folds (0 to 100)", d.folds));
   for (auto& c : v.at("cases").as_array("cases")) {
     DatasetCase dc;

@@ -7,18 +7,49 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstring>
+#include <set>
 
 namespace dlk {
 
+namespace {
+// A name from a file as printable text: a hostile one must not reach the terminal raw.
+std::string printable(const std::string& s, size_t max) {
+  std::string shown;
+  for (unsigned char c : s.substr(0, max)) shown += c >= 32 && c < 127 ? std::string(1, char(c)) : fmt::format("\\x{:02x}", c);
+  return shown;
+}
+} // namespace
+
 std::string case_id_problem(const std::string& id) {
-  std::string shown; // as printable text: a hostile id must not reach the terminal raw
-  for (unsigned char c : id.substr(0, 160)) shown += c >= 32 && c < 127 ? std::string(1, char(c)) : fmt::format("\\x{:02x}", c);
+  const std::string shown = printable(id, 160);
   if (id.empty()) return "a case id cannot be empty";
   if (id.size() > 128) return fmt::format("case id '{}...' is {} characters long (128 at most)", shown.substr(0, 40), id.size());
   if (!std::isalnum(static_cast<unsigned char>(id[0]))) return fmt::format("case id '{}' must start with a letter or digit", shown);
   for (unsigned char c : id)
     if (!std::isalnum(c) && c != '.' && c != '_' && c != '-' && c != '+')
       return fmt::format("case id '{}' may hold only letters, digits, '.', '_', '-' and '+'", shown);
+  return {};
+}
+
+std::string class_name_problem(const std::string& name, const char* what) {
+  const std::string shown = printable(name, 80);
+  if (name.empty()) return fmt::format("a {} cannot be empty", what);
+  if (name.size() > 64) return fmt::format("{} '{}...' is {} characters long (64 at most)", what, shown.substr(0, 40), name.size());
+  if (!std::isalnum(static_cast<unsigned char>(name[0]))) return fmt::format("{} '{}' must start with a letter or digit", what, shown);
+  for (unsigned char c : name)
+    if (c == 0 || (!std::isalnum(c) && !std::strchr(" _-.+()/", c)))
+      return fmt::format("{} '{}' may hold only letters, digits, spaces and '_', '-', '.', '+', '(', ')', '/'", what, shown);
+  if (name.back() == ' ') return fmt::format("{} '{}' ends in a space", what, shown);
+  return {};
+}
+
+std::string names_problem(const std::vector<std::string>& names, const char* what, bool distinct) {
+  std::set<std::string> seen;
+  for (auto& n : names) {
+    if (std::string why = class_name_problem(n, what); !why.empty()) return why;
+    if (distinct && !seen.insert(n).second) return fmt::format("{} '{}' appears twice", what, n);
+  }
   return {};
 }
 
@@ -96,6 +127,7 @@ ShardMeta ShardMeta::from_json(const json::Value& v) {
     m.split = v.at("split").as_string("split");
     m.channels = v.at("channels").as_strings("channels");
     need(int64_t(m.channels.size()) <= kMaxChannels, fmt::format("{} channels (0..{} allowed)", m.channels.size(), kMaxChannels));
+    if (std::string why = names_problem(m.channels, "channel name", false); !why.empty()) need(false, "channels: " + why);
     const auto& src = v.at("sources");
     m.image_sources = src.at("images").as_strings("sources.images");
     if (!src.at("label").is_null()) m.label_source = src.at("label").as_string("sources.label");
@@ -148,6 +180,7 @@ ShardMeta ShardMeta::from_json(const json::Value& v) {
     need(m.label_map.is_null() || m.label_map.is_object(), "label_map must be an object or null");
     m.classes = v.at("classes").as_strings("classes");
     need(m.classes.size() <= 256, "more than 256 classes");
+    if (std::string why = names_problem(m.classes, "class name"); !why.empty()) need(false, "classes: " + why);
     need(!m.has_label || !m.classes.empty(), "a labelled shard needs class names");
     for (auto& c : v.at("label_counts").as_array("label_counts")) m.label_counts.push_back(c.as_int("label_counts"));
     need(m.label_counts.empty() || m.label_counts.size() == m.classes.size(),

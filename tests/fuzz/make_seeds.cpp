@@ -1,17 +1,20 @@
 // Writes seed inputs for the fuzzers with the library's own writers, so that the fuzzers start
-// from well-formed files: usage: fuzz-seeds CHECKPOINT_DIR DATASET_DIR
+// from well-formed files: usage: fuzz-seeds CHECKPOINT_DIR DATASET_DIR [SCORES_DIR]
 #include "dlk/core/error.h"
+#include "dlk/core/file_io.h"
+#include "dlk/metrics/score.h"
 #include "dlk/model/checkpoint_format.h"
 #include "dlk/shard/dataset.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: fuzz-seeds CHECKPOINT_DIR DATASET_DIR\n");
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: fuzz-seeds CHECKPOINT_DIR DATASET_DIR [SCORES_DIR]\n");
     return 2;
   }
   const std::string ck = argv[1], ds = argv[2];
@@ -48,6 +51,34 @@ int main(int argc, char** argv) {
     d.put({"case-001", "train", "case-001.dlks", 155, true, {100000, 2000, 300}}, false);
     d.put({"case-002", "test", "case-002.dlks", 40, false, {}}, false);
     d.save(ds);
+
+    // dlk-score --json files, one per mode, with each convention's special values (NaN, inf) and
+    // --keep-largest's table: the writer is dlk-score's own (ScoreReport::to_json).
+    if (argc == 4) {
+      std::filesystem::create_directories(argv[3]);
+      for (auto mode : {dlk::ScoreMode::TransUNet, dlk::ScoreMode::Medpy, dlk::ScoreMode::Monai, dlk::ScoreMode::NnUNet}) {
+        dlk::ScoreReport rep;
+        rep.options.mode = mode;
+        rep.class_names = {"background", "kidney_left", "non-enhancing tumor", "RV"};
+        dlk::CaseScores c;
+        c.case_id = "case0001";
+        c.spacing = {0.75, 0.75, 3};
+        c.class_ids = {1, 2, 3};
+        dlk::ClassScore both, pred_only, none;
+        both.dsc = 0.8, both.hd95 = 4.5, both.hd = 9, both.assd = 1.25, both.iou = 2.0 / 3;
+        both.tp = 4, both.fp = 1, both.fn = 1, both.n_pred = 5, both.n_ref = 5, both.rule = "both";
+        pred_only.fp = pred_only.n_pred = 7, pred_only.rule = "pred-only";
+        pred_only.dsc = mode == dlk::ScoreMode::Monai ? NAN : mode == dlk::ScoreMode::TransUNet ? 1 : 0;
+        pred_only.hd95 = pred_only.hd = pred_only.assd = mode == dlk::ScoreMode::Monai ? INFINITY : mode == dlk::ScoreMode::TransUNet ? 0 : NAN;
+        none.rule = "both-empty", none.iou = NAN, none.dsc = mode == dlk::ScoreMode::TransUNet ? 0 : mode == dlk::ScoreMode::Medpy ? 1 : NAN;
+        none.hd95 = none.hd = none.assd = mode == dlk::ScoreMode::TransUNet ? 0 : NAN;
+        c.scores = {both, pred_only, none};
+        rep.cases = {c};
+        rep.kept = rep.cases;
+        rep.warnings = {"case0002: no prediction, scored as an empty one"};
+        dlk::write_text(std::string(argv[3]) + "/" + dlk::score_mode_name(mode) + ".json", rep.to_json().dump(2) + "\n");
+      }
+    }
   } catch (const dlk::Error& e) {
     std::fprintf(stderr, "fuzz-seeds: %s\n", e.what());
     return 1;

@@ -107,10 +107,10 @@ int check(const std::vector<std::string>& paths) {
 // The processing options: what every case gets.
 PrepOptions processing(const Options& o, const po::variables_map& vm) {
   PrepOptions p;
-  if (vm.count("channels")) p.channel_names = cli::name_list("--channels", o.channels);
+  if (vm.count("channels")) p.channel_names = cli::name_list("--channels", o.channels, [](auto& n) { return class_name_problem(n, "channel name"); });
   p.normalize = NormalizeSpec::parse(o.normalize, o.window, o.percentiles);
   if (!o.label_map.empty()) p.label_map = LabelMap::from_option(o.label_map, "label-map");
-  if (vm.count("classes")) p.classes = cli::name_list("--classes", o.classes);
+  if (vm.count("classes")) p.classes = cli::name_list("--classes", o.classes, [](auto& n) { return class_name_problem(n); });
   if (o.orientation != "canonical" && o.orientation != "stored")
     throw UsageError(fmt::format("--orientation {}: canonical or stored", o.orientation));
   p.canonical = o.orientation == "canonical";

@@ -5,6 +5,7 @@
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
 #include "dlk/metrics/score.h"
+#include "dlk/shard/shard_meta.h"
 
 #include <fmt/format.h>
 
@@ -70,7 +71,7 @@ int run(int argc, char** argv) {
   so.distances = !o.no_distances;
   cli::require_split("--split", o.split);
   so.split = o.split;
-  if (vm.count("classes")) so.classes = cli::name_list("--classes", o.classes);
+  if (vm.count("classes")) so.classes = cli::name_list("--classes", o.classes, [](auto& n) { return class_name_problem(n); });
   if (!o.truth_map.empty()) so.truth_map = LabelMap::from_option(o.truth_map, "truth-label-map");
   so.threads = common.resolved_threads();
   so.keep_largest = o.keep_largest;

@@ -1,6 +1,7 @@
 // Checks of option values after parsing (command line and config files alike).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,9 @@ void require_precision(const std::string& option, const std::string& value);
 // A name given by the user (--case): not empty.
 void require_name(const std::string& option, const std::string& value);
 // A comma-separated list of names (--classes, --channels), split; none empty, none twice. An
-// empty value is an error too: leave the option out for the default.
-std::vector<std::string> name_list(const std::string& option, const std::string& value);
+// empty value is an error too: leave the option out for the default. `problem`, when given, says
+// what is wrong with a name ("" when nothing), e.g. dlk::class_name_problem.
+std::vector<std::string> name_list(const std::string& option, const std::string& value,
+                                   const std::function<std::string(const std::string&)>& problem = {});
 
 } // namespace dlk::cli

@@ -1,6 +1,7 @@
 // Result tables like the paper's: dlk's scores beside published rows, best and second marked.
 #pragma once
 #include "dlk/core/json.h"
+#include "dlk/report/score_file.h"
 
 #include <cmath>
 #include <string>
@@ -31,8 +32,6 @@ struct ResultTable {
   std::string render(const std::string& format) const;
 };
 
-// A dlk-score --json file, parsed and checked (it has class_mean); fails naming the file.
-json::Value read_score_file(const std::string& path);
 // True when the scores' classes are ACDC's (RV, Myo): Table 3's layout, DSC only.
 bool is_acdc_scores(const json::Value& scores);
 

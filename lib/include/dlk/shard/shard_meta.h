@@ -18,6 +18,16 @@ enum class ImageDType { Float16, Float32 };
 // an id is 1..128 characters of letters, digits, '.', '_', '-' and '+', starting with a letter or
 // digit, so it can never leave a directory or hide. Returns why `id` is not one, or "".
 std::string case_id_problem(const std::string& id);
+// Class and channel names end up in CSV cells, Markdown and HTML tables, LaTeX and terminals, and
+// come from other people's shards, datasets and nnU-Net dataset.json files: a name is 1..64
+// characters of letters, digits, spaces, '_', '-', '.', '+', '(', ')' and '/', starting with a
+// letter or digit and not ending in a space ("kidney_left", "non-enhancing tumor", "RV",
+// "prostate/uterus"). Returns why `name` is not one, or ""; `what` names it in the message
+// ("class name", "channel name"), which shows the name printably.
+std::string class_name_problem(const std::string& name, const char* what = "class name");
+// The first problem of a list of such names (each as above; with `distinct`, none twice: class
+// names are keys of dlk-score's JSON), or "".
+std::string names_problem(const std::vector<std::string>& names, const char* what = "class name", bool distinct = true);
 const char* dtype_name(ImageDType t);
 
 struct ShardMeta {
