@@ -1,4 +1,5 @@
 #include "dlk/model/checkpoint.h"
+#include "dlk/shard/shard_meta.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
 #include "dlk/model/checkpoint_format.h"
@@ -158,6 +159,17 @@ DLKUNet load_model(const std::string& path, const ModelConfig* expect, Checkpoin
   ModelConfig cfg;
   try {
     cfg = ModelConfig::from_json(ck.meta.at("model"));
+    // Names become table cells, CSV fields and file names downstream (dlk-shard(5)'s rule).
+    if (const json::Value* c = ck.meta.find("classes")) {
+      const auto classes = c->as_strings("classes");
+      if (!classes.empty() && int64_t(classes.size()) != cfg.classes) // none: a bare model (tests, parity)
+        throw Error(fmt::format("classes: {} names for a model of {} classes", classes.size(), cfg.classes));
+      if (std::string why = names_problem(classes, "class name"); !why.empty()) throw Error("classes: " + why);
+    }
+    if (const json::Value* p = ck.meta.find("preprocessing"))
+      if (const json::Value* ch = p->find("channels"))
+        if (std::string why = names_problem(ch->as_strings("preprocessing.channels"), "channel name", false); !why.empty())
+          throw Error("preprocessing.channels: " + why);
   } catch (const Error& e) {
     fail(path, e.what());
   }

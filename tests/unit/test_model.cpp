@@ -179,6 +179,21 @@ TEST_CASE("checkpoint: round trip gives bit-identical outputs", "[checkpoint]") 
   }
 }
 
+TEST_CASE("checkpoint: class names are checked as shards' are (issue 25)", "[checkpoint][untrusted]") {
+  test::TempDir dir;
+  DLKUNet a(config("S", 3, 8));
+  // A '|' would shift a report's columns; a newline split a CSV row; two names one JSON key.
+  for (const auto& names : std::vector<std::vector<std::string>>{{"background", "a|b", "c"}, {"background", "a\nb", "c"},
+                                                                  {"background", "x", "x"}}) {
+    save_checkpoint(dir / "bad.dlkc", make_checkpoint(a, names));
+    CHECK_THROWS_WITH(load_model(dir / "bad.dlkc"), Catch::Contains("bad.dlkc'") && Catch::Contains("classes: "));
+  }
+  save_checkpoint(dir / "few.dlkc", make_checkpoint(a, {"background", "tumour"}));
+  CHECK_THROWS_WITH(load_model(dir / "few.dlkc"), Catch::Contains("2 names for a model of 3 classes"));
+  save_checkpoint(dir / "ok.dlkc", make_checkpoint(a, {"background", "non-enhancing tumor", "kidney_left"}));
+  CHECK_NOTHROW(load_model(dir / "ok.dlkc"));
+}
+
 TEST_CASE("checkpoint: preprocessing from dataset.json, and mismatches with a dataset", "[checkpoint]") {
   Dataset d;
   d.name = "acdc";
