@@ -209,8 +209,8 @@ Segmentation Segmenter::segment(const InferCase& c) {
                                "segment it without --probabilities and --probability-maps",
                                c.id, k, voxels, kMaxCaseValues));
   Segmentation out;
-  out.labels.assign(size_t(c.geometry.voxels()), 0);
-  if (opt_.probabilities) out.probabilities.assign(size_t(k), std::vector<float>(size_t(c.geometry.voxels())));
+  out.labels.assign(size_t(voxels), 0);
+  if (opt_.probabilities) out.probabilities.assign(size_t(k), std::vector<float>(size_t(voxels)));
   const int64_t batches = (n + opt_.batch - 1) / opt_.batch;
   const int workers = int(std::min<int64_t>(workers_, batches));
   auto batch = [&](int64_t i, StageSeconds& t) { segment_batch(c, fit, i * opt_.batch, std::min(opt_.batch, n - i * opt_.batch), out, t); };

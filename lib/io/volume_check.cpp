@@ -22,10 +22,9 @@ namespace dlk {
 
 namespace {
 
-// The most voxel data one volume may hold (documented in dlk-prep(1)): 16 GiB; and the most
-// voxels in its first three dimensions: 2^30, a shard's limit (dlk-shard(5)).
+// The most voxel data one volume may hold (documented in dlk-prep(1)): 16 GiB. (Its voxels:
+// kMaxVolumeVoxels, dlk/io/volume.h.)
 constexpr uint64_t kMaxVolumeBytes = uint64_t(16) << 30;
-constexpr uint64_t kMaxVolumeVoxels = uint64_t(1) << 30;
 
 bool ends_with(const std::string& s, const std::string& e) {
   return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
@@ -148,7 +147,7 @@ void check_nifti(const std::string& path) {
   }
   uint64_t voxels = 1;
   for (int i = 1; i <= std::min<int64_t>(dim[0], 3); ++i) voxels *= uint64_t(dim[i]); // each <= 16 Gi: no overflow
-  if (voxels > kMaxVolumeVoxels) fail(path, fmt::format("the header's extents make {} voxels (2^30 at most)", voxels));
+  if (voxels > uint64_t(kMaxVolumeVoxels)) fail(path, fmt::format("the header's extents make {} voxels (2^30 at most)", voxels));
   for (int i = 0; i <= std::min<int64_t>(dim[0], 3); ++i)
     if (!std::isfinite(pixdim[i])) fail(path, fmt::format("pixdim[{}] is {}", i, pixdim[i]));
   // A spacing of 0 (or less) is no spacing: readers that replace it by 1 mm would segment and
@@ -262,7 +261,7 @@ uint64_t meta_voxel_bytes(const MetaHeader& h) {
     nbytes *= uint64_t(size[i]);
     if (i < 3) voxels *= uint64_t(size[i]);
   }
-  if (voxels > kMaxVolumeVoxels) fail(path, fmt::format("DimSize makes {} voxels (2^30 at most)", voxels));
+  if (voxels > uint64_t(kMaxVolumeVoxels)) fail(path, fmt::format("DimSize makes {} voxels (2^30 at most)", voxels));
   for (const char* key : {"ElementSpacing", "ElementSize"}) {
     const auto sp = h.numbers(key);
     for (size_t i = 0; i < sp.size() && i < size_t(ndims[0]); ++i)

@@ -183,7 +183,7 @@ Volume read_volume(const std::string& path) {
     if (!(g.spacing[i] > 0) || !std::isfinite(g.spacing[i]))
       fail(path, fmt::format("spacing {} along axis {} is not a positive number", g.spacing[i], i));
   // Every format (NRRD's headers are not checked before ITK reads them), before the voxels are read.
-  if (double(g.size[0]) * double(g.size[1]) * double(g.size[2]) > double(int64_t(1) << 30))
+  if (double(g.size[0]) * double(g.size[1]) * double(g.size[2]) > double(kMaxVolumeVoxels))
     fail(path, fmt::format("{}x{}x{} voxels (2^30 at most)", g.size[0], g.size[1], g.size[2]));
   for (int i = 0; i < 3; ++i)
     if (!std::isfinite(g.origin[i])) fail(path, fmt::format("origin {} along axis {} is not a number", g.origin[i], i));

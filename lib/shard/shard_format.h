@@ -32,7 +32,7 @@ constexpr int64_t kMaxSlices = 1 << 20;
 constexpr int64_t kMaxChannels = 64;
 constexpr int64_t kMaxSliceSide = 1 << 13;
 constexpr uint64_t kMaxSliceBytes = 1ull << 28; // channels x rows x columns x 4: what a reader holds per slice
-constexpr int64_t kMaxVoxels = int64_t(1) << 30;  // per case: what dlk-infer and dlk-score hold per channel
+constexpr int64_t kMaxVoxels = kMaxVolumeVoxels;  // per case: what dlk-infer and dlk-score hold per channel
 
 inline void put_u16(unsigned char* p, uint16_t v) { p[0] = uint8_t(v); p[1] = uint8_t(v >> 8); }
 inline void put_u32(unsigned char* p, uint32_t v) {

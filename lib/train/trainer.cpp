@@ -608,10 +608,10 @@ std::string Trainer::validate_and_keep_best(int epoch, json::Value& line) {
     const double other_mean = nanmean(other);
     last_other_val_ = other_mean;
     line.set("val_network", net);
-    line.set("val_other_network", net == "teacher" ? "student" : "teacher");
+    line.set("val_other_network", o_.semi.other_network());
     line.set("val_other_dice", numbers(other));
     line.set("val_other_mean_dice", std::isnan(other_mean) ? json::Value() : json::Value(other_mean));
-    text = fmt::format("  val Dice {:.4f} ({}; {} {:.4f})", mean, net, net == "teacher" ? "student" : "teacher", other_mean);
+    text = fmt::format("  val Dice {:.4f} ({}; {} {:.4f})", mean, net, o_.semi.other_network(), other_mean);
   }
   if (!std::isnan(mean) && mean > pos_.best) {
     pos_.best = mean;
@@ -678,7 +678,7 @@ void Trainer::own_teacher_statistics() {
 void Trainer::compare_networks() const {
   if (!semi_ || std::isnan(last_val_) || std::isnan(last_other_val_) || last_other_val_ - last_val_ <= 0.1) return;
   const std::string& net = o_.semi.network;
-  const std::string other = net == "teacher" ? "student" : "teacher";
+  const std::string other = o_.semi.other_network();
   log(fmt::format("warning: the {} (the checkpoints' model) scored a mean validation Dice of {:.4f} in the last validation, "
                   "the {} {:.4f}: segment with dlk-infer --network {}, or train with --semi-network {}",
                   net, last_val_, other, last_other_val_, other, other));

@@ -21,22 +21,6 @@ clean() { # clean DIR...: no *.tmp-* file under any DIR, no core dump, no stack 
 }
 
 # ---------------------------------------------------------------- crafting
-# shard_edit SRC DST PY-EXPR: rewrites a shard's metadata (variable m, a str) with a new, valid
-# header CRC; the new metadata is padded with spaces to the old length.
-shard_edit() {
-  "$PY" - "$1" "$2" "$3" <<'PYEOF'
-import re, struct, sys, zlib
-src, dst, expr = sys.argv[1:]
-b = bytearray(open(src, 'rb').read())
-n = struct.unpack_from('<I', b, 16)[0]
-m = b[24:24 + n].decode()
-new = eval(expr).encode()
-assert len(new) <= n, (len(new), n)
-b[24:24 + n] = new + b' ' * (n - len(new))
-struct.pack_into('<I', b, 20, zlib.crc32(bytes(b[:20]) + bytes(b[24:24 + n])) & 0xffffffff)
-open(dst, 'wb').write(b)
-PYEOF
-}
 # nifti_edit SRC DST OFFSET FORMAT VALUE...: patches header fields of a .nii.gz (struct format).
 nifti_edit() {
   "$PY" - "$@" <<'PYEOF'

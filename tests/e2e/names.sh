@@ -11,24 +11,6 @@ need_python "numpy, nibabel" "to craft the files"
 D=$DATA/totalseg-ct-small
 cd "$T"
 
-# shard_edit SRC DST PY-EXPR: rewrites a shard's metadata (variable m, a str; codecs, json, os and
-# re at hand) with a new, valid header CRC; the new metadata is padded with spaces to the old
-# length. (adversarial.sh's helper, with codecs, json and os imported.)
-shard_edit() {
-  "$PY" - "$1" "$2" "$3" <<'PYEOF'
-import codecs, json, os, re, struct, sys, zlib
-src, dst, expr = sys.argv[1:]
-b = bytearray(open(src, 'rb').read())
-n = struct.unpack_from('<I', b, 16)[0]
-m = b[24:24 + n].decode()
-new = eval(expr).encode()
-assert len(new) <= n, (len(new), n)
-b[24:24 + n] = new + b' ' * (n - len(new))
-struct.pack_into('<I', b, 20, zlib.crc32(bytes(b[:20]) + bytes(b[24:24 + n])) & 0xffffffff)
-open(dst, 'wb').write(b)
-PYEOF
-}
-
 # ---------------------------------------------------------------- class names in a shard
 # A shard with room in its metadata for a name of 5000 characters: its sources are long paths
 # (links in 14 nested folders of 250 characters), which the edits below replace by short ones.

@@ -10,6 +10,10 @@
 
 namespace dlk {
 
+// The most voxels a volume (its first three dimensions) or a shard's case may hold: 2^30, checked
+// from headers before anything of that size is read (dlk-shard(5), "Limits").
+constexpr int64_t kMaxVolumeVoxels = int64_t(1) << 30;
+
 struct Geometry {
   std::array<int64_t, 3> size{{0, 0, 0}};
   std::array<double, 3> spacing{{1, 1, 1}};

@@ -28,6 +28,8 @@ struct SemiOptions {
   // compare with).
   std::vector<std::string> ignore_labels_of;
   bool on() const { return method != "none"; }
+  // The network checkpoints do not hold as their model (`network` resolved).
+  const char* other_network() const { return network == "teacher" ? "student" : "teacher"; }
   json::Value to_json() const;
   static SemiOptions from_json(const json::Value& v);
   void validate() const;
