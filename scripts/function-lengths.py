@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 # Function lengths in lines, longest first: MIN=60 scripts/function-lengths.py lib tools
 # (a brace matcher over C++ with comments and strings blanked: a survey, not a parser).
+# With --max N (scripts/check: --max 80 lib tools) it lists the functions over N lines and
+# exits 1 if there is one: a function a reader cannot hold is split before it lands.
 import re, sys, os
 def strip(src):
     out=[];i=0;n=len(src)
@@ -49,13 +51,22 @@ def funcs(path):
         elif c==';':
             last=i+1
     return res
+args=sys.argv[1:]
+limit=None
+if args[:1]==['--max']:
+    limit=int(args[1]); args=args[2:]
 files=[]
-for root in sys.argv[1:]:
+for root in args:
     for dp,_,fs in os.walk(root):
         for f in fs:
             if f.endswith(('.cpp','.h','.cu','.cuh')): files.append(os.path.join(dp,f))
 allf=[]
 for f in sorted(files): allf+=funcs(f)
 allf.sort(reverse=True)
+if limit is not None:
+    over=[f for f in allf if f[0]>limit]
+    for n,p,l,name in over: print(f'{p}:{l}: {name} is {n} lines (at most {limit}): split it')
+    print(f'function-lengths: {len(allf)} functions in {len(files)} files, {len(over)} over {limit} lines')
+    sys.exit(1 if over else 0)
 for n,p,l,name in allf:
     if n>=int(os.environ.get('MIN','60')): print(f'{n:5d} {p}:{l} {name}')

@@ -59,8 +59,8 @@ variant() {  # VARIANT DATASET OUT: run (or with SHOW=1 print) one preparation
   case $1 in
     python-npz-h5) c=("$PY" "$PYPREP" "$ds" "$DATA" "$out") ;;
     python-npz-h5-compressed) c=("$PY" "$PYPREP" "$ds" "$DATA" "$out" --compressed) ;;
-    dlk-prep-j0) c=("$PREP" --dataset "$WORK/raw/$ds" --layout nnunet "${opts[@]}" -j 0 -q -o "$out") ;;
-    dlk-prep-j1) c=("$PREP" --dataset "$WORK/raw/$ds" --layout nnunet "${opts[@]}" -j 1 -q -o "$out") ;;
+    dlk-prep-j0) c=("$PREP" --raw "$WORK/raw/$ds" --layout nnunet "${opts[@]}" -j 0 -q -o "$out") ;;
+    dlk-prep-j1) c=("$PREP" --raw "$WORK/raw/$ds" --layout nnunet "${opts[@]}" -j 1 -q -o "$out") ;;
   esac
   if [[ ${SHOW:-} ]]; then echo "${c[*]}"; else "${c[@]}"; fi
 }

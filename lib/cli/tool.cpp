@@ -1,11 +1,11 @@
 #include "dlk/cli/tool.h"
-#include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
 #include "dlk/core/share_dir.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <malloc.h>
@@ -81,11 +81,57 @@ po::options_description common_options(Common& c, bool with_threads) {
   return g;
 }
 
-void store_config(const std::string& path, const po::options_description& all, po::variables_map& vm,
+// Deprecated spellings on the command line, rewritten to the current ones before Boost reads
+// them: "--old", "--old=V", "-o", "-oV" (a short flag with its value attached).
+std::vector<std::string> current_spellings(const ToolSpec& spec, int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string& a = args[i];
+    if (a == "--") break;
+    for (const Deprecated& d : spec.deprecated) {
+      const bool is_short = d.old.size() == 2;
+      if (a == d.old) {
+        deprecation_notice(d.old, d.now);
+        a = d.now;
+      } else if (!is_short && a.rfind(d.old + "=", 0) == 0) {
+        deprecation_notice(d.old, d.now);
+        a = d.now + a.substr(d.old.size());
+      } else if (is_short && a.size() > 2 && a.rfind(d.old, 0) == 0) {
+        deprecation_notice(d.old, d.now);
+        a = d.now + "=" + a.substr(2);
+      } else {
+        continue;
+      }
+      break;
+    }
+  }
+  return args;
+}
+
+// A config file's deprecated keys become the current ones; an unknown key is an error.
+void current_keys(const ToolSpec& spec, const std::string& path, po::parsed_options& parsed) {
+  for (po::option& o : parsed.options) {
+    if (!o.unregistered) continue;
+    auto d = std::find_if(spec.deprecated.begin(), spec.deprecated.end(),
+                          [&](const Deprecated& x) { return x.old.size() > 2 && x.old.substr(2) == o.string_key; });
+    if (d == spec.deprecated.end())
+      throw UsageError(fmt::format("config file '{}': unrecognised option '{}'", path, o.string_key));
+    deprecation_notice(o.string_key + " (in '" + path + "')", d->now.substr(2));
+    o.string_key = d->now.substr(2);
+    o.unregistered = false;
+  }
+}
+
+std::vector<std::string> g_pending_notices;
+bool g_parsed = false; // parse() has set the verbosity: notices go out at once
+std::set<std::string> g_notified;
+
+void store_config(const ToolSpec& spec, const std::string& path, const po::options_description& all, po::variables_map& vm,
                   const std::set<std::string>& already) {
   po::parsed_options parsed(nullptr);
   try {
-    parsed = po::parse_config_file<char>(path.c_str(), all, false);
+    parsed = po::parse_config_file<char>(path.c_str(), all, true);
+    current_keys(spec, path, parsed);
   } catch (const po::reading_file&) {
     throw UsageError(fmt::format("cannot read config file '{}'", path));
   } catch (const po::error& e) {
@@ -111,6 +157,20 @@ std::set<std::string> explicitly_set(const po::variables_map& vm) {
 }
 } // namespace
 
+po::options_description& ToolSpec::section(const std::string& title) {
+  for (auto& g : groups)
+    if (g.first == title) return *g.second;
+  groups.emplace_back(title, std::make_shared<po::options_description>(title));
+  return *groups.back().second;
+}
+
+void deprecation_notice(const std::string& old, const std::string& now) {
+  if (!g_notified.insert(old).second) return;
+  const std::string msg = fmt::format("{} is deprecated and will be removed: use {}", old, now);
+  if (g_parsed) warn(msg);
+  else g_pending_notices.push_back(msg);
+}
+
 int Common::resolved_threads() const {
   if (threads > 0) return threads;
   unsigned n = std::thread::hardware_concurrency();
@@ -134,8 +194,9 @@ std::string help_text(const ToolSpec& spec) {
   Common dummy;
   for (auto& g : spec.groups) out += "\n" + format_group(g.first, *g.second);
   out += "\n" + format_group("Common options", common_options(dummy, spec.with_threads));
+  if (!spec.trailer.empty()) out += "\n" + spec.trailer;
   if (!spec.examples.empty()) out += "\nExamples:\n" + spec.examples;
-  out += "\nExit status: 0 success, 1 failure, 2 usage error. See " + spec.name + "(1).\n";
+  out += "\nExit status: 0 success, 1 failure, 2 usage error. See " + (spec.man_page.empty() ? spec.name : spec.man_page) + "(1).\n";
   return out;
 }
 
@@ -143,10 +204,13 @@ po::variables_map parse(const ToolSpec& spec, int argc, char** argv, Common& com
                         const std::function<std::vector<std::string>(const po::variables_map&)>& more_configs) {
   po::options_description all;
   for (auto& g : spec.groups) all.add(*g.second);
+  all.add(*spec.hidden);
   all.add(common_options(common, spec.with_threads));
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(spec.positional).run(), vm);
+    const std::vector<std::string> args = current_spellings(spec, argc, argv);
+    po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end()))
+                  .options(all).positional(spec.positional).run(), vm);
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
@@ -155,7 +219,7 @@ po::variables_map parse(const ToolSpec& spec, int argc, char** argv, Common& com
     throw Exit{kOk};
   }
   if (vm.count("version")) {
-    std::cout << version_text(spec.name);
+    std::cout << version_text(spec.name.substr(0, spec.name.find(" ")));
     throw Exit{kOk};
   }
   std::vector<std::string> files;
@@ -164,16 +228,19 @@ po::variables_map parse(const ToolSpec& spec, int argc, char** argv, Common& com
   // Files named by the command line or the config file (a preset) come last.
   if (more_configs) {
     po::variables_map probe = vm;
-    if (!files.empty()) store_config(files[0], all, probe, explicitly_set(vm));
+    if (!files.empty()) store_config(spec, files[0], all, probe, explicitly_set(vm));
     for (auto& f : more_configs(probe)) files.push_back(f);
   }
-  for (auto& f : files) store_config(f, all, vm, explicitly_set(vm));
+  for (auto& f : files) store_config(spec, f, all, vm, explicitly_set(vm));
   try {
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
   set_verbosity(common.quiet ? 0 : common.verbose ? 2 : 1);
+  for (auto& n : g_pending_notices) warn(n);
+  g_pending_notices.clear();
+  g_parsed = true;
   if (common.quiet && common.verbose) throw UsageError("--quiet and --verbose exclude each other");
   if (common.threads < 0) throw UsageError("--threads must be 0 (all cores) or positive");
   return vm;
@@ -239,17 +306,6 @@ void warn(const std::string& msg) {
   if (g_verbosity >= 1) emit("warning: ", msg);
 }
 void error(const std::string& msg) { emit("error: ", msg); }
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t end = std::min(s.find(',', start), s.size());
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 void keep_freed_memory() {
 #ifdef __GLIBC__

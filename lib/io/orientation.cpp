@@ -100,17 +100,4 @@ int anatomical_axis(const std::string& name) {
   throw UsageError(fmt::format("--axis {}: axial, coronal or sagittal", name));
 }
 
-int slicing_axis(const std::string& name, bool canonical) {
-  if (name.empty()) return 2;
-  if (name == "x" || name == "0") return 0;
-  if (name == "y" || name == "1") return 1;
-  if (name == "z" || name == "2") return 2;
-  if (name != "axial" && name != "coronal" && name != "sagittal")
-    throw UsageError(fmt::format("--axis {}: axial, coronal, sagittal, or a voxel axis x, y or z", name));
-  if (!canonical)
-    throw UsageError(fmt::format("--axis {}: anatomical axes need --orientation canonical (volumes sliced as stored have "
-                                 "only voxel axes x, y, z)", name));
-  return anatomical_axis(name);
-}
-
 } // namespace dlk

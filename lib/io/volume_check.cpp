@@ -93,6 +93,25 @@ uint64_t read_nifti_head(const std::string& path, bool gz, std::vector<unsigned 
   return total;
 }
 
+// The bytes of voxels that a NIfTI header's dim[] and datatype promise, after checking them
+// against the limits (dlk/io/volume.h) before anything is allocated.
+static uint64_t nifti_data_bytes(const std::string& path, const int64_t (&dim)[8], int datatype) {
+  if (dim[0] < 1 || dim[0] > 7) fail(path, fmt::format("dim[0] = {}: the number of dimensions must be 1..7", dim[0]));
+  const int bytes = nifti_type_bytes(datatype);
+  if (!bytes) fail(path, fmt::format("unknown NIfTI datatype {}", datatype));
+  uint64_t nbytes = uint64_t(bytes);
+  for (int i = 1; i <= dim[0]; ++i) {
+    if (dim[i] < 1) fail(path, fmt::format("dim[{}] = {}: every extent must be at least 1", i, dim[i]));
+    if (uint64_t(dim[i]) > kMaxVolumeBytes || nbytes * uint64_t(dim[i]) > kMaxVolumeBytes)
+      fail(path, fmt::format("the header's extents make more than {} GiB of voxels", kMaxVolumeBytes >> 30));
+    nbytes *= uint64_t(dim[i]);
+  }
+  uint64_t voxels = 1;
+  for (int i = 1; i <= std::min<int64_t>(dim[0], 3); ++i) voxels *= uint64_t(dim[i]); // each <= 16 Gi: no overflow
+  if (voxels > uint64_t(kMaxVolumeVoxels)) fail(path, fmt::format("the header's extents make {} voxels (2^30 at most)", voxels));
+  return nbytes;
+}
+
 void check_nifti(const std::string& path) {
   const bool gz = ends_with(path, ".gz");
   std::vector<unsigned char> h;
@@ -135,19 +154,7 @@ void check_nifti(const std::string& path) {
   auto fld = [&](size_t k) { return v2 ? f64(q0 + 8 * k) : f32(q0 + 4 * k); };  // quatern b, c, d, qoffset x, y, z
   auto srow = [&](size_t k) { return v2 ? f64(s0 + 8 * k) : f32(s0 + 4 * k); }; // srow_x, srow_y, srow_z
 
-  if (dim[0] < 1 || dim[0] > 7) fail(path, fmt::format("dim[0] = {}: the number of dimensions must be 1..7", dim[0]));
-  const int bytes = nifti_type_bytes(datatype);
-  if (!bytes) fail(path, fmt::format("unknown NIfTI datatype {}", datatype));
-  uint64_t nbytes = uint64_t(bytes);
-  for (int i = 1; i <= dim[0]; ++i) {
-    if (dim[i] < 1) fail(path, fmt::format("dim[{}] = {}: every extent must be at least 1", i, dim[i]));
-    if (uint64_t(dim[i]) > kMaxVolumeBytes || nbytes * uint64_t(dim[i]) > kMaxVolumeBytes)
-      fail(path, fmt::format("the header's extents make more than {} GiB of voxels", kMaxVolumeBytes >> 30));
-    nbytes *= uint64_t(dim[i]);
-  }
-  uint64_t voxels = 1;
-  for (int i = 1; i <= std::min<int64_t>(dim[0], 3); ++i) voxels *= uint64_t(dim[i]); // each <= 16 Gi: no overflow
-  if (voxels > uint64_t(kMaxVolumeVoxels)) fail(path, fmt::format("the header's extents make {} voxels (2^30 at most)", voxels));
+  const uint64_t nbytes = nifti_data_bytes(path, dim, datatype);
   for (int i = 0; i <= std::min<int64_t>(dim[0], 3); ++i)
     if (!std::isfinite(pixdim[i])) fail(path, fmt::format("pixdim[{}] is {}", i, pixdim[i]));
   // A spacing of 0 (or less) is no spacing: readers that replace it by 1 mm would segment and

@@ -1,5 +1,4 @@
 #include "dlk/metrics/connected_components.h"
-#include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
 
 #include <fmt/format.h>
@@ -61,11 +60,11 @@ std::vector<int64_t> keep_largest_components(std::vector<uint16_t>& labels, cons
   return removed;
 }
 
-std::optional<std::vector<int>> keep_largest_classes(const std::string& spec, const std::vector<std::string>& classes) {
-  if (spec.empty()) return std::nullopt;
-  if (spec == "all") return std::vector<int>{};
-  std::vector<int> out;
-  for (const auto& name : cli::name_list("--keep-largest", spec)) {
+std::optional<std::vector<int>> keep_largest_classes(const std::optional<std::vector<std::string>>& chosen,
+                                                     const std::vector<std::string>& classes) {
+  if (!chosen) return std::nullopt;
+  std::vector<int> out; // empty: all
+  for (const auto& name : *chosen) {
     auto it = std::find(classes.begin(), classes.end(), name);
     int v = it != classes.end() ? int(it - classes.begin()) : -1;
     if (v < 0 && name.find_first_not_of("0123456789") == std::string::npos && name.size() < 6) v = std::stoi(name);

@@ -118,6 +118,30 @@ std::vector<std::string> known_class_names(const ScoreOptions& o, const LabelVol
 }
 } // namespace
 
+// The classes, known before any case is scored: --classes, else the names a side gives, else
+// the truth label map's, else 0 .. the largest label of any reference. That last reads every
+// reference twice (once here, once to score it): holding them all instead would take a volume
+// of memory per case, and only plain volumes without --classes come to it. `hint` then says so
+// in the messages about labels out of range.
+static int scoring_classes(const ScoreOptions& o, LabelVolumes& refs, LabelVolumes& preds,
+                           const std::vector<std::string>& ref_ids, std::string& hint) {
+  int n_classes = int(o.classes.size());
+  if (!n_classes) n_classes = int(refs.classes().size());
+  if (!n_classes) n_classes = int(preds.classes().size());
+  if (!n_classes && !o.truth_map.empty()) n_classes = o.truth_map.max_class() + 1;
+  if (!n_classes) {
+    std::vector<bool> present(65536, false);
+    for (auto& id : ref_ids)
+      for (uint16_t x : refs.load(id).labels) present[x] = true;
+    int stray = 0;
+    n_classes = classes_of_labels(present, stray);
+    // A reference holding a stray label fails below as a prediction would, naming its file.
+    hint = stray ? fmt::format("; the references hold no label from {} to {}: give --classes to score more", n_classes, stray - 1)
+                 : "; the references hold no larger label: give --classes to score more";
+  }
+  return n_classes;
+}
+
 ScoreReport run_score(const std::string& pred, const std::string& truth, const ScoreOptions& o,
                       const std::function<void(const CaseScores&)>& on_case) {
   ScoreReport rep;
@@ -127,25 +151,8 @@ ScoreReport run_score(const std::string& pred, const std::string& truth, const S
   if (!refs->random_access()) throw UsageError("--truth must be a volume, a directory, a dataset or a shard file (not a stream)");
   std::vector<std::string> ref_ids = refs->case_ids();
   std::set<std::string> pending(ref_ids.begin(), ref_ids.end()), seen;
-  // The classes, known before any case is scored: --classes, else the names a side gives, else
-  // the truth label map's, else 0 .. the largest label of any reference. That last reads every
-  // reference twice (once here, once to score it): holding them all instead would take a volume
-  // of memory per case, and only plain volumes without --classes come to it.
-  int n_classes = int(o.classes.size());
   std::string hint;
-  if (!n_classes) n_classes = int(refs->classes().size());
-  if (!n_classes) n_classes = int(preds->classes().size());
-  if (!n_classes && !o.truth_map.empty()) n_classes = o.truth_map.max_class() + 1;
-  if (!n_classes) {
-    std::vector<bool> present(65536, false);
-    for (auto& id : ref_ids)
-      for (uint16_t x : refs->load(id).labels) present[x] = true;
-    int stray = 0;
-    n_classes = classes_of_labels(present, stray);
-    // A reference holding a stray label fails below as a prediction would, naming its file.
-    hint = stray ? fmt::format("; the references hold no label from {} to {}: give --classes to score more", n_classes, stray - 1)
-                 : "; the references hold no larger label: give --classes to score more";
-  }
+  const int n_classes = scoring_classes(o, *refs, *preds, ref_ids, hint);
   const auto keep = keep_largest_classes(o.keep_largest, known_class_names(o, *refs, *preds, n_classes));
   auto classes_from = [&](const LabelVolume& v) {
     if (rep.class_names.empty() && !v.classes.empty()) rep.class_names = v.classes;

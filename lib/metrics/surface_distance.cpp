@@ -83,14 +83,6 @@ double percentile_linear(std::vector<double> v, double q) {
   return a + (r - double(lo)) * (b - a);
 }
 
-ScoreMode parse_score_mode(const std::string& s) {
-  if (s == "transunet") return ScoreMode::TransUNet;
-  if (s == "medpy") return ScoreMode::Medpy;
-  if (s == "monai") return ScoreMode::Monai;
-  if (s == "nnunet") return ScoreMode::NnUNet;
-  throw UsageError(fmt::format("--mode: '{}' (transunet, medpy, monai, nnunet)", s));
-}
-
 const char* score_mode_name(ScoreMode m) {
   switch (m) {
   case ScoreMode::TransUNet: return "transunet";

@@ -76,10 +76,6 @@ LabelMap LabelMap::parse(const std::string& arg) {
   return m;
 }
 
-LabelMap LabelMap::from_option(const std::string& value, const char* option) {
-  return parse(value.find(':') != std::string::npos ? value : find_share_file(value, "label-maps", ".txt", option));
-}
-
 json::Value LabelMap::to_json() const {
   if (empty()) return {};
   json::Value v{json::Object{}};

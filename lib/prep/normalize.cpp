@@ -9,43 +9,6 @@
 
 namespace dlk {
 
-static std::vector<double> parse_pair(const std::string& s, const char* what) {
-  std::vector<double> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stod(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("--{}: '{}' is not a number", what, item));
-    }
-  }
-  if (out.size() != 2 || !(out[0] < out[1]))
-    throw UsageError(fmt::format("--{} wants LO,HI with LO < HI, got '{}'", what, s));
-  return out;
-}
-
-NormalizeSpec NormalizeSpec::parse(const std::string& method, const std::string& window, const std::string& percentiles) {
-  NormalizeSpec s;
-  s.method = method;
-  if (method != "window" && method != "zscore" && method != "minmax" && method != "percentile" && method != "none")
-    throw UsageError(fmt::format("--normalize: unknown method '{}' (window, zscore, minmax, percentile, none)", method));
-  if (!window.empty()) {
-    auto w = parse_pair(window, "window");
-    s.window_lo = w[0];
-    s.window_hi = w[1];
-  }
-  if (!percentiles.empty()) {
-    auto p = parse_pair(percentiles, "percentiles");
-    if (p[0] < 0 || p[1] > 100) throw UsageError("--percentiles must lie within 0..100");
-    s.pct_lo = p[0];
-    s.pct_hi = p[1];
-  }
-  return s;
-}
-
 json::Value NormalizeSpec::to_json() const {
   json::Value v;
   v.set("method", method);

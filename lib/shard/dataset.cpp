@@ -59,27 +59,6 @@ std::string spacing_problem(const json::Value& s) {
   return {};
 }
 
-json::Value parse_spacing_option(const std::string& text) {
-  if (text.empty() || text == "none") return {};
-  if (text == "auto") return "auto";
-  const auto comma = text.find(',');
-  json::Value v;
-  try {
-    size_t end = 0;
-    if (comma != std::string::npos) {
-      size_t end_y = 0;
-      const double x = std::stod(text.substr(0, comma), &end), y = std::stod(text.substr(comma + 1), &end_y);
-      if (end == comma && comma + 1 + end_y == text.size() && std::isfinite(x) && std::isfinite(y))
-        v = json::Value(std::vector<double>{x, y});
-    }
-  } catch (const std::exception&) {
-  }
-  if (v.is_null() || !spacing_problem(v).empty())
-    throw UsageError(fmt::format("--spacing {}: give X,Y in mm ({} to {} each), auto or none", text, kMinTargetSpacing,
-                                 kMaxTargetSpacing));
-  return v;
-}
-
 namespace {
 // dataset.json's fields, in the order written, but for format, version, split_counts and checksum.
 const json::Fields<Dataset>& header_fields() {

@@ -24,29 +24,6 @@ LossWeights LossSchedule::at(int epoch) const {
   throw UsageError(fmt::format("--loss: unknown strategy '{}' (ordinary, phase, dynamic)", strategy));
 }
 
-std::vector<LossSchedule::Phase> LossSchedule::parse_phases(const std::string& text) {
-  std::vector<Phase> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    Phase p;
-    char c1 = 0, c2 = 0;
-    std::string until = item.substr(0, item.find(':'));
-    std::stringstream rest(item.substr(item.find(':') == std::string::npos ? item.size() : item.find(':')));
-    if (!(rest >> c1 >> p.w.alpha >> c2 >> p.w.beta) || c1 != ':' || c2 != ':' || !rest.eof())
-      throw UsageError(fmt::format("--loss-phases: '{}' is not UNTIL:ALPHA:BETA", item));
-    try {
-      p.until = until == "*" ? 1e300 : std::stod(until);
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("--loss-phases: '{}' is not an epoch or '*'", until));
-    }
-    if (!out.empty() && p.until <= out.back().until) throw UsageError("--loss-phases: epochs must increase");
-    out.push_back(p);
-  }
-  if (out.empty()) throw UsageError("--loss-phases: no phase");
-  return out;
-}
-
 json::Value LossSchedule::to_json() const {
   json::Value v;
   v.set("strategy", strategy);
@@ -96,34 +73,6 @@ double LrSchedule::at(int64_t it) const {
   }
   if (warmup > 0 && it < warmup) lr *= double(it + 1) / double(warmup);
   return lr;
-}
-
-std::vector<LrSchedule::Phase> LrSchedule::parse_phases(const std::string& text) {
-  std::vector<Phase> out;
-  if (text.empty()) return out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const size_t colon = item.find(':');
-    Phase p;
-    try {
-      if (colon == std::string::npos) throw std::invalid_argument("no colon");
-      const std::string until = item.substr(0, colon), lr = item.substr(colon + 1);
-      size_t used = 0;
-      p.lr = std::stod(lr, &used);
-      if (used != lr.size()) throw std::invalid_argument("trailing characters");
-      p.until = until == "*" ? 1e300 : std::stod(until, &used);
-      if (until != "*" && used != until.size()) throw std::invalid_argument("trailing characters");
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("--lr-phases: '{}' is not UNTIL:LR (an epoch or '*', a learning rate)", item));
-    }
-    if (!(p.lr > 0) || !std::isfinite(p.lr)) throw UsageError(fmt::format("--lr-phases: '{}': the learning rate must be > 0", item));
-    if (!(p.until > 0)) throw UsageError(fmt::format("--lr-phases: '{}': the epoch must be > 0", item));
-    if (!out.empty() && p.until <= out.back().until) throw UsageError("--lr-phases: epochs must increase");
-    out.push_back(p);
-  }
-  if (out.empty()) throw UsageError("--lr-phases: no phase");
-  return out;
 }
 
 LossSchedule LossSchedule::from_json(const json::Value& l, int epochs) {

@@ -1,11 +1,10 @@
 // TrainOptions: dlk-train's options, their checks, config.json (to_json and from_json) and how a
 // resumed run's config.json and the command line combine.
 #include "dlk/train/train_options.h"
-#include "dlk/cli/tool.h"
-#include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
 #include "dlk/core/file_io.h"
 #include "dlk/core/json_fields.h"
+#include "dlk/core/value_checks.h"
 #include "dlk/model/device.h"
 #include "dlk/shard/dataset.h"
 
@@ -92,16 +91,16 @@ SemiOptions SemiOptions::from_json(const json::Value& v) {
 }
 
 void SemiOptions::validate() const {
-  cli::require_one_of("--semi", method, {"none", "mean-teacher", "pseudo-label"});
+  require_one_of("--semi", method, {"none", "mean-teacher", "pseudo-label"});
   if (!on()) return;
-  if (weight) cli::require_non_negative("--semi-weight", *weight);
-  if (ramp_epochs) cli::require_non_negative("--semi-ramp", *ramp_epochs);
-  cli::require_unit_interval("--ema-decay", ema_decay, true);
-  cli::require_unit_interval("--pseudo-threshold", threshold, true);
-  cli::require_at_least("--pseudo-refresh", refresh_every, 1);
-  cli::require_at_least("--unlabelled-batch", batch, 0);
-  cli::require_non_negative("--semi-noise", noise);
-  if (!network.empty()) cli::require_one_of("--semi-network", network, {"teacher", "student"});
+  if (weight) require_non_negative("--semi-weight", *weight);
+  if (ramp_epochs) require_non_negative("--semi-ramp", *ramp_epochs);
+  require_unit_interval("--ema-decay", ema_decay, true);
+  require_unit_interval("--pseudo-threshold", threshold, true);
+  require_at_least("--pseudo-refresh", refresh_every, 1);
+  require_at_least("--unlabelled-batch", batch, 0);
+  require_non_negative("--semi-noise", noise);
+  if (!network.empty()) require_one_of("--semi-network", network, {"teacher", "student"});
 }
 
 void SemiOptions::resolve_defaults(int epochs) {
@@ -137,41 +136,41 @@ std::string absolute_normal(const std::string& path) {
 } // namespace
 
 void TrainOptions::validate() const {
-  cli::require_at_least("--epochs", epochs, 0);
-  cli::require_at_least("--max-steps", max_steps, 0);
-  cli::require_at_least("--batch", batch, 1);
-  cli::require_at_least("--accumulate", accumulate, 1);
-  cli::require_at_least("--val-every", val_every, 1);
-  cli::require_at_least("--save-every", save_every, 1);
-  cli::require_non_negative("--save-minutes", save_minutes);
-  cli::require_split("--train-split", train_split);
-  cli::require_split("--val-split", val_split);
-  cli::require_at_least("--fold", fold, -1);
-  cli::require_one_of("--depthwise", depthwise, {"dlk", "torch"});
-  cli::require_one_of("--augment", augment, {"paper", "transunet", "none"});
-  cli::require_precision("--precision", precision);
-  cli::require_one_of("--optimizer", optimizer, {"adam", "adamw", "sgd"});
-  cli::require_positive("--lr", lr.base);
-  cli::require_non_negative("--weight-decay", weight_decay);
-  cli::require_unit_interval("--momentum", momentum, false);
-  cli::require_one_of("--schedule", lr.kind, {"step", "poly", "cosine", "constant"});
-  cli::require_at_least("--step-epochs", lr.step_epochs, 1);
-  cli::require_positive("--gamma", lr.gamma);
-  cli::require_non_negative("--power", lr.power);
-  cli::require_non_negative("--min-lr", lr.min_lr);
-  cli::require_at_least("--warmup", lr.warmup, 0);
+  require_at_least("--epochs", epochs, 0);
+  require_at_least("--max-steps", max_steps, 0);
+  require_at_least("--batch", batch, 1);
+  require_at_least("--accumulate", accumulate, 1);
+  require_at_least("--val-every", val_every, 1);
+  require_at_least("--save-every", save_every, 1);
+  require_non_negative("--save-minutes", save_minutes);
+  require_split("--train-split", train_split);
+  require_split("--val-split", val_split);
+  require_at_least("--fold", fold, -1);
+  require_one_of("--depthwise", depthwise, {"dlk", "torch"});
+  require_one_of("--augment", augment, {"paper", "transunet", "none"});
+  require_precision("--precision", precision);
+  require_one_of("--optimizer", optimizer, {"adam", "adamw", "sgd"});
+  require_positive("--lr", lr.base);
+  require_non_negative("--weight-decay", weight_decay);
+  require_unit_interval("--momentum", momentum, false);
+  require_one_of("--schedule", lr.kind, {"step", "poly", "cosine", "constant"});
+  require_at_least("--step-epochs", lr.step_epochs, 1);
+  require_positive("--gamma", lr.gamma);
+  require_non_negative("--power", lr.power);
+  require_non_negative("--min-lr", lr.min_lr);
+  require_at_least("--warmup", lr.warmup, 0);
   if (!lr.phases.empty() && lr.kind != "step" && lr.kind != "constant")
     throw UsageError(fmt::format("--lr-phases: with --schedule step or constant (not {})", lr.kind));
-  cli::require_one_of("--loss", loss.strategy, {"ordinary", "phase", "dynamic"});
-  cli::require_non_negative("--alpha", loss.fixed.alpha);
-  cli::require_non_negative("--beta", loss.fixed.beta);
+  require_one_of("--loss", loss.strategy, {"ordinary", "phase", "dynamic"});
+  require_non_negative("--alpha", loss.fixed.alpha);
+  require_non_negative("--beta", loss.fixed.beta);
   for (auto& p : loss.phases) {
-    cli::require_non_negative("--loss-phases", p.w.alpha);
-    cli::require_non_negative("--loss-phases", p.w.beta);
+    require_non_negative("--loss-phases", p.w.alpha);
+    require_non_negative("--loss-phases", p.w.beta);
   }
-  cli::require_unit_interval("--dynamic-a", loss.A, true);
-  cli::require_unit_interval("--dynamic-b", loss.B, true);
-  cli::require_positive("--dynamic-k", loss.k);
+  require_unit_interval("--dynamic-a", loss.A, true);
+  require_unit_interval("--dynamic-b", loss.B, true);
+  require_positive("--dynamic-k", loss.k);
   semi.validate();
 }
 
@@ -212,12 +211,10 @@ TrainOptions TrainOptions::resumed(const TrainOptions& command_line, bool epochs
   return t;
 }
 
-void TrainOptions::check_new_run(const std::string& loss_phases, const std::string& lr_phases) {
+void TrainOptions::check_new_run() {
   if (dataset.empty()) throw UsageError("no dataset: dlk-train DATASET -o RUNDIR (or --summary, or --resume RUNDIR)");
   if (run_dir.empty()) throw UsageError("no run directory: give -o RUNDIR");
   if (accept_changed_cases) throw UsageError("--accept-changed-cases goes with --resume RUNDIR");
-  loss.phases = LossSchedule::parse_phases(loss_phases);
-  lr.phases = LrSchedule::parse_phases(lr_phases);
   loss.epochs = epochs;
   validate(); // before reading any data
   semi.resolve_defaults(epochs);

@@ -15,14 +15,14 @@ done
 
 expect 2 "dlk-prep without output" "$BIN/dlk-prep" --image x.nii.gz
 contains "no output" "missing -o is explained"
-expect 2 "dlk-prep with both --image and --dataset" "$BIN/dlk-prep" --image a --dataset b -o "$T/o"
+expect 2 "dlk-prep with both --image and --raw" "$BIN/dlk-prep" --image a --raw b -o "$T/o"
 expect 2 "dlk-prep --axis w" "$BIN/dlk-prep" --image a --axis w -o "$T/o"
 contains "--axis w: axial, coronal, sagittal" "bad axis is named, with the ones allowed"
 expect 2 "dlk-prep --orientation stored --axis coronal" "$BIN/dlk-prep" --image a --orientation stored --axis coronal -o "$T/o"
 contains "anatomical axes need --orientation canonical" "an anatomical axis of unreoriented volumes explained"
 expect 2 "dlk-prep --spacing 1" "$BIN/dlk-prep" --image a --spacing 1 -o "$T/o"
 contains "--spacing 1: give X,Y in mm" "a bad spacing explained"
-expect 2 "dlk-prep with an unknown preset" "$BIN/dlk-prep" --dataset "$T" --preset nosuch -o "$T/o"
+expect 2 "dlk-prep with an unknown preset" "$BIN/dlk-prep" --raw "$T" --preset nosuch -o "$T/o"
 contains "known: acdc, " "unknown preset lists the known ones"
 expect 2 "dlk-prep with a missing config file" "$BIN/dlk-prep" --config "$T/none.ini" --check x
 contains "none.ini" "missing config file is named"
@@ -38,7 +38,7 @@ contains "empty input" "empty stream is explained"
 # Bad option values: exit 2 and the option named, before any data is read (none exists here).
 train() { "$BIN/dlk-train" "$T/nodata" -o "$T/run" "$@"; }
 for bad in "--lr nan" "--lr -1" "--weight-decay -1" "--momentum 1" "--epochs -1" "--batch 0" "--val-every 0" \
-  "--save-minutes nan" "--dynamic-k 0" "--precision fp8" "--train-split bogus" "--val-split bogus" "--classes -1" \
+  "--save-minutes nan" "--dynamic-k 0" "--precision fp8" "--train-split bogus" "--val-split bogus" "--num-classes -1" \
   "--depthwise nhwc"; do
   set -- $bad
   expect 2 "dlk-train $bad" train "$1" "$2"

@@ -127,7 +127,7 @@ expect 0 "make -n paper" make -n -f examples/Makefile paper T="$BIN" SYNAPSE="$T
 runs=$(grep -o "dlk-train [^ ]* -o [^ ]*" "$T/out" | awk '{print $4}' | sed "s|$T/||" | sort | tr '\n' ' ')
 want="new-acdc/L new-acdc/L-phase new-acdc/M new-acdc/S new-syn/L new-syn/L-512 new-syn/L-5DW new-syn/L-7DW new-syn/L-C128 new-syn/L-C64 new-syn/L-LKA1 new-syn/L-LKA2 new-syn/L-ordinary new-syn/M new-syn/M-C128 new-syn/M-C64 new-syn/S new-syn/S-C128 new-syn/S-C64 "
 [ "$runs" = "$want" ] && pass "make -n paper lists the 19 runs once each" || fail "make -n paper runs: $runs"
-[ "$(grep -c "dlk-prep --dataset" "$T/out")" = 2 ] && pass "and prepares each dataset once" || fail "preps: $(grep -c "dlk-prep --dataset" "$T/out")"
+[ "$(grep -c "dlk-prep --raw" "$T/out")" = 2 ] && pass "and prepares each dataset once" || fail "preps: $(grep -c "dlk-prep --raw" "$T/out")"
 expect 0 "make report (tiny)" make -f examples/Makefile report-steps T="$BIN" SYNAPSE="$T/RawData" ACDC="$T/ACDC/training" \
   SYNAPSE_OUT="$T/syn" ACDC_OUT="$T/acdc" VARIANTS=S DEVICE=cpu REPORT="$T/report.html"
 grep -q "dlk-train\|dlk-infer" "$T/out" && fail "the report trained or segmented again" || pass "the report from what is made"

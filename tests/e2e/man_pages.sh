@@ -2,7 +2,11 @@
 . "$(dirname "$0")/lib.inc"
 MAN=$(cd "$(dirname "$0")/../../man" && pwd)
 for tool in dlk-prep dlk-train dlk-score dlk-infer dlk-report; do
-  "$BIN/$tool" --help | grep -E '^ +(-[a-zA-Z], )?--[a-z]' | sed -E 's/^ +(-[a-zA-Z], )?(--[a-z0-9-]+).*/\2/' | sort -u >"$T/help"
+  # dlk-report: the options of all its commands (dlk-report COMMAND --help).
+  commands=""
+  [ "$tool" = dlk-report ] && commands=$("$BIN/$tool" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF {print $1}')
+  { "$BIN/$tool" --help; for c in $commands; do "$BIN/$tool" "$c" --help; done; } |
+    sed '/^Examples:/,/^Exit status/d' | grep -E '^ +(-[a-zA-Z], )?--[a-z]' | sed -E 's/^ +(-[a-zA-Z], )?(--[a-z0-9-]+).*/\2/' | sort -u >"$T/help"
   grep -E '^\.(B|BR) ' "$MAN/man1/$tool.1" | grep -oE '\\-\\-[a-z][a-z0-9\\-]*' | sed 's/\\//g' | sort -u >"$T/man"
   missing=$(comm -23 "$T/help" "$T/man" | tr '\n' ' ')
   extra=$(comm -13 "$T/help" "$T/man" | tr '\n' ' ')

@@ -73,10 +73,10 @@ nib.save(nib.Nifti1Image(a, s.affine, s.header), 'nn/labelsTr/ct.nii.gz')
 json.dump({'channel_names': {'0': 'CT'}, 'labels': {'background': 0, 'non-enhancing tumor': 1},
            'numTraining': 1, 'file_ending': '.nii.gz'}, open('nn/dataset.json', 'w'))
 PYEOF
-expect 0 "an nnU-Net dataset whose label is 'non-enhancing tumor'" "$BIN/dlk-prep" -q --dataset nn --preset nnunet -o nnout
+expect 0 "an nnU-Net dataset whose label is 'non-enhancing tumor'" "$BIN/dlk-prep" -q --raw nn --preset nnunet -o nnout
 grep -q '"non-enhancing tumor"' nnout/dataset.json && pass "the name is kept" || fail "classes of nnout: $(grep -A3 '"classes"' nnout/dataset.json)"
 sed -i 's/non-enhancing tumor/tumor|edema/' nn/dataset.json
-expect 1 "an nnU-Net dataset whose label name holds '|'" "$BIN/dlk-prep" -q --dataset nn --preset nnunet -o nnout2
+expect 1 "an nnU-Net dataset whose label name holds '|'" "$BIN/dlk-prep" -q --raw nn --preset nnunet -o nnout2
 contains "nn/dataset.json': labels: class name 'tumor|edema'" "its dataset.json is named"
 [ ! -e nnout2/dataset.json ] && pass "no dataset written" || fail "nnout2 written"
 
@@ -135,8 +135,8 @@ a[a == 2] = 0
 nib.save(nib.Nifti1Image(a, s.affine, s.header), 'pred/ct01.nii.gz')
 PYEOF
 for mode in transunet medpy monai nnunet; do
-  sp=$([ $mode = transunet ] && echo unit || echo image)
-  expect 0 "dlk-score --mode $mode" "$BIN/dlk-score" --pred pred --truth truth --mode $mode --spacing $sp \
+  unit=$([ $mode = transunet ] && echo voxel || echo mm)
+  expect 0 "dlk-score --mode $mode" "$BIN/dlk-score" --pred pred --truth truth --mode $mode --distance-unit $unit \
     --classes $SYNAPSE_CLASSES,extra --keep-largest all --csv s-$mode.csv --json s-$mode.json
 done
 "$PY" - s-*.csv <<'PYEOF' && pass "the CSVs parse as RFC 4180: 14 fields a row, 9 rows" || fail "CSV"

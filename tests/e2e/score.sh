@@ -5,7 +5,7 @@ need_itk
 REF=$(cd "$(dirname "$0")/../score" && pwd)/medpy_reference.py
 need_python "numpy, scipy, nibabel" "for the independent reference"
 "$PY" "$REF" make "$T/r" 60 7 || fail "making random volumes"
-expect 0 "score random volumes (medpy, mm)" "$BIN/dlk-score" --pred "$T/r/pred" --truth "$T/r/truth" --mode medpy --spacing image --csv "$T/r.csv"
+expect 0 "score random volumes (medpy, mm)" "$BIN/dlk-score" --pred "$T/r/pred" --truth "$T/r/truth" --mode medpy --distance-unit mm --csv "$T/r.csv"
 "$PY" "$REF" check "$T/r" "$T/r.csv" >"$T/out" 2>&1 && pass "$(cat "$T/out")" || { fail "differs from the scipy reference"; cat "$T/out"; }
 
 # The TransUNet convention: unit spacing, its empty-mask rules, tags in the CSV.
@@ -22,7 +22,7 @@ for name, m in j["class_mean"].items():
 assert abs(j["mean_dsc"] - statistics.mean(m["dsc"] for m in j["class_mean"].values())) < 1e-12
 assert j["settings"]["mode"] == "transunet"
 PYEOF
-expect 2 "transunet with mm spacing" "$BIN/dlk-score" --pred "$T/r/pred" --truth "$T/r/truth" --spacing image
+expect 2 "transunet with mm spacing" "$BIN/dlk-score" --pred "$T/r/pred" --truth "$T/r/truth" --distance-unit mm
 # Missing cases and mismatched grids.
 mkdir "$T/few" && cp "$T/r/pred/case000.nii.gz" "$T/few/"
 expect 1 "a reference without prediction" "$BIN/dlk-score" --pred "$T/few" --truth "$T/r/truth"

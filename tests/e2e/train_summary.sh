@@ -13,7 +13,7 @@ check M 224 4,494,451 14.385 22.841
 contains "22,841,478,400" "M's exact paper-convention count"
 check L 224 17,708,659 18.403 29.641
 check L 512 17,708,659 96.146 154.860
-expect 0 "summary for 4 classes" "$BIN/dlk-train" --summary --variant L --classes 4
+expect 0 "summary for 4 classes" "$BIN/dlk-train" --summary --variant L --num-classes 4
 contains "17,708,174" "L with 4 classes has 485 fewer parameters"
 expect 0 "summary at an odd size" "$BIN/dlk-train" --summary --variant S --size 100,75
 contains "96x100x75" "odd sizes keep their shape at full resolution"

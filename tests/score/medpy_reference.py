@@ -3,7 +3,7 @@ binary.py as ../shared/spec/protocol-and-anchors.md section 2.1 describes it) wi
 check dlk-score on random label volumes. Written from the description, not from medpy's code.
 
 usage: medpy_reference.py make DIR N SEED   writes DIR/pred/caseK.nii.gz, DIR/truth/caseK.nii.gz
-       medpy_reference.py check DIR CSV     compares dlk-score's CSV (--mode medpy --spacing image)"""
+       medpy_reference.py check DIR CSV     compares dlk-score's CSV (--mode medpy --distance-unit mm)"""
 import csv
 import math
 import os

@@ -1,3 +1,4 @@
+#include "dlk/cli/option_values.h"
 #include "dlk/core/error.h"
 #include "dlk/shard/dataset.h"
 #include "test_util.h"
@@ -126,16 +127,16 @@ TEST_CASE("dataset: orientation and spacing, written only when used", "[dataset]
   CHECK(plain.find("spacing") == std::string::npos);
   Dataset d = sample_dataset();
   d.orientation = "canonical";
-  d.spacing = parse_spacing_option("0.8,0.75");
+  d.spacing = cli::spacing_option("0.8,0.75");
   Dataset back = Dataset::from_json(json::Value::parse(d.to_json().dump()));
   CHECK(back.orientation == "canonical");
   CHECK(back.spacing == json::Value(std::vector<double>{0.8, 0.75}));
   CHECK(d.incompatibility(sample_dataset()) == "orientation canonical vs stored");
 
-  CHECK(parse_spacing_option("none").is_null());
-  CHECK(parse_spacing_option("auto") == json::Value("auto"));
+  CHECK(cli::spacing_option("none").is_null());
+  CHECK(cli::spacing_option("auto") == json::Value("auto"));
   for (const char* bad : {"0.8", "0,1", "-1,1", "a,b", "1,2,3", "1x2", "nan,1"})
-    CHECK_THROWS_AS(parse_spacing_option(bad), UsageError);
+    CHECK_THROWS_AS(cli::spacing_option(bad), UsageError);
   json::Value v = d.to_json();
   v.set("version", 1);
   v.set("spacing", std::vector<double>{1, 0});

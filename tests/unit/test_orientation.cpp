@@ -1,4 +1,5 @@
 // Reorientation to LPS against positions computed from the geometry by hand.
+#include "dlk/cli/option_values.h"
 #include "dlk/core/error.h"
 #include "dlk/io/orientation.h"
 #include "dlk/shard/shard_meta.h"
@@ -74,15 +75,15 @@ TEST_CASE("orientation: LPS stays as it is; an oblique scan takes the nearest ax
 }
 
 TEST_CASE("orientation: --axis names, anatomical only for canonical volumes", "[orientation]") {
-  CHECK(slicing_axis("", true) == 2);
-  CHECK(slicing_axis("", false) == 2);
-  CHECK(slicing_axis("axial", true) == 2);
-  CHECK(slicing_axis("coronal", true) == 1);
-  CHECK(slicing_axis("sagittal", true) == 0);
-  CHECK(slicing_axis("x", false) == 0);
-  CHECK(slicing_axis("1", true) == 1);
-  CHECK_THROWS_AS(slicing_axis("coronal", false), UsageError);
-  CHECK_THROWS_AS(slicing_axis("oblique", true), UsageError);
+  CHECK(cli::axis_option("", true) == 2);
+  CHECK(cli::axis_option("", false) == 2);
+  CHECK(cli::axis_option("axial", true) == 2);
+  CHECK(cli::axis_option("coronal", true) == 1);
+  CHECK(cli::axis_option("sagittal", true) == 0);
+  CHECK(cli::axis_option("x", false) == 0);
+  CHECK(cli::axis_option("1", true) == 1);
+  CHECK_THROWS_AS(cli::axis_option("coronal", false), UsageError);
+  CHECK_THROWS_AS(cli::axis_option("oblique", true), UsageError);
 }
 
 TEST_CASE("orientation: a shard records it, reads it back and slices the canonical grid", "[orientation]") {

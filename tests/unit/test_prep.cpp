@@ -1,4 +1,5 @@
 // Needs ITK (built only with DLK_WITH_ITK): synthetic volumes written to disk, then prepared.
+#include "dlk/cli/option_values.h"
 #include "dlk/core/error.h"
 #include "dlk/core/half.h"
 #include "dlk/prep/check.h"
@@ -200,7 +201,7 @@ TEST_CASE("prep: runs add cases to a dataset, refuse duplicates, and are reprodu
   PrepRun other = run; // other normalization into the same dataset: refused
   other.cases = {f.input()};
   other.cases[0].id = "case0009";
-  other.options.normalize = NormalizeSpec::parse("zscore", "", "");
+  other.options.normalize = cli::normalize_option("zscore", "", "");
   CHECK_THROWS_WITH(run_prep(other), Catch::Contains("does not match this run: normalization"));
   CHECK(Dataset::load(run.out_dir).cases.size() == 3);
 

@@ -2,6 +2,7 @@
 // (synapse-paper, acdc-paper) and the official scripts (*-official,
 // ../shared/spec/protocol-and-anchors.md 1.8), at the epochs where the schedules change. The
 // expected values are the equations' (and the sentences'), computed here, not the library's.
+#include "dlk/cli/option_values.h"
 #include "dlk/core/share_dir.h"
 #include "dlk/train/loss_schedule.h"
 #include "dlk/train/lr_schedule.h"
@@ -42,7 +43,7 @@ LossSchedule loss_of(std::map<std::string, std::string> p) {
   s.strategy = p["loss"];
   s.epochs = std::stoi(p.at("epochs"));
   if (p.count("alpha")) s.fixed = {std::stod(p["alpha"]), std::stod(p["beta"])};
-  s.phases = LossSchedule::parse_phases(p.count("loss-phases") ? p["loss-phases"] : "200:0.6:0.4,*:0.7:0.3");
+  s.phases = cli::loss_phases_option(p.count("loss-phases") ? p["loss-phases"] : "200:0.6:0.4,*:0.7:0.3");
   if (p.count("dynamic-a")) s.A = std::stod(p["dynamic-a"]);
   if (p.count("dynamic-b")) s.B = std::stod(p["dynamic-b"]);
   if (p.count("dynamic-k")) s.k = std::stod(p["dynamic-k"]);
@@ -55,7 +56,7 @@ LrSchedule lr_of(std::map<std::string, std::string> p, int64_t iters_per_epoch) 
   s.base = std::stod(p.at("lr"));
   s.step_epochs = std::stoi(p.at("step-epochs"));
   s.gamma = std::stod(p.at("gamma"));
-  s.phases = LrSchedule::parse_phases(p.count("lr-phases") ? p["lr-phases"] : "");
+  s.phases = cli::lr_phases_option(p.count("lr-phases") ? p["lr-phases"] : "");
   s.iters_per_epoch = iters_per_epoch;
   s.total_iters = iters_per_epoch * std::stoi(p.at("epochs"));
   return s;

@@ -1,4 +1,5 @@
 // Loss weights and learning rates, against the formulas worked by hand.
+#include "dlk/cli/option_values.h"
 #include "dlk/core/error.h"
 #include "dlk/train/loss_schedule.h"
 #include "dlk/train/lr_schedule.h"
@@ -19,12 +20,12 @@ TEST_CASE("loss schedule: ordinary and phase", "[schedule]") {
   CHECK(s.at(199).beta == 0.4);
   CHECK(s.at(200).alpha == 0.7);
   CHECK(s.at(1000).beta == 0.3);
-  s.phases = LossSchedule::parse_phases("10:0.1:0.9,20:0.2:0.8,*:0.3:0.7");
+  s.phases = cli::loss_phases_option("10:0.1:0.9,20:0.2:0.8,*:0.3:0.7");
   CHECK(s.at(9).alpha == 0.1);
   CHECK(s.at(10).alpha == 0.2);
   CHECK(s.at(25).beta == 0.7);
-  CHECK_THROWS_AS(LossSchedule::parse_phases("10:0.1"), UsageError);
-  CHECK_THROWS_AS(LossSchedule::parse_phases("20:0.1:0.9,10:0.2:0.8"), UsageError);
+  CHECK_THROWS_AS(cli::loss_phases_option("10:0.1"), UsageError);
+  CHECK_THROWS_AS(cli::loss_phases_option("20:0.1:0.9,10:0.2:0.8"), UsageError);
 }
 
 TEST_CASE("loss schedule: dynamic, paper eq. 12-13", "[schedule]") {
@@ -86,7 +87,7 @@ TEST_CASE("schedules: what to_json writes, from_json reads back (a resumed run's
   ordinary.fixed = {0.3, 0.7};
   LossSchedule phase;
   phase.strategy = "phase";
-  phase.phases = LossSchedule::parse_phases("10:0.2:0.8,*:0.9:0.1");
+  phase.phases = cli::loss_phases_option("10:0.2:0.8,*:0.9:0.1");
   LossSchedule dynamic;
   dynamic.strategy = "dynamic";
   dynamic.A = 0.25, dynamic.B = 0.6, dynamic.k = 0.2, dynamic.epochs = 40;
@@ -117,7 +118,7 @@ TEST_CASE("learning rate: phases of epochs with rates of their own", "[schedule]
   s.step_epochs = 2;
   s.gamma = 0.5;
   s.iters_per_epoch = 10;
-  s.phases = LrSchedule::parse_phases("4:0.1,*:0.01");
+  s.phases = cli::lr_phases_option("4:0.1,*:0.01");
   // Phase 1 (epochs 0-3): 0.1, halved every 2 epochs; phase 2 (from epoch 4): 0.01, its steps
   // counted from epoch 4.
   CHECK(s.at(0) == Approx(0.1));
@@ -132,10 +133,10 @@ TEST_CASE("learning rate: phases of epochs with rates of their own", "[schedule]
   CHECK(s.at(39) == Approx(0.1));
   CHECK(s.at(40) == Approx(0.01));
   // A last phase with an epoch ends nowhere: its rate holds after it too.
-  s.phases = LrSchedule::parse_phases("2:0.3,5:0.2");
+  s.phases = cli::lr_phases_option("2:0.3,5:0.2");
   CHECK(s.at(49) == Approx(0.2));
   CHECK(s.at(70) == Approx(0.2));
-  CHECK(LrSchedule::parse_phases("").empty());
+  CHECK(cli::lr_phases_option("").empty());
   for (const char* bad : {"4", "4:", "x:0.1", "4:0.1x", "4:-1", "4:0", "0:0.1", "4:0.1,2:0.2", "4:0.1,4:0.2", ","})
-    CHECK_THROWS_AS(LrSchedule::parse_phases(bad), UsageError);
+    CHECK_THROWS_AS(cli::lr_phases_option(bad), UsageError);
 }

@@ -2,6 +2,7 @@
 // a slice resampled to another spacing, and the target spacings themselves. The expected sizes
 // are worked by hand from the rule in dlk-shard(5), "Limits": rows x (row spacing / target), each
 // rounded half away from zero, at least 1, at most 4096 per side.
+#include "dlk/cli/option_values.h"
 #include "dlk/core/error.h"
 #include "dlk/io/resampling.h"
 #include "dlk/shard/dataset.h"
@@ -40,10 +41,10 @@ TEST_CASE("target spacings: 0.01 to 100 mm, in options and in dataset.json", "[u
     INFO(bad);
     CHECK_FALSE(target_spacing_problem(bad).empty());
   }
-  CHECK(parse_spacing_option("0.8,0.8") == json::Value(std::vector<double>{0.8, 0.8}));
+  CHECK(cli::spacing_option("0.8,0.8") == json::Value(std::vector<double>{0.8, 0.8}));
   for (const char* bad : {"0.001,0.001", "1e-6,1e-6", "1e-30,1e-30", "1,0", "1,200", "1,nan", "1,inf"}) {
     INFO(bad);
-    CHECK_THROWS_AS(parse_spacing_option(bad), UsageError);
+    CHECK_THROWS_AS(cli::spacing_option(bad), UsageError);
   }
   // Read back from a dataset.json (whose checksum a hostile writer can recompute).
   CHECK_FALSE(spacing_problem(json::Value(std::vector<double>{0.001, 1.0})).empty());

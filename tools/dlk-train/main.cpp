@@ -1,8 +1,10 @@
 // dlk-train: trains DLKUNet on a dlk-prep dataset, or prints the network (--summary).
+#include "dlk/cli/option_groups.h"
+#include "dlk/cli/option_values.h"
 #include "dlk/cli/progress_bar.h"
 #include "dlk/cli/tool.h"
-#include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
+#include "dlk/core/value_checks.h"
 #include "dlk/model/device.h"
 #include "dlk/model/model.h"
 #include "dlk/model/model_summary.h"
@@ -24,7 +26,8 @@ namespace {
 struct Options {
   bool summary = false;
   TrainOptions t;
-  std::string size, phases, lr_phases, device, ignore_labels_of;
+  cli::DeviceOptions device;
+  std::string size, phases, lr_phases, ignore_labels_of;
 };
 
 // --semi and its knobs (config.json's "semi").
@@ -47,7 +50,7 @@ cli::ToolSpec spec(Options& o) {
   s.name = "dlk-train";
   s.synopsis = "dlk-train DATASET -o RUNDIR [options]\n"
                "dlk-train --resume RUNDIR [--device D] [--epochs N]\n"
-               "dlk-train --summary [--variant S|M|L] [--classes K] [--in-channels N] [--size H[,W]] [model options]";
+               "dlk-train --summary [--variant S|M|L] [--num-classes K] [--in-channels N] [--size H[,W]] [model options]";
   s.description =
       "Trains DLKUNet-S/M/L on a dataset made by dlk-prep: the train split for learning, the val split (if\n"
       "any) for the best checkpoint. RUNDIR receives config.json, log.jsonl (one line per epoch) and the\n"
@@ -59,8 +62,8 @@ cli::ToolSpec spec(Options& o) {
     ("output,o", po::value(&o.t.run_dir)->value_name("RUNDIR"), "run directory (created)")
     ("resume", po::value(&o.t.resume)->value_name("RUNDIR"), "continue the run in RUNDIR from its latest.dlkc")
     ("accept-changed-cases", po::bool_switch(&o.t.accept_changed_cases), "with --resume: go on when the dataset now gives the run other cases (folds dealt again, splits edited); logged")
-    ("train-split", po::value(&o.t.train_split)->value_name("S")->default_value("train"), "split to train on")
-    ("val-split", po::value(&o.t.val_split)->value_name("S")->default_value("val"), "split to validate on (if it has cases)")
+    ("train-split", po::value(&o.t.train_split)->value_name("SPLIT")->default_value("train"), "split to train on")
+    ("val-split", po::value(&o.t.val_split)->value_name("SPLIT")->default_value("val"), "split to validate on (if it has cases)")
     ("fold", po::value(&o.t.fold)->value_name("K")->default_value(-1), "cross-validation: train on the other folds of the train split, validate on fold K")
     ("epochs", po::value(&o.t.epochs)->value_name("N")->default_value(150), "epochs (0: write the initial model as final)")
     ("max-steps", po::value(&o.t.max_steps)->value_name("N")->default_value(0), "stop after N iterations in all (0: no limit)")
@@ -72,7 +75,7 @@ cli::ToolSpec spec(Options& o) {
     ("save-minutes", po::value(&o.t.save_minutes)->value_name("M")->default_value(30), "and at least every M minutes");
   s.group("Model")
     ("variant", po::value(&o.t.model.variant)->value_name("V")->default_value("S"), "S, M or L (2, 3 or 4 pooling stages)")
-    ("classes", po::value(&o.t.model.classes)->value_name("K")->default_value(0, "the dataset's"), "output classes, background included (9 for --summary)")
+    ("num-classes", po::value(&o.t.model.classes)->value_name("K")->default_value(0, "the dataset's"), "output classes, background included (9 for --summary)")
     ("in-channels", po::value(&o.t.model.in_channels)->value_name("N")->default_value(0, "the dataset's"), "input channels (1 for --summary)")
     ("base-channels", po::value(&o.t.model.base_channels)->value_name("C")->default_value(96), "channels of the first level (doubled per level)")
     ("dw-kernel", po::value(&o.t.model.dw_kernel)->value_name("K")->default_value(3), "depthwise kernel of the separable convs")
@@ -100,39 +103,21 @@ cli::ToolSpec spec(Options& o) {
     ("dynamic-b", po::value(&o.t.loss.B)->value_name("B")->default_value(0.7, "0.7"), "dynamic: initial CE weight B")
     ("dynamic-k", po::value(&o.t.loss.k)->value_name("K")->default_value(0.05, "0.05"), "dynamic: steepness k of the sigmoid");
   add_semi_options(s, o);
+  o.device.add(s, "Device and reproducibility");
   s.group("Device and reproducibility")
-    ("device", po::value(&o.device)->value_name("D")->default_value("auto"), kDeviceHelp)
-    ("precision", po::value(&o.t.precision)->value_name("P")->default_value("bf16"), "on GPU: bf16 autocast, fp16 autocast or fp32")
     ("no-channels-last", "keep NCHW")
-    ("depthwise", po::value(&o.t.depthwise)->value_name("K")->default_value("dlk"), "depthwise convolutions: dlk's kernels or torch (LibTorch's, for comparisons)")
     ("deterministic", po::bool_switch(&o.t.deterministic), "deterministic algorithms (slower on GPU)")
     ("seed", po::value(&o.t.seed)->value_name("N")->default_value(1234), "seed of initialisation, order and augmentation");
   s.group("Actions")
     ("summary", po::bool_switch(&o.summary), "print the per-stage table and totals, then exit")
     ("benchmark-loader", po::bool_switch(&o.t.benchmark_loader), "time the slice loader alone over one epoch, then exit");
   s.positional.add("dataset", 1);
+  s.deprecated = {{"--classes", "--num-classes"}};
   s.examples = "  dlk-train synapse/ -o runs/L --variant L --config synapse-paper\n"
                "  dlk-train brats/ -o runs/mt --semi mean-teacher --ignore-labels-of pat0004,pat0005\n"
                "  dlk-train --resume runs/L\n"
                "  dlk-train --summary --variant L --size 512\n";
   return s;
-}
-
-void parse_size(const std::string& s, int64_t& h, int64_t& w) {
-  try {
-    size_t used = 0;
-    h = std::stoll(s, &used);
-    w = h;
-    if (used < s.size()) {
-      if (s[used] != ',') throw std::invalid_argument(s);
-      std::string rest = s.substr(used + 1);
-      w = std::stoll(rest, &used);
-      if (used != rest.size()) throw std::invalid_argument(s);
-    }
-  } catch (const std::exception&) {
-    throw UsageError(fmt::format("--size: '{}' is not H or H,W", s));
-  }
-  if (h < 1 || w < 1 || h > 16384 || w > 16384) throw UsageError(fmt::format("--size: {}x{} out of range", h, w));
 }
 
 extern "C" void on_stop_signal(int sig) {
@@ -146,9 +131,13 @@ int run(int argc, char** argv) {
   Options o;
   cli::Common common;
   auto vm = cli::parse(spec(o), argc, argv, common);
-  parse_size(o.size, o.t.height, o.t.width);
-  cli::require_at_least("--classes", o.t.model.classes, 0);
-  cli::require_at_least("--in-channels", o.t.model.in_channels, 0);
+  const auto size = cli::size_option(o.size);
+  o.t.height = size[0];
+  o.t.width = size[1];
+  require_at_least("--num-classes", o.t.model.classes, 0);
+  require_at_least("--in-channels", o.t.model.in_channels, 0);
+  o.t.precision = o.device.precision;
+  o.t.depthwise = o.device.depthwise;
   o.t.channels_last = !vm.count("no-channels-last");
   o.t.threads = common.resolved_threads(); // recorded in config.json: they change a CPU run's numbers
   if (vm.count("ignore-labels-of")) o.t.semi.ignore_labels_of = cli::name_list("--ignore-labels-of", o.ignore_labels_of);
@@ -164,9 +153,12 @@ int run(int argc, char** argv) {
   }
   if (!o.t.resume.empty()) // the run's own configuration, with this device and these threads
     o.t = TrainOptions::resumed(o.t, !vm["epochs"].defaulted(), !vm["max-steps"].defaulted(), !vm["threads"].defaulted());
-  else
-    o.t.check_new_run(o.phases, o.lr_phases);
-  o.t.set_device(o.device);
+  else {
+    o.t.loss.phases = cli::loss_phases_option(o.phases);
+    o.t.lr.phases = cli::lr_phases_option(o.lr_phases);
+    o.t.check_new_run();
+  }
+  o.t.set_device(o.device.device);
   torch::set_num_threads(o.t.threads); // the run's (LibTorch alone may use one)
   cli::keep_freed_memory();
 

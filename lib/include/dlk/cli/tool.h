@@ -27,19 +27,31 @@ struct Common {
   bool show_progress() const;
 };
 
+// A spelling kept working for one release: `old` ("--classes", "-m") is read as `now`
+// ("--num-classes", "--mode"), on the command line and as a key of a config file, with a notice
+// on stderr. A short flag given up has `now` set to the long option it meant in this tool.
+struct Deprecated {
+  std::string old, now;
+};
+
 struct ToolSpec {
-  std::string name;        // "dlk-prep"
+  std::string name;        // "dlk-prep", or "dlk-report panel" for a subcommand
   std::string synopsis;    // lines after "Usage: "
   std::string description; // one paragraph
   std::string examples;    // shown after the options
   // Option groups with their titles (Boost 1.74 keeps a group's caption private).
   std::vector<std::pair<std::string, std::shared_ptr<po::options_description>>> groups;
-  po::options_description_easy_init group(const std::string& title) {
-    groups.emplace_back(title, std::make_shared<po::options_description>(title));
-    return groups.back().second->add_options();
-  }
+  // The group titled `title`, made on first use: shared option groups (dlk/cli/option_groups.h)
+  // and a tool's own options can share a section of the help.
+  po::options_description& section(const std::string& title);
+  po::options_description_easy_init group(const std::string& title) { return section(title).add_options(); }
+  // Options parsed but not in --help: the operands' option ("inputs").
+  std::shared_ptr<po::options_description> hidden = std::make_shared<po::options_description>();
   po::positional_options_description positional;
+  std::vector<Deprecated> deprecated;
   bool with_threads = true;
+  std::string man_page;    // "See X(1)" [name]
+  std::string trailer;     // printed after the options (a subcommand list)
 };
 
 // Parses argv, then --config FILE, then the extra config files (lowest priority last).
@@ -56,6 +68,10 @@ struct Exit {
 // dlk::Error and other exceptions (exit 1) to messages "TOOL: error: ..." on stderr,
 // installs the temporary-file cleanup on signals, and checks that stdout was written.
 int run(const std::string& tool, const std::function<int()>& body);
+
+// "warning: OLD is deprecated and will be removed: use NEW", once per spelling; held back until
+// parse() has set the verbosity (-q silences it).
+void deprecation_notice(const std::string& old, const std::string& now);
 
 // Formats the help text (exposed for the test that compares --help with the man pages).
 std::string help_text(const ToolSpec& spec);

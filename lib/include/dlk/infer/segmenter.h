@@ -55,8 +55,8 @@ struct InferOptions {
   // classK), uint8 p x 255 rounded so that a voxel's values sum to exactly 255; "" none.
   std::string probability_maps;
   // Post-processing (nnU-Net's): each listed class keeps its largest 3-D connected component
-  // (face connectivity). "" none, "all", or class names or label values, comma-separated.
-  std::string keep_largest;
+  // (face connectivity). Unset none, {} all, or class names or label values.
+  std::optional<std::vector<std::string>> keep_largest;
 };
 
 // Slices per forward pass when none is asked for: 1 on a CPU (a batch's activations then stay in

@@ -38,8 +38,5 @@ template <class T> std::vector<T> unreorient(const std::vector<T>& canonical, co
 // UsageError naming --axis otherwise.
 int anatomical_axis(const std::string& name);
 
-// --axis: an anatomical name (canonical volumes only) or a voxel axis x, y, z (0, 1, 2); ""
-// means axial for canonical volumes and z for volumes sliced as stored.
-int slicing_axis(const std::string& name, bool canonical);
 
 } // namespace dlk

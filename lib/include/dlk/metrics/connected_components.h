@@ -17,9 +17,11 @@ namespace dlk {
 std::vector<int64_t> keep_largest_components(std::vector<uint16_t>& labels, const std::array<int64_t, 3>& size,
                                              const std::vector<int>& classes, bool full_connectivity = false);
 
-// --keep-largest against a model's or dataset's class names (index = label value): nothing for
-// "", every class (an empty list) for "all", else the label values of the names or numbers
-// given, comma-separated; a class not there is a UsageError naming the option.
-std::optional<std::vector<int>> keep_largest_classes(const std::string& spec, const std::vector<std::string>& classes);
+// The classes whose largest component is kept (--keep-largest), resolved against a model's or
+// dataset's class names (index = label value): nothing when `chosen` is empty, every class (an
+// empty list) for {} ("all"), else the label values of the names or numbers chosen; one not
+// there is a UsageError naming the option.
+std::optional<std::vector<int>> keep_largest_classes(const std::optional<std::vector<std::string>>& chosen,
+                                                     const std::vector<std::string>& classes);
 
 } // namespace dlk

@@ -31,7 +31,6 @@ SurfaceDistances surface_distances(const std::vector<uint8_t>& a, const std::vec
 double percentile_linear(std::vector<double> v, double q);
 
 enum class ScoreMode { TransUNet, Medpy, Monai, NnUNet };
-ScoreMode parse_score_mode(const std::string& s);
 const char* score_mode_name(ScoreMode m);
 
 // Dice of voxel counts: 2 tp / (n_pred + n_ref), NaN when prediction and reference are both empty.

@@ -6,6 +6,7 @@
 #include "dlk/prep/label_map.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,9 @@ struct ScoreOptions {
   std::vector<std::string> classes; // names, when no side names them
   int threads = 1;
   // Also score the predictions with each listed class's largest component kept (as dlk-infer
-  // --keep-largest would), to tell whether that post-processing helps: "" no, "all", or classes.
-  std::string keep_largest;
+  // --keep-largest would), to tell whether that post-processing helps: unset no, {} all, or
+  // classes by name or label value.
+  std::optional<std::vector<std::string>> keep_largest;
 };
 
 struct CaseScores {

@@ -20,8 +20,6 @@ struct LabelMap {
   int max_class() const;
   // TEXT is either a mapping or the path of a file holding one.
   static LabelMap parse(const std::string& text_or_file);
-  // An option's value: inline pairs, a file, or a name in share/dlk/label-maps.
-  static LabelMap from_option(const std::string& value, const char* option);
   json::Value to_json() const; // {"8": 1, ..., "*": 0}; null when empty
   static LabelMap from_json(const json::Value& v);
 };

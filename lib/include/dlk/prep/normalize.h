@@ -14,7 +14,6 @@ struct NormalizeSpec {
   double window_lo = -125, window_hi = 275;  // window: clip to [lo, hi], map to [0, 1]
   double pct_lo = 0.5, pct_hi = 99.5;        // percentile: clip to these percentiles, map to [0, 1]
 
-  static NormalizeSpec parse(const std::string& method, const std::string& window, const std::string& percentiles);
   json::Value to_json() const;
   static NormalizeSpec from_json(const json::Value& v);
 };

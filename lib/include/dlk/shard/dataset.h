@@ -19,8 +19,6 @@ std::string shard_name_problem(const std::string& name);
 // Why `spacing` is not a dataset's target spacing (null, "auto", or two numbers in mm within
 // dlk/io/resampling.h's range), or "".
 std::string spacing_problem(const json::Value& spacing);
-// --spacing's value: "none" (null), "auto", or "X,Y" in mm; throws UsageError otherwise.
-json::Value parse_spacing_option(const std::string& text);
 
 struct DatasetCase {
   std::string id, split, shard; // shard: file name relative to the dataset directory

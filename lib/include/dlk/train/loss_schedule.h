@@ -25,8 +25,6 @@ struct LossSchedule {
 
   // alpha = A + (1 - A)(1 - s), beta = 1 + (B - 1)(1 - s), s = sigmoid(k (x - x0)).
   LossWeights at(int epoch) const;
-  // "--loss-phases 200:0.6:0.4,*:0.7:0.3"
-  static std::vector<Phase> parse_phases(const std::string& text);
   json::Value to_json() const;
   // What to_json wrote (a run's config.json), for a run of `epochs` epochs.
   static LossSchedule from_json(const json::Value& v, int epochs);

@@ -31,8 +31,6 @@ struct LrSchedule {
   // Learning rate for 0-based iteration `it` (epoch = it / iters_per_epoch). Poly reproduces
   // TransUNet exactly: base * (1 - max(it - 1, 0) / total)^0.9 (its first two steps use base).
   double at(int64_t it) const;
-  // "--lr-phases 200:0.001,*:0.00001" (UNTIL:LR, epochs increasing, the last may be '*'); "" none.
-  static std::vector<Phase> parse_phases(const std::string& text);
   json::Value to_json() const;
   // What to_json wrote (a run's config.json); iters_per_epoch and total_iters are the run's own.
   static LrSchedule from_json(const json::Value& v);

@@ -86,11 +86,10 @@ struct TrainOptions {
   // change) and reported through notice() otherwise.
   static TrainOptions resumed(const TrainOptions& command_line, bool epochs_given, bool max_steps_given,
                               bool threads_given);
-  // A new run: needs the dataset and run directory, takes the loss and learning-rate phases
-  // (--loss-phases, --lr-phases: "" for none) and
-  // checks the options before reading any data; then the model's classes and input channels
-  // that are 0 come from the dataset.
-  void check_new_run(const std::string& loss_phases, const std::string& lr_phases);
+  // A new run (loss.phases and lr.phases set from --loss-phases and --lr-phases): needs the
+  // dataset and run directory and checks the options before reading any data; then the model's
+  // classes and input channels that are 0 come from the dataset.
+  void check_new_run();
   // --device: "auto" is cuda when LibTorch sees a GPU, else cpu; cpu, cuda or cuda:N.
   void set_device(const std::string& requested);
 };

@@ -1,15 +1,13 @@
-// Checks of option values shared by the tools: a bad value is a usage error (exit 2) that names
-// the option, caught before any data is read.
-#include "dlk/cli/validate.h"
-#include "dlk/cli/tool.h"
+// Checks of option values shared by the tools and the options structs: a bad value is a usage
+// error (exit 2) that names the option, caught before any data is read.
+#include "dlk/core/value_checks.h"
 #include "dlk/core/error.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
-#include <set>
 
-namespace dlk::cli {
+namespace dlk {
 
 namespace {
 std::string joined(const std::vector<std::string>& v) {
@@ -55,24 +53,4 @@ void require_name(const std::string& option, const std::string& value) {
   if (value.empty()) throw UsageError(fmt::format("{}: an empty name (leave the option out for the default)", option));
 }
 
-std::vector<std::string> name_list(const std::string& option, const std::string& value,
-                                   const std::function<std::string(const std::string&)>& problem) {
-  if (value.empty()) throw UsageError(fmt::format("{}: an empty list (leave the option out for the default)", option));
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  size_t start = 0;
-  while (true) {
-    const size_t end = std::min(value.find(',', start), value.size());
-    const std::string name = value.substr(start, end - start);
-    if (name.empty()) throw UsageError(fmt::format("{}: '{}' has an empty name (item {})", option, value, out.size() + 1));
-    if (problem)
-      if (std::string why = problem(name); !why.empty()) throw UsageError(fmt::format("{}: {}", option, why));
-    if (!seen.insert(name).second) throw UsageError(fmt::format("{}: '{}' names '{}' twice", option, value, name));
-    out.push_back(name);
-    if (end == value.size()) break;
-    start = end + 1;
-  }
-  return out;
-}
-
-} // namespace dlk::cli
+} // namespace dlk
