@@ -58,6 +58,18 @@ def load(p):
     return out
 sys.exit(0 if load(sys.argv[1]) == load(sys.argv[2]) else 1)
 PY
+    */latest.dlkc) /usr/bin/python3 - "$W/A/$f" "$W/B/$f" <<'PY' && echo "same (optimizer blob aside) $f" || echo "DIFFERS $f" ;;
+# LibTorch's serialized optimizer state ("optim/state") differs from run to run of one build (a
+# run twice into the same directory gives two blobs): the header and every other tensor must not.
+import json, sys
+def load(p):
+    b = open(p, "rb").read()
+    s = b[:1 << 20].decode("latin1")
+    head = json.JSONDecoder().raw_decode(s[s.find("{"):])[0]
+    tensors = {t["name"]: t["crc32"] for t in head.pop("tensors") if t["name"] != "optim/state"}
+    return head, tensors
+sys.exit(0 if load(sys.argv[1]) == load(sys.argv[2]) else 1)
+PY
     *) cmp -s "$f" "$W/B/$f" && echo "identical $f" || echo "DIFFERS $f" ;;
   esac
 done | sort -u >"$W/comparison"
