@@ -1,7 +1,7 @@
 // SVG line plots, PNGs through libpng, and the training curves they draw.
 #include "dlk/report/plots.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/core/json.h"
 #include "dlk/report/axis_ticks.h"
 #include "svg_text.h"

@@ -4,8 +4,9 @@
 #include "dlk/cli/tool.h"
 #include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
 #include "dlk/core/json_fields.h"
+#include "dlk/core/notice.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/model/device.h"
 #include "dlk/shard/dataset.h"
 

@@ -1,6 +1,7 @@
 // Needs ITK (built only with DLK_WITH_ITK): synthetic volumes written to disk, then prepared.
 #include "dlk/core/error.h"
 #include "dlk/core/half.h"
+#include "dlk/core/output_file.h"
 #include "dlk/prep/check.h"
 #include "dlk/prep/layout.h"
 #include "dlk/prep/prep_case.h"

@@ -3,7 +3,7 @@
 #include "dlk/cli/tool.h"
 #include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/metrics/score.h"
 #include "dlk/shard/shard_meta.h"
 

@@ -1,6 +1,6 @@
 // Writes one shard (man/man5/dlk-shard.5).
 #pragma once
-#include "dlk/core/file_io.h"
+#include "dlk/core/output_file.h"
 #include "dlk/shard/shard_meta.h"
 
 #include <cstdint>
