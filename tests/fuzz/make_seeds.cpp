@@ -2,7 +2,7 @@
 // from well-formed files: usage: fuzz-seeds CHECKPOINT_DIR DATASET_DIR [SCORES_DIR]
 #include "dlk/core/error.h"
 #include "dlk/core/whole_file.h"
-#include "dlk/metrics/score.h"
+#include "dlk/metrics/score_run.h"
 #include "dlk/model/checkpoint_format.h"
 #include "dlk/shard/dataset.h"
 

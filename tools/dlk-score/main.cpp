@@ -4,7 +4,7 @@
 #include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
 #include "dlk/core/whole_file.h"
-#include "dlk/metrics/score.h"
+#include "dlk/metrics/score_run.h"
 #include "dlk/shard/shard_meta.h"
 
 #include <fmt/format.h>
