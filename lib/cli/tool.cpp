@@ -2,9 +2,9 @@
 #include "dlk/cli/validate.h"
 #include "dlk/core/error.h"
 #include "dlk/core/notice.h"
+#include "dlk/core/share_dir.h"
 #include "dlk/core/standard_descriptors.h"
 #include "dlk/core/temporary_files.h"
-#include "dlk/core/share_dir.h"
 
 #include <fmt/format.h>
 
@@ -241,17 +241,6 @@ void warn(const std::string& msg) {
   if (g_verbosity >= 1) emit("warning: ", msg);
 }
 void error(const std::string& msg) { emit("error: ", msg); }
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t end = std::min(s.find(',', start), s.size());
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 void keep_freed_memory() {
 #ifdef __GLIBC__

@@ -7,9 +7,6 @@
 
 namespace dlk::cli {
 
-// "a,b,,c" -> {"a", "b", "c"}: the value of list options such as --classes and --channels.
-std::vector<std::string> split_commas(const std::string& s);
-
 // Checks of option values after parsing (command line and config files alike): each throws
 // dlk::UsageError naming the option and what it takes, e.g. "--lr: nan (a finite number > 0)".
 // `option` is the option as written ("--lr").

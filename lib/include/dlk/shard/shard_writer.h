@@ -17,7 +17,6 @@ public:
   ~ShardWriter();
   void add(const float* image, const uint8_t* label); // label may be null when unlabelled
   void finish();
-  uint64_t bytes() const { return offset_; }
 
 private:
   void put(const void* p, size_t n);
