@@ -1,7 +1,9 @@
 #include "dlk/cli/tool.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/notice.h"
 #include "dlk/core/share_dir.h"
+#include "dlk/core/standard_descriptors.h"
+#include "dlk/core/temporary_files.h"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,8 @@
 // Volume I/O through ITK: only the NIfTI, NRRD and MetaImage IO modules are linked and
 // registered, so dlk does not drag in ITK's whole IO zoo (DICOM, HDF5, MINC...).
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/link_target.h"
+#include "dlk/core/temporary_files.h"
 #include "dlk/io/volume.h"
 
 #include <fmt/format.h>

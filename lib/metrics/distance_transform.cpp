@@ -1,7 +1,7 @@
 // Exact Euclidean distance transform, separable: one pass of the lower envelope of parabolas
 // (Felzenszwalb & Huttenlocher, "Distance Transforms of Sampled Functions", 2012) per axis, each
 // in O(n). Anisotropic spacing enters as the scale of each axis's coordinate.
-#include "dlk/metrics/metrics.h"
+#include "dlk/metrics/distance_transform.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,7 @@
 #include "dlk/metrics/label_volumes.h"
 #include "dlk/core/error.h"
+#include "dlk/core/input_stream.h"
+#include "dlk/core/temporary_files.h"
 #include "dlk/io/slices.h"
 #include "dlk/shard/dataset.h"
 #include "dlk/shard/shard_meta.h"

@@ -1,9 +1,9 @@
+#include "dlk/metrics/score_run.h"
 #include "dlk/core/csv.h"
 #include "dlk/core/error.h"
 #include "dlk/core/thread_group.h"
 #include "dlk/metrics/connected_components.h"
 #include "dlk/metrics/label_volumes.h"
-#include "dlk/metrics/score.h"
 
 #include <fmt/format.h>
 

@@ -1,9 +1,9 @@
 #include "dlk/model/checkpoint.h"
-#include "dlk/shard/shard_meta.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/random_access_file.h"
 #include "dlk/model/checkpoint_format.h"
 #include "dlk/model/torch_compat.h"
+#include "dlk/shard/shard_meta.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,6 +1,7 @@
 #include "dlk/model/checkpoint_format.h"
 #include "dlk/core/crc32.h"
 #include "dlk/core/error.h"
+#include "dlk/core/output_file.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

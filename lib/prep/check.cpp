@@ -1,6 +1,7 @@
 #include "dlk/prep/check.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/input_stream.h"
+#include "dlk/core/notice.h"
 #include "dlk/shard/dataset.h"
 #include "dlk/shard/shard_reader.h"
 

@@ -1,7 +1,7 @@
 #include "dlk/prep/label_map.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
 #include "dlk/core/share_dir.h"
+#include "dlk/core/whole_file.h"
 
 #include <fmt/format.h>
 

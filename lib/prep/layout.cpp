@@ -1,7 +1,8 @@
 #include "dlk/prep/layout.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
 #include "dlk/core/json.h"
+#include "dlk/core/temporary_files.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/io/volume.h"
 #include "dlk/shard/shard_meta.h"
 

@@ -1,5 +1,8 @@
 #include "dlk/prep/prep_run.h"
 #include "dlk/core/error.h"
+#include "dlk/core/file_lock.h"
+#include "dlk/core/notice.h"
+#include "dlk/core/output_file.h"
 #include "dlk/core/progress.h"
 #include "dlk/core/thread_group.h"
 #include "dlk/prep/layout.h"

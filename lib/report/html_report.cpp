@@ -1,6 +1,6 @@
 #include "dlk/report/html_report.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/report/plots.h"
 #include "dlk/report/result_table.h"
 #include "dlk/report/table_text.h"

@@ -1,7 +1,7 @@
 #include "dlk/report/overlay.h"
 #include "dlk/core/error.h"
 #include "dlk/io/slices.h"
-#include "dlk/report/plots.h"
+#include "dlk/report/png_encoder.h"
 #include "dlk/report/text_raster.h"
 #include "class_legend.h"
 #include "grey_levels.h"

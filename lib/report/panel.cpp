@@ -4,7 +4,7 @@
 #include "dlk/io/slices.h"
 #include "dlk/metrics/label_volumes.h"
 #include "dlk/report/overlay.h"
-#include "dlk/report/plots.h"
+#include "dlk/report/png_encoder.h"
 #include "dlk/report/text_raster.h"
 #include "dlk/shard/dataset.h"
 #include "class_legend.h"

@@ -1,7 +1,6 @@
 #include "dlk/report/result_table.h"
 #include "dlk/core/csv.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
 #include "dlk/report/table_text.h"
 
 #include <fmt/format.h>

@@ -1,6 +1,6 @@
 #include "dlk/report/score_file.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/shard/shard_meta.h"
 
 #include <fmt/format.h>

@@ -1,9 +1,9 @@
 #include "dlk/shard/dataset.h"
 #include "dlk/core/crc32.h"
 #include "dlk/core/error.h"
-#include "dlk/io/resampling.h"
-#include "dlk/core/file_io.h"
 #include "dlk/core/json_fields.h"
+#include "dlk/core/whole_file.h"
+#include "dlk/io/resampling.h"
 #include "shard_format.h"
 
 #include <fmt/format.h>

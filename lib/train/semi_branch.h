@@ -28,7 +28,6 @@ public:
   DLKUNet& teacher() { return teacher_; }
   // The network checkpoints hold as their model (and validation measures): the teacher or the student.
   DLKUNet& exported(DLKUNet& student) { return o_.semi.network == "teacher" ? teacher_ : student; }
-  int64_t slices() const { return int64_t(all_.size()); }
   int64_t global_batch() const { return o_.semi.batch > 0 ? o_.semi.batch : o_.batch; }
 
   // This process's part [lo, hi) of each of the epoch's `batches` global batches; pseudo-labels'
@@ -36,7 +35,6 @@ public:
   // resumed within the epoch (the checkpoint's teacher is the one of this point).
   void start_epoch(int epoch, int64_t batches, int64_t first, int rank, int world, const DLKUNet& student);
   bool next(std::vector<LoadedSlice>& out) { return loader_->next(out); }
-  int64_t part_lo(int64_t b) const { return lo_[size_t(b)]; }
 
   // Slices [from, to) of this process's part of global batch `b`: the student's input (augmented,
   // with noise) and the teacher's logits on the same slices under other noise (in training mode:

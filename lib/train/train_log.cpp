@@ -1,8 +1,8 @@
 // log.jsonl of a resumed run: what the checkpoint has completed, no more.
 #include "dlk/train/train_log.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
 #include "dlk/core/json.h"
+#include "dlk/core/whole_file.h"
 
 #include <filesystem>
 #include <map>

@@ -2,9 +2,10 @@
 // resumed run's config.json and the command line combine.
 #include "dlk/train/train_options.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
 #include "dlk/core/json_fields.h"
+#include "dlk/core/notice.h"
 #include "dlk/core/value_checks.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/model/device.h"
 #include "dlk/shard/dataset.h"
 

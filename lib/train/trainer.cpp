@@ -3,8 +3,8 @@
 #include "dlk/train/trainer.h"
 
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
 #include "dlk/core/json_fields.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/io/slices.h"
 #include "dlk/model/checkpoint.h"
 #include "dlk/model/torch_compat.h"

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "dlk/core/half.h"
+#include "dlk/core/input_stream.h"
 #include "dlk/shard/shard_reader.h"
 
 #include <itkFlipImageFilter.h>

@@ -4,6 +4,7 @@
 // allocation larger than the input.
 #include "dlk/core/crc32.h"
 #include "dlk/core/error.h"
+#include "dlk/core/random_access_file.h"
 #include "dlk/model/checkpoint_format.h"
 
 #include <cstdio>

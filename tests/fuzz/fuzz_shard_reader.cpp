@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary bytes through both shard readers. Any input must give either
 // decoded slices or a dlk::Error; never a crash, a hang, a sanitizer report or a huge allocation.
 #include "dlk/core/error.h"
+#include "dlk/core/input_stream.h"
 #include "dlk/shard/shard_reader.h"
 
 #include <cstdio>

@@ -1,8 +1,8 @@
 // Writes seed inputs for the fuzzers with the library's own writers, so that the fuzzers start
 // from well-formed files: usage: fuzz-seeds CHECKPOINT_DIR DATASET_DIR [SCORES_DIR]
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
-#include "dlk/metrics/score.h"
+#include "dlk/core/whole_file.h"
+#include "dlk/metrics/score_run.h"
 #include "dlk/model/checkpoint_format.h"
 #include "dlk/shard/dataset.h"
 

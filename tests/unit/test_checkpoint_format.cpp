@@ -3,6 +3,7 @@
 // the reader must refuse before allocating anything.
 #include "dlk/core/crc32.h"
 #include "dlk/core/error.h"
+#include "dlk/core/random_access_file.h"
 #include "dlk/model/checkpoint_format.h"
 
 #include "test_util.h"

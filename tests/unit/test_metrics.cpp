@@ -1,5 +1,7 @@
 // Metrics against values derived by hand and from the spec's golden example (section 2.1).
+#include "dlk/metrics/distance_transform.h"
 #include "dlk/metrics/metrics.h"
+#include "dlk/metrics/surface_distance.h"
 
 #include <catch2/catch.hpp>
 

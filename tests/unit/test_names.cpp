@@ -5,7 +5,7 @@
 // expected string is written out by hand from those rules.
 #include "dlk/core/csv.h"
 #include "dlk/core/error.h"
-#include "dlk/metrics/score.h"
+#include "dlk/metrics/score_run.h"
 #include "dlk/report/html_report.h"
 #include "dlk/report/result_table.h"
 #include "dlk/report/score_file.h"

@@ -2,6 +2,7 @@
 #include "dlk/cli/option_values.h"
 #include "dlk/core/error.h"
 #include "dlk/core/half.h"
+#include "dlk/core/output_file.h"
 #include "dlk/prep/check.h"
 #include "dlk/prep/layout.h"
 #include "dlk/prep/prep_case.h"

@@ -1,5 +1,7 @@
 #include "dlk/core/error.h"
 #include "dlk/core/half.h"
+#include "dlk/core/input_stream.h"
+#include "dlk/core/output_file.h"
 #include "dlk/io/slices.h"
 #include "dlk/shard/shard_meta.h"
 #include "dlk/shard/shard_reader.h"

@@ -1,7 +1,7 @@
 // Needs LibTorch: the Dice loss by hand, augmentation geometry, the slice loader, the pieces of
 // semi-supervised training.
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/train/augment.h"
 #include "dlk/train/grad_scaler.h"
 #include "dlk/train/loss.h"

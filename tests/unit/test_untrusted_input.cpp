@@ -3,7 +3,10 @@
 // FIFOs or links, and the temporaries killed runs leave. Expectations come from the rules in
 // dlk-shard(5), not from the code.
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/input_stream.h"
+#include "dlk/core/output_file.h"
+#include "dlk/core/temporary_files.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/shard/dataset.h"
 #include "dlk/shard/shard_meta.h"
 #include "dlk/shard/shard_reader.h"

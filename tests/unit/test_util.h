@@ -1,6 +1,7 @@
 // Helpers shared by the unit tests: temporary directories and small synthetic shards.
 #pragma once
-#include "dlk/core/file_io.h"
+#include "dlk/core/output_file.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/io/slices.h"
 #include "dlk/shard/dataset.h"
 #include "dlk/shard/shard_meta.h"

@@ -3,7 +3,7 @@
 #include "dlk/cli/tool.h"
 #include "dlk/core/error.h"
 #include "dlk/core/value_checks.h"
-#include "dlk/core/file_io.h"
+#include "dlk/core/whole_file.h"
 #include "dlk/infer/infer_run.h"
 #include "dlk/infer/segmenter.h"
 #include "dlk/model/device.h"

@@ -4,8 +4,8 @@
 #include "dlk/cli/option_values.h"
 #include "dlk/cli/tool.h"
 #include "dlk/core/error.h"
-#include "dlk/core/file_io.h"
-#include "dlk/metrics/score.h"
+#include "dlk/core/whole_file.h"
+#include "dlk/metrics/score_run.h"
 #include "dlk/shard/shard_meta.h"
 
 #include <fmt/format.h>

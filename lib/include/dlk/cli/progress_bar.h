@@ -1,4 +1,4 @@
-// The tools' side of progress (the library only counts: dlk/progress.h): a line on stderr,
+// The tools' side of progress (the library only counts: dlk/core/progress.h): a line on stderr,
 // redrawn at most 5 times a second with '\r'; shown only when stderr is a terminal (or forced
 // with --progress) and never under --quiet.
 #pragma once

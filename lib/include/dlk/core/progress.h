@@ -1,6 +1,6 @@
 // How the library reports progress: it never prints (error.h), so a long task counts its steps
 // with a ProgressCounter, which passes each change to a ProgressSink that the caller gives; the
-// tools' sink draws a progress line (dlk/progress_bar.h), an empty sink shows nothing.
+// tools' sink draws a progress line (dlk/cli/progress_bar.h), an empty sink shows nothing.
 #pragma once
 #include <cstdint>
 #include <functional>

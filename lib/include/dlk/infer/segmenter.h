@@ -79,7 +79,6 @@ public:
   // first's is used); a checkpoint that differs is an error naming it.
   Segmenter(const std::vector<std::string>& checkpoints, const InferOptions& opt);
   const Checkpoint& checkpoint() const { return ckpt_; }
-  const ModelConfig& model_config() const { return model_->config; }
   std::vector<std::string> classes() const;
   int axis() const { return axis_; }
   // Whether the training data were reoriented to LPS before slicing (dlk-prep --orientation).

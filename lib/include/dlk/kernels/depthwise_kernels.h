@@ -1,7 +1,7 @@
 // Depthwise 2-D convolution kernels on raw memory, without LibTorch: stride 1, odd square kernel
 // k x k, dilation d, zero "same" padding d*(k-1)/2, so an output plane has its input's size.
-// dlk/depthwise_conv.h wraps them as a LibTorch op with autograd (training and inference on CUDA;
-// training and the dilated convs' inference on the CPU).
+// dlk/model/depthwise_conv.h wraps them as a LibTorch op with autograd (training and inference
+// on CUDA; training and the dilated convs' inference on the CPU).
 #pragma once
 #include <cstdint>
 

@@ -8,25 +8,6 @@
 
 namespace dlk {
 
-// Exact squared Euclidean distance transform (Felzenszwalb-Huttenlocher, separable): for every
-// voxel of a size[0] x size[1] x size[2] grid (x fastest), the squared distance in physical units
-// to the nearest voxel where `feature` is set (+inf when there is none).
-std::vector<double> squared_edt(const std::vector<uint8_t>& feature, const std::array<int64_t, 3>& size,
-                                const std::array<double, 3>& spacing);
-
-// The surface of a mask as medpy and MONAI define it: the voxels of the mask that erosion with
-// the face-connected (6-neighbourhood) structure removes, the outside of the grid counting as
-// background.
-std::vector<uint8_t> surface(const std::vector<uint8_t>& mask, const std::array<int64_t, 3>& size);
-
-// Distances from every surface voxel of A to the surface of B and from B's to A's, computed on
-// the bounding box of both masks (plus one voxel), which is exact. Both masks must be non-empty.
-struct SurfaceDistances {
-  std::vector<double> a_to_b, b_to_a;
-};
-SurfaceDistances surface_distances(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b,
-                                   const std::array<int64_t, 3>& size, const std::array<double, 3>& spacing);
-
 // numpy.percentile (linear) of a copy of v; q in [0, 100].
 double percentile_linear(std::vector<double> v, double q);
 

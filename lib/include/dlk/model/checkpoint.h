@@ -6,8 +6,8 @@
 // "tensors" table: name, dtype, shape, offset, bytes, crc32), zero padding to a multiple of 64,
 // the tensor data (each at a 64-byte aligned offset from the data start), and a 16-byte trailer
 // { "DLKZ", u32 0, u64 total file size }.
-// dlk/checkpoint_format.h reads and validates this container without LibTorch; its limits (at
-// most 64 MiB of metadata, 65536 tensors, 16 dimensions each) hold for the writer too.
+// dlk/model/checkpoint_format.h reads and validates this container without LibTorch; its limits
+// (at most 64 MiB of metadata, 65536 tensors, 16 dimensions each) hold for the writer too.
 #pragma once
 #include "dlk/core/json.h"
 #include "dlk/model/model.h"

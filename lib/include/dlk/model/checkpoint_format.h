@@ -5,8 +5,8 @@
 // allocation. load_checkpoint allocates only what a validated table says; the fuzzer and the
 // unit tests use this part alone.
 #pragma once
-#include "dlk/core/file_io.h"
 #include "dlk/core/json.h"
+#include "dlk/core/random_access_file.h"
 
 #include <cstddef>
 #include <cstdint>

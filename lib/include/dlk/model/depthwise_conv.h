@@ -1,6 +1,6 @@
 // A depthwise convolution (groups = channels, stride 1, "same" zero padding) as DLKUNet uses it,
-// computed by dlk's own kernels where it has them (dlk/depthwise_kernels.h) and by LibTorch's
-// conv2d otherwise, with the same result either way:
+// computed by dlk's own kernels where it has them (dlk/kernels/depthwise_kernels.h) and by
+// LibTorch's conv2d otherwise, with the same result either way:
 //   CUDA    forward and backward (autograd), fp32/bf16/fp16 activations, NCHW or channels-last
 //           (the output keeps the input's layout, as conv2d's does); under autocast the
 //           activations take the autocast type, as conv2d's would;

@@ -1,6 +1,6 @@
 // One case of a raw dataset into one shard: read, check, normalize, label-map, slice, write.
 #pragma once
-#include "dlk/core/file_io.h"
+#include "dlk/core/output_file.h"
 #include "dlk/io/volume.h"
 #include "dlk/prep/label_map.h"
 #include "dlk/prep/layout.h"

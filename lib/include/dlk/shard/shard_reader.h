@@ -1,6 +1,7 @@
 // Reads shards: one inside a file at random, or a stream of them in order, verifying as it goes.
 #pragma once
-#include "dlk/core/file_io.h"
+#include "dlk/core/input_stream.h"
+#include "dlk/core/random_access_file.h"
 #include "dlk/shard/shard_meta.h"
 
 #include <cstdint>

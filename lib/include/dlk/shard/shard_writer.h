@@ -1,6 +1,6 @@
 // Writes one shard (man/man5/dlk-shard.5).
 #pragma once
-#include "dlk/core/file_io.h"
+#include "dlk/core/output_file.h"
 #include "dlk/shard/shard_meta.h"
 
 #include <cstdint>
@@ -17,7 +17,6 @@ public:
   ~ShardWriter();
   void add(const float* image, const uint8_t* label); // label may be null when unlabelled
   void finish();
-  uint64_t bytes() const { return offset_; }
 
 private:
   void put(const void* p, size_t n);

@@ -1,9 +1,9 @@
 // Parsing and decoding of the pieces of a shard, shared by the random-access and the
 // streaming reader so that both check exactly the same things.
+#include "shard_format.h"
 #include "dlk/core/crc32.h"
 #include "dlk/core/error.h"
 #include "dlk/core/half.h"
-#include "shard_format.h"
 
 #include <fmt/format.h>
 #include <zstd.h>
