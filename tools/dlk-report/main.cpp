@@ -14,6 +14,7 @@
 #include "dlk/report/panel.h"
 #include "dlk/report/plots.h"
 #include "dlk/report/result_table.h"
+#include "dlk/report/slice_view.h"
 #include "dlk/report/text_raster.h"
 
 #include <fmt/format.h>
@@ -29,7 +30,7 @@ using namespace dlk;
 namespace {
 
 struct Options {
-  std::string command, format, output, published, metric, title, image, truth, only_class, split;
+  std::string command, format, output, published, metric, title, image, truth, only_class, split, view;
   std::vector<std::string> inputs, names, checkpoints, preds, cases;
   int rows = 4;
   int64_t slice = -1; // -1: not given
@@ -43,8 +44,8 @@ cli::ToolSpec spec(Options& o) {
                "dlk-report table1 [--format F]\n"
                "dlk-report curves LOG.jsonl... [--metric val_mean_dice|loss|...] -o FILE.svg\n"
                "dlk-report heatmap SCORES.json... --name ROW/COLUMN... [--title T] -o FILE.svg\n"
-               "dlk-report overlay --image VOL --truth LABELS --pred LABELS [--slice N] -o FILE.png\n"
-               "dlk-report panel DATASET --pred LABELS... --name N... [--case ID...] [--class C] -o FILE.png\n"
+               "dlk-report overlay --image VOL --truth LABELS --pred LABELS [--slice N] [--view V] -o FILE.png\n"
+               "dlk-report panel DATASET --pred LABELS... --name N... [--case ID...] [--class C] [--view V] -o FILE.png\n"
                "dlk-report html TABLE.md|FIGURE.svg|FIGURE.png|RUNDIR... [--name N...] [--title T] -o FILE.html";
   s.description =
       "table: the paper's results table (Table 2 for Synapse, Table 3 for ACDC: the classes decide) from\n"
@@ -72,7 +73,9 @@ cli::ToolSpec spec(Options& o) {
     ("class", po::value(&o.only_class)->value_name("C"), "panel: colour this class alone (Fig. 10: pancreas)")
     ("split", po::value(&o.split)->value_name("S")->default_value("test"), "panel: the dataset split of the rows")
     ("slice", po::value(&o.slice)->value_name("N"), "overlay: slice index, from 0 [the one with most reference]")
-    ("axis", po::value(&o.axis)->value_name("A")->default_value(2), "overlay: slicing axis 0, 1 or 2");
+    ("axis", po::value(&o.axis)->value_name("A")->default_value(2), "overlay: slicing axis 0, 1 or 2")
+    ("view", po::value(&o.view)->value_name("V")->default_value("radiological"),
+     "overlay, panel: radiological (patient's right on the left) or neurological");
   s.group("Output")
     ("format,f", po::value(&o.format)->value_name("F")->default_value("markdown"), "tables: markdown, csv or latex")
     ("output,o", po::value(&o.output)->value_name("FILE")->default_value("-"), "output file (- for stdout; not for PNG)");
@@ -130,7 +133,7 @@ int panel(const Options& o) {
   if (o.inputs.size() != 1) throw UsageError("panel: give one prepared dataset");
   if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
   if (!TextRaster::available()) cli::warn("no font (install fonts-dejavu-core, or set DLK_FONT): the panel has no titles or legend");
-  write_text(o.output, panel_png({o.inputs[0], o.split, o.cases, o.rows, o.preds, o.names, o.only_class}));
+  write_text(o.output, panel_png({o.inputs[0], o.split, o.cases, o.rows, o.preds, o.names, o.only_class, view_convention(o.view)}));
   return cli::kOk;
 }
 
@@ -142,6 +145,7 @@ int html(const Options& o) {
 int overlay(const Options& o) {
   if (o.image.empty() || o.truth.empty() || o.preds.size() != 1) throw UsageError("overlay: give --image, --truth and one --pred");
   if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
+  const ViewConvention view = view_convention(o.view);
   Volume img = read_volume(o.image);
   LabelVolume t = LabelVolumes::load_one(o.truth), p = LabelVolumes::load_one(o.preds[0]);
   for (auto* v : {&t, &p})
@@ -150,7 +154,7 @@ int overlay(const Options& o) {
   if (o.axis < 0 || o.axis > 2) throw UsageError("--axis: 0, 1 or 2");
   int64_t slice = o.slice;
   if (slice < 0) slice = std::max<int64_t>(0, busiest_slice(t.labels, img.geometry.size, o.axis)); // not given; 0 if unlabelled
-  write_text(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry.size, o.axis, slice, t.classes.empty() ? p.classes : t.classes));
+  write_text(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry, o.axis, slice, t.classes.empty() ? p.classes : t.classes, view));
   cli::info(fmt::format("slice {} along axis {}: reference left, prediction right -> {}", slice, o.axis, o.output));
   return cli::kOk;
 }
