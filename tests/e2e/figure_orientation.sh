@@ -35,16 +35,17 @@ PY
   "$T"/in/{ras,lps,ars}_ct.nii.gz >"$T/codes"
 [ "$(cat "$T/codes")" = "RAS LPS ARS" ] && pass "volumes written as RAS, LPS and ARS" || fail "orientations: $(cat "$T/codes")"
 
-# locate.py PNG KIND W H [QUADRANT]: finds the slice's cells (pure black background, a run of rows
-# H long holding at least W/2 black pixels), checks they are W x H, that the bright block lies in
-# QUADRANT (tl, tr, bl, br) of each, and that each edge has bright letter pixels at its middle
-# (the block is away from the middles). KIND overlay: the two cells side by side; panel: the first
+# locate.py PNG KIND W H [QUADRANT [noletters]]: finds the slice's cells (pure black background, a
+# run of rows H long holding at least W/2 black pixels), checks they are W x H, that the bright
+# block lies in QUADRANT (tl, tr, bl, br) of each, and that each edge has bright letter pixels at
+# its middle (the block is away from the middles; with noletters: none). KIND overlay: the two cells side by side; panel: the first
 # cell (the image). Prints the letter masks of the first cell (left, right, top, bottom) as JSON.
 cat >"$T/locate.py" <<'PY'
 import json, struct, sys, zlib
 import numpy as np
 path, kind, W, H = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 quadrant = sys.argv[5] if len(sys.argv) > 5 else None
+letters = not (len(sys.argv) > 6 and sys.argv[6] == "noletters")
 data = open(path, "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n"
 pos, idat = 8, b""
@@ -98,8 +99,9 @@ for cx in cells:
     boxes = {"left": c[H // 2 - s // 2:H // 2 + s // 2, :s], "right": c[H // 2 - s // 2:H // 2 + s // 2, W - s:],
              "top": c[:s, W // 2 - s // 2:W // 2 + s // 2], "bottom": c[H - s:, W // 2 - s // 2:W // 2 + s // 2]}
     for k, b in boxes.items():
-        assert b.sum() >= 4, f"no letter at the {k} edge ({b.sum()} bright pixels)"
-    if masks is None:
+        if letters: assert b.sum() >= 4, f"no letter at the {k} edge ({b.sum()} bright pixels)"
+        else: assert b.sum() == 0, f"a letter at the {k} edge"
+    if masks is None and letters:
         def trim(b):
             ys, xs = np.nonzero(b)
             return b[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(int).tolist()
@@ -174,4 +176,13 @@ for ds in ds-ras ds-ars ds-stored; do
       || { fail "panel $ds $view"; cat "$T/err"; }
   done
 done
+# A shard whose direction is no rotation (all zeros, written by hand): no letters, the slice as
+# stored (RAS: the patient's left, column 0, on the viewer's left, anterior, the last row, at the
+# bottom), and the panel still drawn.
+cp -r "$T/ds-stored" "$T/ds-zero"
+shard_edit "$T/ds-stored/c.dlks" "$T/ds-zero/c.dlks" "re.sub(r'\"direction\": *\[[^]]*\]', '\"direction\":[0,0,0,0,0,0,0,0,0]', m)"
+grep -aq '"direction":\[0,0,0,0,0,0,0,0,0\]' "$T/ds-zero/c.dlks" || fail "the shard's direction was not replaced"
+"$BIN/dlk-report" panel "$T/ds-zero" --pred "$T/ds-zero" --name labels --case c -o "$T/zero.png" 2>"$T/err" || { fail "panel ds-zero"; cat "$T/err"; }
+"$PY" "$T/locate.py" "$T/zero.png" panel 160 120 bl noletters >/dev/null 2>"$T/err" \
+  && pass "a direction that is no rotation: shown as stored, no letters" || { fail "panel ds-zero"; cat "$T/err"; }
 finish
