@@ -203,4 +203,10 @@ std::array<int64_t, 2> size_option(const std::string& s) {
   return {h, w};
 }
 
+ViewConvention view_option(const std::string& name) {
+  if (name == "radiological") return ViewConvention::Radiological;
+  if (name == "neurological") return ViewConvention::Neurological;
+  throw UsageError(fmt::format("--view {}: radiological or neurological", name));
+}
+
 } // namespace dlk::cli

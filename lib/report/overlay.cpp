@@ -14,20 +14,26 @@
 namespace dlk {
 
 std::string overlay_png(const std::vector<float>& image, const std::vector<uint16_t>& truth, const std::vector<uint16_t>& pred,
-                        const std::array<int64_t, 3>& size, int axis, int64_t slice, const std::vector<std::string>& classes) {
-  Geometry g;
-  g.size = size;
+                        const Geometry& grid, int axis, int64_t slice, const std::vector<std::string>& classes, ViewConvention view) {
   int64_t n, h, w;
-  slice_shape(g, axis, n, h, w);
+  slice_shape(grid, axis, n, h, w);
   if (slice < 0 || slice >= n) throw UsageError(fmt::format("--slice {}: the volume has {} slices along axis {}", slice, n, axis));
   std::vector<float> img(size_t(h * w));
   std::vector<uint16_t> t(size_t(h * w)), p(size_t(h * w));
-  extract_slice(image.data(), g, axis, slice, img.data());
-  extract_slice(truth.data(), g, axis, slice, t.data());
-  extract_slice(pred.data(), g, axis, slice, p.data());
+  extract_slice(image.data(), grid, axis, slice, img.data());
+  extract_slice(truth.data(), grid, axis, slice, t.data());
+  extract_slice(pred.data(), grid, axis, slice, p.data());
+  // Turned as the convention shows the patient (from the grid's direction), lettered below.
+  const SliceView v = slice_view(grid.direction, axis, view);
+  auto shown = [&](const auto& s) {
+    int64_t hh = h, ww = w;
+    return show_slice(s, hh, ww, v);
+  };
+  img = shown(img), t = shown(t), p = shown(p);
+  if (v.transpose) std::swap(h, w);
   const std::vector<uint8_t> grey = grey_levels(img);
-  const TextRaster font(14);
-  const int64_t head = TextRaster::available() ? 22 : 0;
+  const TextRaster font(14), letters(int(std::clamp<int64_t>(std::min(h, w) / 8, 10, 14)));
+  const int64_t head = TextRaster::available() ? 22 : 0, caption = TextRaster::available() ? 20 : 0;
   std::set<int> labels; // the classes either side shows
   for (size_t i = 0; i < t.size(); ++i) {
     if (t[i]) labels.insert(t[i]);
@@ -37,7 +43,7 @@ std::string overlay_png(const std::vector<float>& image, const std::vector<uint1
   for (int c : labels) present.emplace_back(c, size_t(c) < classes.size() ? classes[size_t(c)] : fmt::format("class {}", c));
   const int64_t W = 2 * w + 4; // two panels with a 4-pixel gap
   const ClassLegend legend = layout_legend(present, font, W);
-  const int64_t H = head + h + legend.height;
+  const int64_t H = head + h + caption + legend.height;
   std::vector<uint8_t> rgb(size_t(W * H * 3), 255);
   auto paint = [&](const std::vector<uint16_t>& lab, int64_t x0) {
     for (int64_t y = 0; y < h; ++y)
@@ -53,13 +59,15 @@ std::string overlay_png(const std::vector<float>& image, const std::vector<uint1
         const Rgb col = class_colour(c);
         for (int k = 0; k < 3; ++k) px[k] = col[size_t(k)];
       }
+    draw_edge_letters(rgb, W, H, x0, head, w, h, v, letters);
   };
   paint(t, 0);
   paint(p, w + 4);
   font.draw(rgb, W, H, (w - font.width("reference")) / 2, 2, "reference", {0, 0, 0});
   font.draw(rgb, W, H, w + 4 + (w - font.width("prediction")) / 2, 2, "prediction", {0, 0, 0});
-  draw_legend(rgb, W, H, 0, head + h, legend, font);
-  // Rows go top to bottom as the slice's rows do (row 0 of the array first).
+  const TextRaster small(12);
+  small.draw(rgb, W, H, 2, head + h + 4, view_caption(view, v.known, small, W - 4), {0, 0, 0});
+  draw_legend(rgb, W, H, 0, head + h + caption, legend, font);
   return encode_png(rgb, W, H);
 }
 

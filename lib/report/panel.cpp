@@ -26,6 +26,7 @@ struct Row {
   int64_t h = 0, w = 0;
   std::vector<uint8_t> grey;
   std::vector<std::vector<uint16_t>> labels; // reference, then each model
+  SliceView view;                            // how the slices are shown: grey and labels already turned
 };
 
 std::vector<Row> load_rows(const PanelRequest& r, const Dataset& d, int cls) {
@@ -69,6 +70,18 @@ std::vector<Row> load_rows(const PanelRequest& r, const Dataset& d, int cls) {
     };
     row.labels.push_back(cut(t));
     for (size_t k = 0; k < preds.size(); ++k) row.labels.push_back(cut(on_grid(preds[k]->load(id), r.predictions[k])));
+    // Which way is which: a shard records its source's direction (geometry.direction) and, when
+    // dlk-prep reoriented it, the permutation and flips to LPS, so the slicing grid m.grid() has
+    // a direction in both cases (as stored: the source's own). A direction that is no rotation
+    // (a hand-made shard) gets no letters, and the caption says so.
+    row.view = slice_view(m.grid().direction, d.axis, r.view);
+    auto shown = [&](const auto& px) {
+      int64_t h = row.h, w = row.w;
+      return show_slice(px, h, w, row.view);
+    };
+    row.grey = shown(row.grey);
+    for (auto& l : row.labels) l = shown(l);
+    if (row.view.transpose) std::swap(row.h, row.w);
     rows.push_back(std::move(row));
     if (r.cases.empty() && int(rows.size()) == r.rows) break;
   }
@@ -97,13 +110,15 @@ std::string panel_png(const PanelRequest& r) {
   for (auto& row : rows) tw = std::max(tw, row.w), th = std::max(th, row.h), label_w = std::max<int64_t>(label_w, font.width(row.title));
   for (auto& t : titles) tw = std::max<int64_t>(tw, font.width(t) + 8);
   const int64_t gap = 4, head = text ? 28 : 0, left = text ? label_w + 12 : 0, cols = int64_t(titles.size());
+  const bool all_known = std::all_of(rows.begin(), rows.end(), [](const Row& row) { return row.view.known; });
+  const int64_t caption = text ? (all_known ? 20 : 38) : 0; // the convention; a line more for rows without letters
   // The legend: a swatch and the name of each class shown, in rows under the panel.
   std::vector<std::pair<int, std::string>> shown;
   for (int c = 1; c < int(d.classes.size()); ++c)
     if (cls < 0 || c == cls) shown.emplace_back(c, d.classes[size_t(c)]);
   const int64_t W = left + cols * (tw + gap);
   const ClassLegend legend = layout_legend(shown, font, W - left);
-  const int64_t H = head + int64_t(rows.size()) * (th + gap) + legend.height;
+  const int64_t body = head + int64_t(rows.size()) * (th + gap), H = body + caption + legend.height;
   std::vector<uint8_t> rgb(size_t(W * H * 3), 255);
   for (int64_t c = 0; c < cols; ++c)
     font.draw(rgb, W, H, left + c * (tw + gap) + (tw - font.width(titles[size_t(c)])) / 2, 4, titles[size_t(c)], {0, 0, 0});
@@ -111,6 +126,7 @@ std::string panel_png(const PanelRequest& r) {
     const Row& row = rows[i];
     const int64_t y0 = head + int64_t(i) * (th + gap);
     font.draw(rgb, W, H, 4, y0 + th / 2 - 8, row.title, {0, 0, 0});
+    const TextRaster letters(int(std::clamp<int64_t>(std::min(row.h, row.w) / 8, 10, 14)));
     for (int64_t c = 0; c < cols; ++c) {
       const int64_t x0 = left + c * (tw + gap);
       for (int64_t y = 0; y < row.h; ++y)
@@ -123,8 +139,12 @@ std::string panel_png(const PanelRequest& r) {
           const Rgb col = class_colour(lab); // half the class colour over the image
           for (int j = 0; j < 3; ++j) p[j] = uint8_t((p[j] + col[size_t(j)] + 1) / 2);
         }
+      draw_edge_letters(rgb, W, H, x0, y0, row.w, row.h, row.view, letters);
     }
   }
+  const TextRaster small(13);
+  small.draw(rgb, W, H, left, body + 2, view_caption(r.view, true, small, W - left), {0, 0, 0});
+  if (!all_known) small.draw(rgb, W, H, left, body + 20, "rows without letters: orientation unknown, shown as stored", {0, 0, 0});
   draw_legend(rgb, W, H, left, H - legend.height, legend, font);
   return encode_png(rgb, W, H);
 }

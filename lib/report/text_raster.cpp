@@ -77,6 +77,14 @@ int TextRaster::width(const std::string&) const { return 0; }
 void TextRaster::draw(std::vector<uint8_t>&, int64_t, int64_t, int64_t, int64_t, const std::string&, Rgb) const {}
 #endif
 
+void TextRaster::draw_outlined(std::vector<uint8_t>& rgb, int64_t w, int64_t h, int64_t x, int64_t y, const std::string& text,
+                               Rgb colour, Rgb outline) const {
+  for (int dy = -1; dy <= 1; ++dy)
+    for (int dx = -1; dx <= 1; ++dx)
+      if (dx || dy) draw(rgb, w, h, x + dx, y + dy, text, outline);
+  draw(rgb, w, h, x, y, text, colour);
+}
+
 TextRaster::~TextRaster() = default;
 
 } // namespace dlk

@@ -17,6 +17,7 @@
 #include "dlk/report/panel.h"
 #include "dlk/report/plots.h"
 #include "dlk/report/result_table.h"
+#include "dlk/report/slice_view.h"
 #include "dlk/report/text_raster.h"
 
 #include <fmt/format.h>
@@ -36,7 +37,7 @@ namespace {
 constexpr int64_t kNoSlice = std::numeric_limits<int64_t>::min(); // --slice not given
 
 struct Options {
-  std::string format, output, published, metric, title, image, truth, only_class, axis;
+  std::string format, output, published, metric, title, image, truth, only_class, axis, view;
   std::vector<std::string> inputs, names, checkpoints, preds, cases;
   cli::CaseSelection selection;
   int rows = 4;
@@ -51,6 +52,10 @@ void title_option(cli::ToolSpec& s, Options& o) {
 }
 void output_option(cli::ToolSpec& s, Options& o, const char* what) {
   s.group("Output")("output,o", po::value(&o.output)->value_name("FILE")->default_value("-"), what);
+}
+void view_option(cli::ToolSpec& s, Options& o) {
+  s.group("Input")("view", po::value(&o.view)->value_name("V")->default_value("radiological"),
+                   "radiological (the patient's right on the viewer's left) or neurological");
 }
 void format_option(cli::ToolSpec& s, Options& o) {
   s.group("Output")("format", po::value(&o.format)->value_name("F")->default_value("markdown"), "markdown, csv or latex");
@@ -123,6 +128,7 @@ int overlay(const Options& o) {
   if (!o.inputs.empty()) throw UsageError(fmt::format("overlay takes no operands ('{}'): give --image, --truth and --pred", o.inputs[0]));
   if (o.image.empty() || o.truth.empty() || o.preds.size() != 1) throw UsageError("overlay: give --image, --truth and one --pred");
   if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
+  const ViewConvention view = cli::view_option(o.view);
   int axis = cli::axis_option(o.axis, false);
   if (o.axis.size() == 1 && std::isdigit(static_cast<unsigned char>(o.axis[0])))
     cli::deprecation_notice("--axis " + o.axis, std::string("--axis ") + "xyz"[axis]);
@@ -133,7 +139,7 @@ int overlay(const Options& o) {
       fail(v->source, fmt::format("not on the image's grid: {}", d));
   int64_t slice = o.slice;
   if (slice == kNoSlice) slice = std::max<int64_t>(0, busiest_slice(t.labels, img.geometry.size, axis)); // not given; 0 if unlabelled
-  write_text(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry.size, axis, slice, t.classes.empty() ? p.classes : t.classes));
+  write_text(o.output, overlay_png(img.voxels, t.labels, p.labels, img.geometry, axis, slice, t.classes.empty() ? p.classes : t.classes, view));
   cli::info(fmt::format("slice {} along axis {}: reference left, prediction right -> {}", slice, axis, o.output));
   return cli::kOk;
 }
@@ -144,6 +150,7 @@ void overlay_options(cli::ToolSpec& s, Options& o) {
   s.group("Input")
     ("slice", po::value(&o.slice)->value_name("N"), "slice index, from 0 [the one with most reference]")
     ("axis", po::value(&o.axis)->value_name("AXIS")->default_value("z"), "slicing axis: a voxel axis x, y or z");
+  view_option(s, o);
   output_option(s, o, "PNG file");
 }
 
@@ -151,7 +158,8 @@ int panel(const Options& o) {
   if (o.inputs.size() != 1) throw UsageError("panel: give one prepared dataset");
   if (o.output == "-") cli::refuse_binary_to_terminal("a PNG");
   if (!TextRaster::available()) cli::warn("no font (install fonts-dejavu-core, or set DLK_FONT): the panel has no titles or legend");
-  write_text(o.output, panel_png({o.inputs[0], o.selection.split, o.cases, o.rows, o.preds, o.names, o.only_class}));
+  write_text(o.output, panel_png({o.inputs[0], o.selection.split, o.cases, o.rows, o.preds, o.names, o.only_class,
+                                   cli::view_option(o.view)}));
   return cli::kOk;
 }
 void panel_options(cli::ToolSpec& s, Options& o) {
@@ -162,6 +170,7 @@ void panel_options(cli::ToolSpec& s, Options& o) {
     ("case,c", po::value(&o.cases)->value_name("ID")->composing(), "a case per row [the first --rows]")
     ("rows", po::value(&o.rows)->value_name("N")->default_value(4), "rows when no --case is given")
     ("class", po::value(&o.only_class)->value_name("NAME"), "colour this class alone (Fig. 10: pancreas)");
+  view_option(s, o);
   output_option(s, o, "PNG file");
 }
 
@@ -192,9 +201,9 @@ std::vector<cli::Subcommand> commands(Options& o) {
           "validation Dice or a loss against the epoch from dlk-train's log.jsonl files (Fig. 5, 6)", curves, curves_options),
       sub("heatmap", "heatmap SCORES.json... --name ROW/COLUMN... [--title TEXT] -o FILE.svg",
           "mean DSC and HD95 of runs on a grid, e.g. variant by channels (Fig. 9)", heatmap, heatmap_options),
-      sub("overlay", "overlay --image FILE --truth LABELS --pred LABELS [--slice N] [--axis AXIS] -o FILE.png",
+      sub("overlay", "overlay --image FILE --truth LABELS --pred LABELS [--slice N] [--axis AXIS] [--view V] -o FILE.png",
           "a slice with the reference's and the prediction's contours", overlay, overlay_options),
-      sub("panel", "panel DATASET --pred LABELS... --name NAME... [--case ID...] [--class NAME] -o FILE.png",
+      sub("panel", "panel DATASET --pred LABELS... --name NAME... [--case ID...] [--class NAME] [--view V] -o FILE.png",
           "slices of several cases, segmented by several models side by side with the reference (Figs. 7, 8, 10)",
           panel, panel_options),
       sub("html", "html TABLE.md|FIGURE.svg|FIGURE.png|RUNDIR... [--name NAME...] [--title TEXT] -o FILE.html",

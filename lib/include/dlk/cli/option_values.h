@@ -6,6 +6,7 @@
 #include "dlk/metrics/metrics.h"
 #include "dlk/prep/label_map.h"
 #include "dlk/prep/normalize.h"
+#include "dlk/report/slice_view.h"
 #include "dlk/train/loss_schedule.h"
 #include "dlk/train/lr_schedule.h"
 
@@ -56,5 +57,8 @@ std::array<int, 2> part_option(const std::string& text);
 
 // --size H or H,W: the model's input size, 1..16384 each.
 std::array<int64_t, 2> size_option(const std::string& text);
+
+// --view: radiological or neurological (dlk-report overlay and panel).
+ViewConvention view_option(const std::string& name);
 
 } // namespace dlk::cli

@@ -1,8 +1,11 @@
 // The paper's visual comparisons (Figs. 7, 8, 10): one row per case (its slice with the most
 // reference voxels), columns the image, the reference and each model's prediction, one colour
 // per class, at the data's own resolution, with column titles and a colour legend naming the
-// classes.
+// classes. Each slice is turned as `view` shows the patient, with orientation letters at its edges
+// and a caption naming the convention.
 #pragma once
+#include "dlk/report/slice_view.h"
+
 #include <string>
 #include <vector>
 
@@ -16,6 +19,7 @@ struct PanelRequest {
   std::vector<std::string> predictions; // one label source per model (dlk-infer's output)
   std::vector<std::string> names;       // the models' column titles, in order
   std::string only_class;               // colour this class alone (Fig. 10: pancreas); "" all
+  ViewConvention view = ViewConvention::Radiological; // how slices are turned and lettered
 };
 
 // The panel as PNG. Fails naming the dataset, a prediction or a case that is missing or on

@@ -1,4 +1,4 @@
-// Text drawn into RGB images (panel headers, class legends) with FreeType and a TrueType font:
+// Text drawn into RGB images (panel headers, class legends, orientation letters) with FreeType and a TrueType font:
 // $DLK_FONT, else DejaVu Sans where Debian, Fedora and Arch put it. Built without FreeType,
 // dlk draws no text (available() says so).
 #pragma once
@@ -23,6 +23,9 @@ public:
   // Draws `text` with its top-left at (x, y) into an RGB image of `w` columns; what falls outside
   // is cut. ASCII only: other bytes draw as '?'.
   void draw(std::vector<uint8_t>& rgb, int64_t w, int64_t h, int64_t x, int64_t y, const std::string& text, Rgb colour) const;
+  // The same in `colour` over a one-pixel outline in `outline`: legible over any background.
+  void draw_outlined(std::vector<uint8_t>& rgb, int64_t w, int64_t h, int64_t x, int64_t y, const std::string& text, Rgb colour,
+                     Rgb outline) const;
 
 private:
   struct Impl;
