@@ -33,7 +33,7 @@ std::atomic<int>& stop_request() {
   return flag;
 }
 
-int run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress) {
+TrainOutcome run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress) {
   return Trainer(std::move(opt), log, progress).run();
 }
 
@@ -94,7 +94,7 @@ Trainer::Trainer(TrainOptions options, Log log, ProgressSink progress)
 
 Trainer::~Trainer() = default;
 
-int Trainer::run() {
+TrainOutcome Trainer::run() {
   t_start_ = Clock::now();
   join_processes();
   const auto logger = [this](const std::string& line) { log(line); };
@@ -108,12 +108,12 @@ int Trainer::run() {
   if (o_.epochs == 0) {
     save("final.dlkc", pos_, false);
     log("--epochs 0: wrote the freshly initialised model as final.dlkc");
-    return 0;
+    return TrainOutcome::Finished;
   }
   data_->start_loader(loader_threads(o_), dev_.is_cuda());
   if (o_.benchmark_loader) {
     data_->benchmark_loader(o_, dev_);
-    return 0;
+    return TrainOutcome::Finished;
   }
   run_->open_log(pos_.epoch, !o_.resume.empty());
   scaler_ = GradScaler(amp_ && o_.precision == "fp16");
@@ -122,14 +122,14 @@ int Trainer::run() {
   for (int epoch = pos_.epoch; epoch < o_.epochs; ++epoch) {
     Epoch e;
     e.index = epoch;
-    if (std::optional<int> status = run_epoch(e)) return *status;
-    if (std::optional<int> status = end_epoch(e)) return *status;
+    if (std::optional<TrainOutcome> outcome = run_epoch(e)) return *outcome;
+    if (std::optional<TrainOutcome> outcome = end_epoch(e)) return *outcome;
   }
   save("final.dlkc", pos_, false);
   log(fmt::format("done: {} epochs, {} iterations; '{}'", o_.epochs, pos_.iteration,
                   (fs::path(o_.run_dir) / "final.dlkc").string()));
   compare_networks();
-  return 0;
+  return TrainOutcome::Finished;
 }
 
 // Several processes (Slurm tasks, torchrun): each trains on its part of every batch; rank 0
@@ -213,7 +213,7 @@ void Trainer::resume() {
   run_->write_config(o_, preprocessing_json(data_->dataset(), o_.height, o_.width, data_->spacing()));
 }
 
-std::optional<int> Trainer::run_epoch(Epoch& e) {
+std::optional<TrainOutcome> Trainer::run_epoch(Epoch& e) {
   e.start = Clock::now();
   e.weights = o_.loss.at(e.index);
   plan_epoch(e);
@@ -242,7 +242,7 @@ std::optional<int> Trainer::run_epoch(Epoch& e) {
     ++pos_.iteration;
     pos_.batch = b + 1;
     bar.add(1);
-    if (std::optional<int> status = after_step(e, bar)) return status;
+    if (std::optional<TrainOutcome> outcome = after_step(e, bar)) return outcome;
   }
   bar.finish();
   e.loader_rate = data_->loader().slices_per_second();
@@ -343,7 +343,7 @@ void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlic
 // A signal to any process stops them all at the same step; non-finite losses end the run
 // (checked every 20 steps to keep the GPU fed). Saving on time is decided together too: a
 // mid-epoch save sums the processes' losses.
-std::optional<int> Trainer::after_step(Epoch& e, ProgressCounter& bar) {
+std::optional<TrainOutcome> Trainer::after_step(Epoch& e, ProgressCounter& bar) {
   const bool check = e.steps % 20 == 0;
   const bool save_due = seconds_since(last_save_) > o_.save_minutes * 60;
   const auto flags = dist_->sum({double(stop_request().load() > 0),
@@ -360,13 +360,13 @@ std::optional<int> Trainer::after_step(Epoch& e, ProgressCounter& bar) {
     bar.finish();
     log(fmt::format("stopped by a signal at epoch {}, iteration {}: wrote '{}'; continue with --resume {}", e.index,
                     pos_.iteration, run_->latest(), o_.run_dir));
-    return kTrainInterrupted;
+    return TrainOutcome::Stopped;
   }
   if (out_of_steps) {
     bar.finish();
     save("final.dlkc", pos_, false);
     log(fmt::format("--max-steps {} reached at epoch {}: wrote latest.dlkc and final.dlkc", o_.max_steps, e.index));
-    return 0;
+    return TrainOutcome::Finished;
   }
   return std::nullopt;
 }
@@ -385,7 +385,7 @@ void Trainer::save_mid_epoch(const Epoch& e) {
   last_save_ = Clock::now();
 }
 
-std::optional<int> Trainer::end_epoch(Epoch& e) {
+std::optional<TrainOutcome> Trainer::end_epoch(Epoch& e) {
   const int epoch = e.index;
   const auto sums = dist_->sum({e.sum_loss.item<double>(), e.sum_ce.item<double>(), e.sum_dice.item<double>(), double(e.images),
                                 e.sum_unsup.item<double>(), e.sum_confident.item<double>()});
@@ -525,7 +525,7 @@ void Trainer::compare_networks() const {
 }
 
 // The position moves on to the next epoch; latest.dlkc when due; a signal stops here.
-std::optional<int> Trainer::next_epoch(int epoch) {
+std::optional<TrainOutcome> Trainer::next_epoch(int epoch) {
   pos_ = pos_.at_start_of(epoch + 1);
   if ((epoch + 1) % std::max(1, o_.save_every) == 0 || epoch + 1 == o_.epochs) {
     save("latest.dlkc", pos_, true);
@@ -534,7 +534,7 @@ std::optional<int> Trainer::next_epoch(int epoch) {
   if (stop_request()) {
     log(fmt::format("stopped by a signal after epoch {}: continue with --resume {}", epoch + 1, o_.run_dir));
     if ((epoch + 1) % std::max(1, o_.save_every) != 0) save("latest.dlkc", pos_, true);
-    return kTrainInterrupted;
+    return TrainOutcome::Stopped;
   }
   return std::nullopt;
 }

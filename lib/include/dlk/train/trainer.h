@@ -50,6 +50,11 @@ struct TrainPosition {
   static TrainPosition from_json(const json::Value& state); // older checkpoints lack the epoch sums
 };
 
+// How a run ended: it finished (its epochs, --max-steps, --epochs 0, --benchmark-loader), or a
+// signal stopped it (stop_request()) with latest.dlkc written: requeue and --resume (the tool
+// gives it an exit status of its own).
+enum class TrainOutcome { Finished, Stopped };
+
 class Trainer {
 public:
   using Log = std::function<void(const std::string&)>;
@@ -57,8 +62,8 @@ public:
   // from rank 0 only.
   Trainer(TrainOptions options, Log log, ProgressSink progress = {});
   ~Trainer();
-  // The whole run; returns 0, or kTrainInterrupted when a signal stopped it.
-  int run();
+  // The whole run.
+  TrainOutcome run();
 
 private:
   using Clock = std::chrono::steady_clock;
@@ -87,20 +92,20 @@ private:
   // The run directory: a new run, or the state of the one being resumed; config.json.
   void resume();
 
-  // One pass over the training slices; the run's exit status when a signal or --max-steps ends
-  // it within the epoch.
-  std::optional<int> run_epoch(Epoch& e);
+  // One pass over the training slices; how the run ended when a signal or --max-steps ends it
+  // within the epoch.
+  std::optional<TrainOutcome> run_epoch(Epoch& e);
   void plan_epoch(Epoch& e);
   void train_step(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, const std::vector<LoadedSlice>& unlabelled);
   // Slices [from, to) of this process's part of batch `b` and [ufrom, uto) of its unlabelled part.
   void forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, int64_t from, int64_t to,
                         const std::vector<LoadedSlice>& unlabelled, int64_t ufrom, int64_t uto);
-  std::optional<int> after_step(Epoch& e, ProgressCounter& bar);
+  std::optional<TrainOutcome> after_step(Epoch& e, ProgressCounter& bar);
   void save_mid_epoch(const Epoch& e);
   // The epoch's line in log.jsonl and the log, validation, and the checkpoints due.
-  std::optional<int> end_epoch(Epoch& e);
+  std::optional<TrainOutcome> end_epoch(Epoch& e);
   std::string validate_and_keep_best(int epoch, json::Value& line);
-  std::optional<int> next_epoch(int epoch);
+  std::optional<TrainOutcome> next_epoch(int epoch);
   // Validation: mean Dice per foreground class over the val split, of the network checkpoints
   // hold as their model (with --semi, also the other's, into `other`).
   std::vector<double> validate(std::vector<double>* other = nullptr);
@@ -133,14 +138,11 @@ private:
   double last_val_ = std::nan(""), last_other_val_ = std::nan(""); // the last validation's mean Dice
 };
 
-// Exit statuses of run_training.
-constexpr int kTrainInterrupted = 75; // a signal asked to stop: `latest` written, requeue and --resume
-
 // Requests a graceful stop (signal handlers set it; the loop checks it after each step).
 std::atomic<int>& stop_request();
 
 // Trains (a Trainer, dlk/trainer.h); log lines go to `log` (stderr in the tool), each epoch's
-// progress to `progress`. Returns 0, or kTrainInterrupted.
-int run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress = {});
+// progress to `progress`.
+TrainOutcome run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress = {});
 
 } // namespace dlk
