@@ -11,22 +11,19 @@
 #include "dlk/train/augment.h"
 #include "dlk/train/loss.h"
 #include "dlk/train/semi_supervised.h"
-#include "dlk/train/train_log.h"
+#include "run_directory.h"
 #include "semi_branch.h"
 #include "trainer_parts.h"
+#include "training_data.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <iterator>
 #include <random>
-#include <set>
-#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -37,7 +34,7 @@ std::atomic<int>& stop_request() {
   return flag;
 }
 
-int run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress) {
+TrainOutcome run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress) {
   return Trainer(std::move(opt), log, progress).run();
 }
 
@@ -98,10 +95,12 @@ Trainer::Trainer(TrainOptions options, Log log, ProgressSink progress)
 
 Trainer::~Trainer() = default;
 
-int Trainer::run() {
+TrainOutcome Trainer::run() {
   t_start_ = Clock::now();
   join_processes();
-  load_dataset();
+  const auto logger = [this](const std::string& line) { log(line); };
+  data_ = std::make_unique<TrainingData>(o_, logger); // makes o_'s paths absolute
+  run_ = std::make_unique<RunDirectory>(o_.run_dir, dist_->rank() == 0, logger);
   choose_device();
   open_splits();
   set_determinism();
@@ -110,25 +109,28 @@ int Trainer::run() {
   if (o_.epochs == 0) {
     save("final.dlkc", pos_, false);
     log("--epochs 0: wrote the freshly initialised model as final.dlkc");
-    return 0;
+    return TrainOutcome::Finished;
   }
-  start_loader();
-  if (o_.benchmark_loader) return benchmark_loader();
-  open_log();
+  data_->start_loader(loader_threads(o_), dev_.is_cuda());
+  if (o_.benchmark_loader) {
+    data_->benchmark_loader(o_, dev_);
+    return TrainOutcome::Finished;
+  }
+  run_->open_log(pos_.epoch, !o_.resume.empty());
   scaler_ = GradScaler(amp_ && o_.precision == "fp16");
   last_save_ = Clock::now();
   model_->train();
   for (int epoch = pos_.epoch; epoch < o_.epochs; ++epoch) {
     Epoch e;
     e.index = epoch;
-    if (std::optional<int> status = run_epoch(e)) return *status;
-    if (std::optional<int> status = end_epoch(e)) return *status;
+    if (std::optional<TrainOutcome> outcome = run_epoch(e)) return *outcome;
+    if (std::optional<TrainOutcome> outcome = end_epoch(e)) return *outcome;
   }
   save("final.dlkc", pos_, false);
   log(fmt::format("done: {} epochs, {} iterations; '{}'", o_.epochs, pos_.iteration,
                   (fs::path(o_.run_dir) / "final.dlkc").string()));
   compare_networks();
-  return 0;
+  return TrainOutcome::Finished;
 }
 
 // Several processes (Slurm tasks, torchrun): each trains on its part of every batch; rank 0
@@ -145,15 +147,6 @@ void Trainer::join_processes() {
   o_.processes = dist_->world();
 }
 
-void Trainer::load_dataset() {
-  o_.make_paths_absolute();
-  ds_ = Dataset::load(o_.dataset);
-  if (o_.model.in_channels != int64_t(ds_.channels.size()) || o_.model.classes != int64_t(ds_.classes.size()))
-    throw UsageError(fmt::format("the model has {} input channels and {} classes, the dataset {} and {}",
-                                 o_.model.in_channels, o_.model.classes, ds_.channels.size(), ds_.classes.size()));
-  o_.model.validate();
-}
-
 void Trainer::choose_device() {
   dev_ = torch::Device(o_.device);
   if (dev_.is_cuda() && !compat::cuda_available())
@@ -163,111 +156,12 @@ void Trainer::choose_device() {
   amp_ = dev_.is_cuda() && o_.precision != "fp32";
 }
 
-// The labelled cases of the splits, every training slice, and the schedules' lengths.
+// The cases of the splits (a resumed run's are those it started with), every training slice,
+// and the schedules' lengths.
 void Trainer::open_splits() {
-  // With --fold k: the train split's cases of the other folds, and those of fold k to validate.
-  // --semi: the train split's cases without labels, and those of --ignore-labels-of, learn unlabelled.
-  const auto& ignored = o_.semi.ignore_labels_of;
-  auto labels_ignored = [&](const DatasetCase& c) { return std::find(ignored.begin(), ignored.end(), c.id) != ignored.end(); };
-  auto open_split = [&](const std::string& split, int fold, bool in_fold, bool labelled) {
-    std::vector<std::shared_ptr<ShardFile>> out;
-    for (auto* c : ds_.split(split)) {
-      if (fold >= 0 && (c->fold == fold) != in_fold) continue;
-      const bool learns_labels = c->has_label && !(!in_fold && labels_ignored(*c)); // validation keeps its labels
-      if (learns_labels != labelled) continue;
-      out.push_back(ds_.open_shard(o_.dataset, *c)); // checked against dataset.json
-    }
-    return out;
-  };
-  if (o_.fold >= ds_.folds) fail(o_.dataset, fmt::format("--fold {}: the dataset has {} folds", o_.fold, ds_.folds));
-  const auto train_cases = ds_.split(o_.train_split);
-  for (auto& id : ignored) {
-    if (std::none_of(train_cases.begin(), train_cases.end(), [&](auto* c) { return c->id == id && (o_.fold < 0 || c->fold != o_.fold); }))
-      throw UsageError(fmt::format("--ignore-labels-of: no case '{}' in the cases the run trains on ('{}' split{})", id,
-                                   o_.train_split, o_.fold >= 0 ? fmt::format(" less fold {}", o_.fold) : ""));
-  }
-  train_shards_ = open_split(o_.train_split, o_.fold, false, true);
-  val_shards_ = o_.fold >= 0 ? open_split(o_.train_split, o_.fold, true, true) : open_split(o_.val_split, -1, true, true);
-  if (o_.semi.on()) {
-    unlabelled_shards_ = open_split(o_.train_split, o_.fold, false, false);
-    if (unlabelled_shards_.empty())
-      fail(o_.dataset, fmt::format("--semi {}: no unlabelled case in the '{}' split (name labelled ones with "
-                                   "--ignore-labels-of)", o_.semi.method, o_.train_split));
-    log(fmt::format("--semi {}: {} labelled and {} unlabelled cases", o_.semi.method, train_shards_.size(),
-                    unlabelled_shards_.size()));
-  } else if (!ignored.empty()) { // the labelled-only run to compare a semi-supervised one with
-    log(fmt::format("--ignore-labels-of without --semi: {} case(s) left out, training on {}", ignored.size(),
-                    train_shards_.size()));
-  }
-  if (o_.fold >= 0)
-    log(fmt::format("fold {} of {}: training on {} cases, validating on {}", o_.fold, ds_.folds, train_shards_.size(),
-                    val_shards_.size()));
-  if (train_shards_.empty()) fail(o_.dataset, fmt::format("no labelled case in the '{}' split", o_.train_split));
-  check_cases();
-  if (o_.fold < 0 && o_.val_split == "test" && !val_shards_.empty()) // as the official scripts do; say so
-    log("validating on the test split: best.dlkc is model selection on the test set; final.dlkc is not");
-  for (size_t s = 0; s < train_shards_.size(); ++s)
-    for (int64_t i = 0; i < train_shards_[s]->meta().n_slices; ++i) all_.push_back({int32_t(s), i});
-  try {
-    spacing_ = target_spacing(ds_, train_shards_);
-  } catch (const Error& e) {
-    fail_naming((fs::path(o_.dataset) / Dataset::kFileName).string(), e);
-  }
-  for (auto* shards : {&train_shards_, &val_shards_, &unlabelled_shards_}) check_resampled_sizes(*shards, spacing_);
-  if (!spacing_.empty()) log(fmt::format("slices resampled to {:.4g} x {:.4g} mm, then cropped or padded to {}x{}", spacing_[0], spacing_[1], o_.height, o_.width));
-  ipe_ = (int64_t(all_.size()) + o_.batch - 1) / o_.batch;
-  o_.lr.iters_per_epoch = ipe_;
-  o_.lr.total_iters = ipe_ * std::max(o_.epochs, 1);
-  o_.loss.epochs = o_.epochs;
-}
-
-namespace {
-json::Value case_ids(const std::vector<std::shared_ptr<ShardFile>>& shards) {
-  std::vector<std::string> ids;
-  for (auto& f : shards) ids.push_back(f->meta().case_id);
-  return json::Value(ids);
-}
-
-// What changed between two records of a run's cases: "val: lost pat0003, gained pat0004; ...".
-std::string cases_change(const json::Value& was, const json::Value& now) {
-  std::vector<std::string> parts;
-  for (const char* role : {"train", "unlabelled", "val"}) {
-    auto ids = [&](const json::Value& v) {
-      const json::Value* x = v.is_object() ? v.find(role) : nullptr;
-      const auto list = x && x->is_array() ? x->as_strings(role) : std::vector<std::string>{};
-      return std::set<std::string>(list.begin(), list.end());
-    };
-    const auto a = ids(was), b = ids(now);
-    std::vector<std::string> lost, gained;
-    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(lost));
-    std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(gained));
-    if (lost.empty() && gained.empty()) continue;
-    std::string p = std::string(role) + ":";
-    if (!lost.empty()) p += fmt::format(" lost {}", fmt::join(lost, ", "));
-    if (!gained.empty()) p += fmt::format("{} gained {}", lost.empty() ? "" : ",", fmt::join(gained, ", "));
-    parts.push_back(p);
-  }
-  return parts.empty() ? std::string("the same cases in another order") : fmt::format("{}", fmt::join(parts, "; "));
-}
-} // namespace
-
-// The cases of a resumed run are the ones it started with: folds dealt again (--fold-seed, K) or
-// edited splits would turn a validation case into training data without a word.
-void Trainer::check_cases() {
-  json::Value now;
-  now.set("train", case_ids(train_shards_));
-  now.set("unlabelled", case_ids(unlabelled_shards_));
-  now.set("val", case_ids(val_shards_));
-  if (!o_.cases.is_null() && o_.cases != now) {
-    const std::string change = cases_change(o_.cases, now);
-    if (!o_.accept_changed_cases)
-      fail((fs::path(o_.run_dir) / "config.json").string(),
-           fmt::format("the dataset '{}' now gives this run other cases than it started with ({}): its folds were "
-                       "dealt again or its splits changed; --accept-changed-cases goes on with these (logged)",
-                       o_.dataset, change));
-    log(fmt::format("--accept-changed-cases: going on with other cases than the run started with ({})", change));
-  }
-  o_.cases = now;
+  data_->select_cases(o_);
+  run_->check_cases(o_, data_->case_ids());
+  data_->index_slices(o_);
 }
 
 // Determinism and speed settings.
@@ -290,7 +184,8 @@ void Trainer::build_model() {
   optim_ = make_optimizer(o_, model_->parameters());
   if (o_.accumulate < 1) throw UsageError("--accumulate must be at least 1");
   if (o_.semi.on()) // the teacher starts as a copy of the student
-    semi_ = std::make_unique<SemiBranch>(o_, unlabelled_shards_, new_model(), model_, dev_, channels_last_, loader_threads());
+    semi_ = std::make_unique<SemiBranch>(o_, data_->unlabelled(), new_model(), model_, dev_, channels_last_,
+                                         loader_threads(o_));
 }
 
 DLKUNet Trainer::new_model() const {
@@ -304,78 +199,26 @@ DLKUNet Trainer::new_model() const {
   return m;
 }
 
-int Trainer::loader_threads() const {
-  const int threads = o_.threads > 0 ? o_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, threads / 2);
-}
-
+// The run directory, and the state of the run being resumed; every process starts from rank 0's.
 void Trainer::resume() {
-  fs::create_directories(o_.run_dir);
-  latest_ = (fs::path(o_.run_dir) / "latest.dlkc").string();
-  if (!o_.resume.empty()) {
-    load_latest();
-  } else if (fs::exists(latest_)) {
-    throw UsageError(
-        fmt::format("'{}' holds a run already: --resume {} continues it, or choose another -o", o_.run_dir, o_.run_dir));
-  }
+  run_->create(!o_.resume.empty());
+  if (!o_.resume.empty()) pos_ = run_->load_latest(model_, semi_.get(), *optim_, dev_);
   {
-    torch::NoGradGuard no_grad; // every process starts from rank 0's state
+    torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> state;
     for (auto& [name, t] : model_tensors(model_)) state.push_back(t);
     if (semi_)
       for (auto& t : semi_->teacher_tensors()) state.push_back(t);
     dist_->broadcast(state);
   }
-  if (dist_->rank() == 0) write_file_atomic((fs::path(o_.run_dir) / "config.json").string(), o_.to_json().dump(2) + "\n");
-  extra_.set("preprocessing", preprocessing_json(ds_, o_.height, o_.width, spacing_));
-  extra_.set("training", o_.to_json());
+  run_->write_config(o_, preprocessing_json(data_->dataset(), o_.height, o_.width, data_->spacing()));
 }
 
-void Trainer::load_latest() {
-  Checkpoint ck = load_checkpoint(latest_);
-  if (semi_) semi_->load(ck, latest_, model_);
-  else load_model_tensors(model_, ck, latest_);
-  if (const torch::Tensor* st = ck.find("optim/state")) load_optimizer_blob(*optim_, *st, dev_);
-  pos_ = TrainPosition::from_json(ck.meta.at("state"));
-  log(fmt::format("resuming {} at epoch {}, batch {} (iteration {})", o_.run_dir, pos_.epoch, pos_.batch,
-                  pos_.iteration));
-}
-
-void Trainer::start_loader() {
-  loader_ = std::make_unique<SliceLoader>(train_shards_, loader_threads(), dev_.is_cuda());
-}
-
-// The loader alone, one epoch, nothing consuming but the copy to the device.
-int Trainer::benchmark_loader() {
-  loader_->start(epoch_order(all_, o_.seed, 0), o_.batch);
-  std::vector<LoadedSlice> b;
-  const auto t0 = Clock::now();
-  int64_t n = 0;
-  while (loader_->next(b))
-    for (auto& s : b) n += s.image.to(dev_, true).size(0) > 0;
-  const double secs = seconds_since(t0);
-  log(fmt::format("slice loader: {} slices in {:.2f} s = {:.0f} slices/s ({} decoding threads, {} pinned memory)", n, secs,
-                  double(n) / secs, loader_threads(), dev_.is_cuda() ? "with" : "without"));
-  return 0;
-}
-
-// log.jsonl agrees with the checkpoint: a kill between an epoch's line and its checkpoint (or
-// epochs after the last --save-every) left lines that the resumed run writes again; a new run
-// starts a new log.
-void Trainer::open_log() {
-  if (dist_->rank() != 0) return;
-  const std::string path = (fs::path(o_.run_dir) / "log.jsonl").string();
-  if (const int dropped = trim_train_log(path, pos_.epoch))
-    log(fmt::format("log.jsonl: dropped {} line(s) for epochs from {} on, which {}", dropped, pos_.epoch,
-                    o_.resume.empty() ? "belong to an earlier run without a checkpoint" : "the checkpoint has not completed"));
-  jlog_.open(path, std::ios::app);
-}
-
-std::optional<int> Trainer::run_epoch(Epoch& e) {
+std::optional<TrainOutcome> Trainer::run_epoch(Epoch& e) {
   e.start = Clock::now();
   e.weights = o_.loss.at(e.index);
   plan_epoch(e);
-  loader_->start_batches(e.parts, pos_.batch);
+  data_->loader().start_batches(e.parts, pos_.batch);
   if (semi_) semi_->start_epoch(e.index, int64_t(e.parts.size()), pos_.batch, dist_->rank(), dist_->world(), model_);
   // This process's running sums of the epoch; rank 0's start from those of a resumed checkpoint.
   const auto f64 = torch::TensorOptions().device(dev_).dtype(torch::kFloat64);
@@ -387,10 +230,11 @@ std::optional<int> Trainer::run_epoch(Epoch& e) {
   e.sum_confident = torch::full({}, first ? pos_.sum_confident : 0.0, f64);
   e.steps = pos_.steps;
   e.lr = pos_.batch > 0 ? o_.lr.at(pos_.iteration - 1) : 0; // a resume at the epoch's end runs no step
-  ProgressCounter bar(first ? progress_ : ProgressSink{}, fmt::format("epoch {}/{}", e.index + 1, o_.epochs), ipe_);
+  ProgressCounter bar(first ? progress_ : ProgressSink{}, fmt::format("epoch {}/{}", e.index + 1, o_.epochs),
+                      data_->iters_per_epoch());
   bar.add(pos_.batch);
   std::vector<LoadedSlice> batch, unlabelled;
-  for (int64_t b = pos_.batch; loader_->next(batch); ++b) {
+  for (int64_t b = pos_.batch; data_->loader().next(batch); ++b) {
     if (semi_ && !semi_->next(unlabelled)) throw Error("the unlabelled slices ran out before the labelled ones");
     e.lr = o_.lr.at(pos_.iteration);
     train_step(e, b, batch, unlabelled);
@@ -399,16 +243,16 @@ std::optional<int> Trainer::run_epoch(Epoch& e) {
     ++pos_.iteration;
     pos_.batch = b + 1;
     bar.add(1);
-    if (std::optional<int> status = after_step(e, bar)) return status;
+    if (std::optional<TrainOutcome> outcome = after_step(e, bar)) return outcome;
   }
   bar.finish();
-  e.loader_rate = loader_->slices_per_second();
+  e.loader_rate = data_->loader().slices_per_second();
   return std::nullopt;
 }
 
 // This process's part of every global batch: slices [lo, hi) of it.
 void Trainer::plan_epoch(Epoch& e) {
-  const auto order = epoch_order(all_, o_.seed, e.index);
+  const auto order = epoch_order(data_->slices(), o_.seed, e.index);
   for (int64_t from = 0; from < int64_t(order.size()); from += o_.batch) {
     const int64_t n = std::min<int64_t>(o_.batch, int64_t(order.size()) - from);
     const int64_t lo = n * dist_->rank() / dist_->world(), hi = n * (dist_->rank() + 1) / dist_->world();
@@ -450,12 +294,12 @@ void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlic
     // Each slice's augmentation has its own stream, keyed by its place in the global batch.
     std::mt19937_64 rng = augment_rng(o_.seed, e.index, b, e.part_lo[size_t(b)] + i);
     const LoadedSlice& in = batch[size_t(i)];
-    auto r = training_slice(in, train_shards_[size_t(in.shard)]->meta(), o_, spacing_, dev_, rng);
+    auto r = training_slice(in, data_->train()[size_t(in.shard)]->meta(), o_, data_->spacing(), dev_, rng);
     xs.push_back(r.first);
     ys.push_back(r.second);
   }
   SemiBranch::Views u;
-  if (semi_) u = semi_->views(e.index, b, unlabelled, ufrom, uto, spacing_, amp_);
+  if (semi_) u = semi_->views(e.index, b, unlabelled, ufrom, uto, data_->spacing(), amp_);
   const int64_t nl = int64_t(xs.size());
   std::vector<torch::Tensor> inputs; // the labelled slices, then the unlabelled ones
   if (nl > 0) inputs.push_back(torch::stack(xs));
@@ -476,7 +320,7 @@ void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlic
     if (u.student_x.defined()) { // the unlabelled loss by its share of the global unlabelled batch, ramped up
       ul = semi_->loss(logits.narrow(0, nl, logits.size(0) - nl), u.teacher_logits);
       const double ushare = double(uto - ufrom) / double(semi_->global_batch());
-      e.unsup_weight = semi_->weight_at(pos_.iteration, ipe_);
+      e.unsup_weight = semi_->weight_at(pos_.iteration, data_->iters_per_epoch());
       const torch::Tensor t = ul.value * (e.unsup_weight * ushare);
       total = total.defined() ? total + t : t;
       e.sum_unsup += ul.value.detach().to(torch::kFloat64) * ushare;
@@ -500,7 +344,7 @@ void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlic
 // A signal to any process stops them all at the same step; non-finite losses end the run
 // (checked every 20 steps to keep the GPU fed). Saving on time is decided together too: a
 // mid-epoch save sums the processes' losses.
-std::optional<int> Trainer::after_step(Epoch& e, ProgressCounter& bar) {
+std::optional<TrainOutcome> Trainer::after_step(Epoch& e, ProgressCounter& bar) {
   const bool check = e.steps % 20 == 0;
   const bool save_due = seconds_since(last_save_) > o_.save_minutes * 60;
   const auto flags = dist_->sum({double(stop_request().load() > 0),
@@ -509,21 +353,21 @@ std::optional<int> Trainer::after_step(Epoch& e, ProgressCounter& bar) {
   if (stop) stop_request() = 1;
   if (check && !std::isfinite(flags[1]))
     throw Error(fmt::format("the loss became {} at epoch {}, iteration {}: stopping; {} (try a lower --lr)", flags[1],
-                            e.index, pos_.iteration, last_good()));
+                            e.index, pos_.iteration, run_->last_good()));
   const bool out_of_steps = o_.max_steps > 0 && pos_.iteration >= o_.max_steps;
   if (!stop && !out_of_steps && !(flags[2] > 0)) return std::nullopt;
   save_mid_epoch(e);
   if (stop) {
     bar.finish();
     log(fmt::format("stopped by a signal at epoch {}, iteration {}: wrote '{}'; continue with --resume {}", e.index,
-                    pos_.iteration, latest_, o_.run_dir));
-    return kTrainInterrupted;
+                    pos_.iteration, run_->latest(), o_.run_dir));
+    return TrainOutcome::Stopped;
   }
   if (out_of_steps) {
     bar.finish();
     save("final.dlkc", pos_, false);
     log(fmt::format("--max-steps {} reached at epoch {}: wrote latest.dlkc and final.dlkc", o_.max_steps, e.index));
-    return 0;
+    return TrainOutcome::Finished;
   }
   return std::nullopt;
 }
@@ -542,14 +386,14 @@ void Trainer::save_mid_epoch(const Epoch& e) {
   last_save_ = Clock::now();
 }
 
-std::optional<int> Trainer::end_epoch(Epoch& e) {
+std::optional<TrainOutcome> Trainer::end_epoch(Epoch& e) {
   const int epoch = e.index;
   const auto sums = dist_->sum({e.sum_loss.item<double>(), e.sum_ce.item<double>(), e.sum_dice.item<double>(), double(e.images),
                                 e.sum_unsup.item<double>(), e.sum_confident.item<double>()});
   const int64_t images = int64_t(sums[3]), steps = e.steps;
   const double mean_loss = steps ? sums[0] / double(steps) : std::nan("");
   if (steps && !std::isfinite(mean_loss))
-    throw Error(fmt::format("the loss became {} in epoch {}: stopping; {} (try a lower --lr)", mean_loss, epoch, last_good()));
+    throw Error(fmt::format("the loss became {} in epoch {}: stopping; {} (try a lower --lr)", mean_loss, epoch, run_->last_good()));
   const double secs = seconds_since(e.start);
 
   json::Value line;
@@ -571,16 +415,13 @@ std::optional<int> Trainer::end_epoch(Epoch& e) {
     semi_text = fmt::format("  unlabelled {:.4f} x {:.3g}", unsup, e.unsup_weight);
   }
   std::string val_text;
-  if (dist_->rank() == 0 && !val_shards_.empty() && (epoch + 1) % std::max(1, o_.val_every) == 0)
+  if (dist_->rank() == 0 && !data_->val().empty() && (epoch + 1) % std::max(1, o_.val_every) == 0)
     val_text = validate_and_keep_best(epoch, line);
   line.set("img_per_s", secs > 0 ? double(images) / secs : 0.0);
   line.set("loader_slices_per_s", e.loader_rate);
   line.set("peak_gpu_mem_gib", compat::peak_gpu_memory_gib(dev_));
   line.set("wall_s", seconds_since(t_start_));
-  if (dist_->rank() == 0) {
-    jlog_ << line.dump() << "\n";
-    jlog_.flush();
-  }
+  run_->append_log(line);
   log(fmt::format("epoch {}/{}  loss {:.4f} (CE {:.4f}, Dice {:.4f}; alpha {:.3f} beta {:.3f}){}  lr {:.3g}  {:.1f} img/s{}",
                   epoch + 1, o_.epochs, mean_loss, steps ? sums[1] / double(steps) : 0.0,
                   steps ? sums[2] / double(steps) : 0.0, e.weights.alpha, e.weights.beta, semi_text, e.lr,
@@ -628,9 +469,9 @@ std::vector<double> Trainer::validate(std::vector<double>* other) {
   DLKUNet& net = semi_ ? semi_->exported(model_) : model_;
   if (semi_ && other) {
     DLKUNet& not_exported = &net == &model_ ? semi_->teacher() : model_;
-    *other = validation_dice(not_exported, val_shards_, o_, dev_, o_.model.classes, spacing_);
+    *other = validation_dice(not_exported, data_->val(), o_, dev_, o_.model.classes, data_->spacing());
   }
-  return validation_dice(net, val_shards_, o_, dev_, o_.model.classes, spacing_);
+  return validation_dice(net, data_->val(), o_, dev_, o_.model.classes, data_->spacing());
 }
 
 // The teacher's statistics from 16 batches composed as the student's forward passes are, for
@@ -650,7 +491,7 @@ void Trainer::own_teacher_statistics() {
     for (size_t i = all.size(); i > 1; --i) std::swap(all[i - 1], all[size_t(rng() % i)]); // Fisher-Yates: the same everywhere
     return all;
   };
-  const auto labelled = shuffled(train_shards_), unlabelled = shuffled(unlabelled_shards_);
+  const auto labelled = shuffled(data_->train()), unlabelled = shuffled(data_->unlabelled());
   const int64_t parts = int64_t(dist_->world()) * std::max<int64_t>(o_.accumulate, 1);
   const int64_t nl = std::max<int64_t>(1, o_.batch / parts), nu = std::max<int64_t>(1, semi_->global_batch() / parts);
   semi_->recompute_statistics([&](DLKUNet& teacher) {
@@ -658,11 +499,11 @@ void Trainer::own_teacher_statistics() {
       std::vector<torch::Tensor> xs;
       for (int64_t j = 0; j < nl; ++j) {
         const auto& [f, s] = labelled[size_t(k * nl + j) % labelled.size()];
-        xs.push_back(model_slice(*f, s, o_, dev_, spacing_).first);
+        xs.push_back(model_slice(*f, s, o_, dev_, data_->spacing()).first);
       }
       for (int64_t j = 0; j < nu; ++j) {
         const auto& [f, s] = unlabelled[size_t(k * nu + j) % unlabelled.size()];
-        torch::Tensor x = model_slice(*f, s, o_, dev_, spacing_).first;
+        torch::Tensor x = model_slice(*f, s, o_, dev_, data_->spacing()).first;
         const std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
         xs.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng).to(dev_));
       }
@@ -685,7 +526,7 @@ void Trainer::compare_networks() const {
 }
 
 // The position moves on to the next epoch; latest.dlkc when due; a signal stops here.
-std::optional<int> Trainer::next_epoch(int epoch) {
+std::optional<TrainOutcome> Trainer::next_epoch(int epoch) {
   pos_ = pos_.at_start_of(epoch + 1);
   if ((epoch + 1) % std::max(1, o_.save_every) == 0 || epoch + 1 == o_.epochs) {
     save("latest.dlkc", pos_, true);
@@ -694,7 +535,7 @@ std::optional<int> Trainer::next_epoch(int epoch) {
   if (stop_request()) {
     log(fmt::format("stopped by a signal after epoch {}: continue with --resume {}", epoch + 1, o_.run_dir));
     if ((epoch + 1) % std::max(1, o_.save_every) != 0) save("latest.dlkc", pos_, true);
-    return kTrainInterrupted;
+    return TrainOutcome::Stopped;
   }
   return std::nullopt;
 }
@@ -702,20 +543,11 @@ std::optional<int> Trainer::next_epoch(int epoch) {
 void Trainer::save(const std::string& name, const TrainPosition& p, bool with_optimizer) {
   if (dist_->rank() != 0) return;
   own_teacher_statistics();
-  json::Value e = extra_;
-  e.set("state", p.to_json());
-  e.set("epoch", p.epoch);
-  Checkpoint ck = semi_ ? semi_->checkpoint(model_, ds_.classes, e) : make_checkpoint(model_, ds_.classes, e);
-  if (with_optimizer) ck.tensors.emplace_back("optim/state", optimizer_blob(*optim_));
-  save_checkpoint((fs::path(o_.run_dir) / name).string(), ck);
+  run_->save(name, p, model_, semi_.get(), data_->dataset().classes, with_optimizer ? optim_.get() : nullptr);
 }
 
 void Trainer::log(const std::string& line) const {
   if (dist_->rank() == 0) log_all_(line);
-}
-
-std::string Trainer::last_good() const {
-  return fs::exists(latest_) ? "the last good checkpoint is '" + latest_ + "'" : std::string("no checkpoint was written yet");
 }
 
 } // namespace dlk

@@ -2,6 +2,7 @@
 #pragma once
 #include "dlk/model/depthwise_conv.h"
 #include "dlk/model/model.h"
+#include "dlk/shard/dataset.h"
 #include "dlk/shard/shard_reader.h"
 #include "dlk/train/slice_loader.h"
 #include "dlk/train/train_options.h"

@@ -76,8 +76,8 @@ TEST_CASE("NCCL: a world of one process trains and checkpoints (runs where a GPU
   o.augment = "none";
   o.threads = 2;
   std::vector<std::string> lines;
-  const int rc = run_training(o, [&](const std::string& l) { lines.push_back(l); });
-  CHECK(rc == 0);
+  const TrainOutcome outcome = run_training(o, [&](const std::string& l) { lines.push_back(l); });
+  CHECK(outcome == TrainOutcome::Finished);
   bool said = false;
   for (auto& l : lines) said = said || l.find("data-parallel over 1 process (NCCL)") != std::string::npos;
   CHECK(said);

@@ -2,6 +2,7 @@
 // semi-supervised training.
 #include "dlk/core/error.h"
 #include "dlk/core/whole_file.h"
+#include "dlk/model/checkpoint.h"
 #include "dlk/train/augment.h"
 #include "dlk/train/grad_scaler.h"
 #include "dlk/train/loss.h"
@@ -185,12 +186,12 @@ TEST_CASE("resumed mid-epoch, log.jsonl covers the whole epoch, each epoch once"
     ~Restore() { at::globalContext().setDeterministicAlgorithms(false, false); }
   } restore;
   auto quiet = [](const std::string&) {};
-  REQUIRE(run_training(tiny_run(dir.path.string(), dir / "A"), quiet) == 0);
+  REQUIRE(run_training(tiny_run(dir.path.string(), dir / "A"), quiet) == TrainOutcome::Finished);
 
   // Stopped after 4 steps (epoch 1, batch 1 of 3), as a signal stops it.
   TrainOptions b = tiny_run(dir.path.string(), dir / "B");
   b.max_steps = 4;
-  REQUIRE(run_training(b, quiet) == 0);
+  REQUIRE(run_training(b, quiet) == TrainOutcome::Finished);
   REQUIRE(read_log(dir / "B/log.jsonl").size() == 1);
   // A kill after epoch 1's line, before its checkpoint: a line the resumed run writes again.
   {
@@ -201,7 +202,7 @@ TEST_CASE("resumed mid-epoch, log.jsonl covers the whole epoch, each epoch once"
   b.resume = b.run_dir;
   b.max_steps = 0;
   std::vector<std::string> said;
-  REQUIRE(run_training(b, [&](const std::string& l) { said.push_back(l); }) == 0);
+  REQUIRE(run_training(b, [&](const std::string& l) { said.push_back(l); }) == TrainOutcome::Finished);
   CHECK(std::any_of(said.begin(), said.end(), [](const std::string& l) { return l.find("dropped 2 line(s)") != std::string::npos; }));
 
   const auto a = read_log(dir / "A/log.jsonl"), r = read_log(dir / "B/log.jsonl");
@@ -216,6 +217,27 @@ TEST_CASE("resumed mid-epoch, log.jsonl covers the whole epoch, each epoch once"
       CHECK(r[e].at(k).as_number() == a[e].at(k).as_number());
     }
   }
+}
+
+TEST_CASE("a stop request ends the run after its step: Stopped, latest.dlkc written", "[train]") {
+  test::TempDir dir;
+  test::write_one_case_dataset(dir.path, "stop-test");
+  struct Restore { // --deterministic and the stop request are process-wide
+    ~Restore() {
+      at::globalContext().setDeterministicAlgorithms(false, false);
+      stop_request() = 0;
+    }
+  } restore;
+  auto quiet = [](const std::string&) {};
+  TrainOptions o = tiny_run(dir.path.string(), dir / "S");
+  stop_request() = 1; // as a signal sets it
+  REQUIRE(run_training(o, quiet) == TrainOutcome::Stopped);
+  CHECK(load_checkpoint(dir / "S/latest.dlkc").meta.at("state").at("iteration").as_int() == 1); // one step, then the stop
+  CHECK_FALSE(std::filesystem::exists(dir / "S/final.dlkc"));
+  stop_request() = 0;
+  o.resume = o.run_dir;
+  CHECK(run_training(o, quiet) == TrainOutcome::Finished);
+  CHECK(std::filesystem::exists(dir / "S/final.dlkc"));
 }
 
 TEST_CASE("trim_train_log keeps one line per completed epoch", "[train]") {

@@ -163,7 +163,10 @@ int run(int argc, char** argv) {
   cli::keep_freed_memory();
 
   for (int sig : {SIGTERM, SIGINT, SIGUSR1}) std::signal(sig, on_stop_signal);
-  return run_training(o.t, [](const std::string& line) { cli::info(line); }, cli::progress_bar(common.show_progress()));
+  constexpr int kStopped = 75; // a signal stopped the run, latest.dlkc written (EX_TEMPFAIL): requeue, --resume
+  const TrainOutcome outcome =
+      run_training(o.t, [](const std::string& line) { cli::info(line); }, cli::progress_bar(common.show_progress()));
+  return outcome == TrainOutcome::Stopped ? kStopped : cli::kOk;
 }
 
 } // namespace

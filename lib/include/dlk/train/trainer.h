@@ -2,12 +2,13 @@
 // epoch run_epoch, validate and save. Every source of randomness is a pure function of (seed,
 // epoch, batch): the slice order of an epoch and each slice's augmentation. With the model,
 // optimizer and BN state in the checkpoint, a run resumed at any step continues exactly as it
-// would have.
+// would have. The Trainer owns its parts (lib/train): the training data (training_data.h: the
+// dataset, the cases, the slices, the loader) and the run directory (run_directory.h: config.json,
+// log.jsonl, the checkpoints, resuming); it orchestrates them.
 #pragma once
 #include "dlk/core/json.h"
 #include "dlk/core/progress.h"
 #include "dlk/model/model.h"
-#include "dlk/shard/dataset.h"
 #include "dlk/train/distributed.h"
 #include "dlk/train/grad_scaler.h"
 #include "dlk/train/slice_loader.h"
@@ -17,7 +18,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <functional>
 #include <cmath>
 #include <memory>
@@ -27,7 +27,9 @@
 
 namespace dlk {
 
-class SemiBranch; // the unlabelled half of a semi-supervised run (lib/train/semi_branch.h)
+class SemiBranch;   // the unlabelled half of a semi-supervised run (lib/train/semi_branch.h)
+class TrainingData; // what the run trains and validates on (lib/train/training_data.h)
+class RunDirectory; // config.json, log.jsonl, the checkpoints (lib/train/run_directory.h)
 
 // Where a run stands: what a checkpoint's "state" records.
 struct TrainPosition {
@@ -48,6 +50,11 @@ struct TrainPosition {
   static TrainPosition from_json(const json::Value& state); // older checkpoints lack the epoch sums
 };
 
+// How a run ended: it finished (its epochs, --max-steps, --epochs 0, --benchmark-loader), or a
+// signal stopped it (stop_request()) with latest.dlkc written: requeue and --resume (the tool
+// gives it an exit status of its own).
+enum class TrainOutcome { Finished, Stopped };
+
 class Trainer {
 public:
   using Log = std::function<void(const std::string&)>;
@@ -55,8 +62,8 @@ public:
   // from rank 0 only.
   Trainer(TrainOptions options, Log log, ProgressSink progress = {});
   ~Trainer();
-  // The whole run; returns 0, or kTrainInterrupted when a signal stopped it.
-  int run();
+  // The whole run.
+  TrainOutcome run();
 
 private:
   using Clock = std::chrono::steady_clock;
@@ -75,38 +82,30 @@ private:
     std::vector<int64_t> part_lo, batch_size;
   };
 
-  // Before the run directory: the processes, the dataset, the device, the model.
+  // Before the run directory: the processes, the training data, the device, the model.
   void join_processes();
-  void load_dataset();
   void choose_device();
-  void open_splits();
-  void check_cases(); // the cases are those the run started with (resume)
+  void open_splits(); // the cases (those the run started with, when resumed) and their slices
   void set_determinism();
   void build_model();
   DLKUNet new_model() const; // on the device, in the training's memory format
-  int loader_threads() const;
   // The run directory: a new run, or the state of the one being resumed; config.json.
   void resume();
-  void load_latest();
-  // The slice loader, or only its speed (--benchmark-loader).
-  void start_loader();
-  int benchmark_loader();
-  void open_log();
 
-  // One pass over the training slices; the run's exit status when a signal or --max-steps ends
-  // it within the epoch.
-  std::optional<int> run_epoch(Epoch& e);
+  // One pass over the training slices; how the run ended when a signal or --max-steps ends it
+  // within the epoch.
+  std::optional<TrainOutcome> run_epoch(Epoch& e);
   void plan_epoch(Epoch& e);
   void train_step(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, const std::vector<LoadedSlice>& unlabelled);
   // Slices [from, to) of this process's part of batch `b` and [ufrom, uto) of its unlabelled part.
   void forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlice>& batch, int64_t from, int64_t to,
                         const std::vector<LoadedSlice>& unlabelled, int64_t ufrom, int64_t uto);
-  std::optional<int> after_step(Epoch& e, ProgressCounter& bar);
+  std::optional<TrainOutcome> after_step(Epoch& e, ProgressCounter& bar);
   void save_mid_epoch(const Epoch& e);
   // The epoch's line in log.jsonl and the log, validation, and the checkpoints due.
-  std::optional<int> end_epoch(Epoch& e);
+  std::optional<TrainOutcome> end_epoch(Epoch& e);
   std::string validate_and_keep_best(int epoch, json::Value& line);
-  std::optional<int> next_epoch(int epoch);
+  std::optional<TrainOutcome> next_epoch(int epoch);
   // Validation: mean Dice per foreground class over the val split, of the network checkpoints
   // hold as their model (with --semi, also the other's, into `other`).
   std::vector<double> validate(std::vector<double>* other = nullptr);
@@ -120,44 +119,30 @@ private:
   void save(const std::string& name, const TrainPosition& p, bool with_optimizer);
 
   void log(const std::string& line) const;
-  std::string last_good() const;
 
   TrainOptions o_;
   Log log_all_;
   ProgressSink progress_;
   Clock::time_point t_start_, last_save_;
   std::unique_ptr<Distributed> dist_;
-  Dataset ds_;
+  std::unique_ptr<TrainingData> data_;
+  std::unique_ptr<RunDirectory> run_;
   torch::Device dev_{torch::kCPU};
   bool amp_ = false, channels_last_ = false;
-  std::vector<std::shared_ptr<ShardFile>> train_shards_, val_shards_;
-  std::vector<std::shared_ptr<ShardFile>> unlabelled_shards_; // --semi
-  std::vector<SliceRef> all_; // every training slice
-  // The in-plane spacing [x, y] slices are resampled to (the dataset's, its "auto" resolved);
-  // empty: resized to the input size.
-  std::vector<double> spacing_;
-  int64_t ipe_ = 0;           // iterations per epoch
   DLKUNet model_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optim_;
   GradScaler scaler_{false};
-  std::string latest_; // RUNDIR/latest.dlkc
-  json::Value extra_;  // what every checkpoint records besides the state
   TrainPosition pos_;
-  std::unique_ptr<SliceLoader> loader_;
   std::unique_ptr<SemiBranch> semi_; // --semi
   int64_t teacher_stats_at_ = -1;    // the iteration the teacher's statistics were made at
   double last_val_ = std::nan(""), last_other_val_ = std::nan(""); // the last validation's mean Dice
-  std::ofstream jlog_; // log.jsonl (rank 0)
 };
-
-// Exit statuses of run_training.
-constexpr int kTrainInterrupted = 75; // a signal asked to stop: `latest` written, requeue and --resume
 
 // Requests a graceful stop (signal handlers set it; the loop checks it after each step).
 std::atomic<int>& stop_request();
 
-// Trains (a Trainer, dlk/trainer.h); log lines go to `log` (stderr in the tool), each epoch's
-// progress to `progress`. Returns 0, or kTrainInterrupted.
-int run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress = {});
+// Trains (a Trainer, this header); log lines go to `log` (stderr in the tool), each epoch's
+// progress to `progress`.
+TrainOutcome run_training(TrainOptions opt, const std::function<void(const std::string&)>& log, const ProgressSink& progress = {});
 
 } // namespace dlk
