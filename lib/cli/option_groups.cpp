@@ -31,6 +31,15 @@ void DeviceOptions::check() const {
   require_one_of("--depthwise", depthwise, {"dlk", "torch"});
 }
 
+void add_network(ToolSpec& s, const std::string& section, std::string& network) {
+  s.group(section)("network", po::value(&network)->value_name("N"),
+                   "of a dlk-train --semi checkpoint: teacher or student [the one it holds as its model]");
+}
+
+void check_network(const std::string& network) {
+  if (!network.empty()) require_one_of("--network", network, {"teacher", "student"});
+}
+
 void CaseSelection::add(ToolSpec& s, const std::string& section, bool with_part) {
   s.group(section)("split", po::value(&split)->value_name("SPLIT")->default_value("test"),
                    "cases of a dataset: train, val, test or all");

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.inc"
 need_python "re" "to parse --help"
 
-for tool in dlk-prep dlk-train dlk-infer dlk-score; do
+for tool in dlk-prep dlk-train dlk-infer dlk-score dlk-export; do
   "$BIN/$tool" --help >"$T/help.$tool" || fail "$tool --help"
 done
 commands=$("$BIN/dlk-report" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF {print $1}')
@@ -22,6 +22,9 @@ PATHS = {"FILE", "DIR", "RUNDIR", "PATH", "INPUT", "LABELS"}
 kind = lambda m: "path" if m in PATHS else m
 row = re.compile(r"^  (?:-([a-zA-Z]), |    )--([a-z0-9-]+)(?: (\S+))?\s+(.*)$")
 shorts, kinds, rows = {}, {}, {}
+# The one shared option whose row may differ: dlk-export's --precision is that of the file it
+# writes (fp32 or fp16), not the arithmetic of a run; its values are still of the same kind.
+OWN_ROW = {("precision", "dlk-export")}
 for path in sys.argv[1:]:
     tool = os.path.basename(path)[5:]
     for line in open(path):
@@ -34,7 +37,8 @@ for path in sys.argv[1:]:
         if short:
             shorts.setdefault(short, {}).setdefault(name, []).append(tool)
         kinds.setdefault(name, {}).setdefault(kind(metavar or "switch"), []).append(tool)
-        rows.setdefault(name, {}).setdefault(f"{metavar} {text}", []).append(tool)
+        if (name, tool) not in OWN_ROW:
+            rows.setdefault(name, {}).setdefault(f"{metavar} {text}", []).append(tool)
 bad = 0
 for s, names in sorted(shorts.items()):
     if len(names) > 1:
@@ -46,7 +50,7 @@ for n, ks in sorted(kinds.items()):
         print(f"--{n} takes " + "; ".join(f"{k} in {', '.join(t)}" for k, t in ks.items()))
 # The shared groups (lib/cli/option_groups.cpp) and the common options: one row everywhere.
 SHARED = ["device", "precision", "depthwise", "split", "part", "classes", "channels", "pred", "truth",
-          "keep-largest", "help", "version", "config", "quiet", "verbose", "progress", "threads"]
+          "keep-largest", "network", "help", "version", "config", "quiet", "verbose", "progress", "threads"]
 for n in SHARED:
     if len(rows.get(n, {})) > 1:
         bad += 1

@@ -51,8 +51,8 @@ cli::ToolSpec spec(Options& o) {
      "labels: argmax at the model size, nearest back (TransUNet's protocol); logits: interpolate, then argmax")
     ("tta", po::bool_switch(&o.r.options.tta), "average the softmax over horizontal and vertical flips")
     ("probabilities", po::bool_switch(&o.r.options.probabilities), "also write class probabilities (CASE.probs.dlks; in the stream)")
-    ("probability-maps", po::value(&o.r.options.probability_maps)->value_name("DIR"), "per-class probability maps as NIfTI: DIR/CASE_CLASS.nii.gz, uint8 (p x 255)")
-    ("network", po::value(&o.r.options.network)->value_name("N"), "of a dlk-train --semi checkpoint: teacher or student [the one it holds as its model]");
+    ("probability-maps", po::value(&o.r.options.probability_maps)->value_name("DIR"), "per-class probability maps as NIfTI: DIR/CASE_CLASS.nii.gz, uint8 (p x 255)");
+  cli::add_network(s, "Segmentation", o.r.options.network);
   o.keep_largest.add(s, "Segmentation");
   s.group("Output")
     ("output,o", po::value(&o.r.output)->value_name("DIR"), "directory of label volumes, or - for label shards on stdout")
@@ -81,7 +81,7 @@ int run(int argc, char** argv) {
   o.r.options.precision = o.device.precision;
   o.r.options.depthwise = o.device.depthwise;
   o.r.options.keep_largest = o.keep_largest.classes();
-  if (!o.r.options.network.empty()) require_one_of("--network", o.r.options.network, {"teacher", "student"});
+  cli::check_network(o.r.options.network);
   o.r.options.device = resolve_device(o.device.device);
   if (o.r.options.batch == 0) o.r.options.batch = default_batch(o.r.options.device);
   if (o.r.options.batch < 0) throw UsageError("--batch must be 0 (automatic) or more");

@@ -54,6 +54,10 @@ void add_pred(ToolSpec& s, const std::string& section, std::vector<std::string>&
 void add_pred(ToolSpec& s, const std::string& section, std::string& pred);
 void add_truth(ToolSpec& s, const std::string& section, std::string& truth);
 
+// --network N: which network of a dlk-train --semi checkpoint (dlk-infer, dlk-export).
+void add_network(ToolSpec& s, const std::string& section, std::string& network);
+void check_network(const std::string& network); // teacher, student or empty
+
 // --keep-largest CLASSES: each class's largest 3-D component (dlk-infer keeps it; dlk-score also
 // scores with it kept).
 struct KeepLargest {
