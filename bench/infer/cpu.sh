@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dlk-infer on this machine's CPU beside what a CPU user would pick instead, in one run on the same
 # cores: PyTorch 2.x from pip (eager and torch.compile, fp32 and bf16) and ONNX Runtime (the
-# network exported from the Python reference), all with the same weights: DLKUNet-S (C = 96,
+# network exported by dlk-export, and from the Python reference by torch.onnx), all with the same weights: DLKUNet-S (C = 96,
 # 9 classes, 224x224 input, random weights from dlk-train --epochs 0).
 #   dlk-infer: end to end, 4 copies of the shared CT (120 slices) from a dlk-prep dataset to a
 #     stream of label shards: read, decode, normalize, resize, network, argmax, resize back,
@@ -10,7 +10,8 @@
 #   Python: the network alone (bench/infer/cpu_anchors.py), 30 slices, 1 and 8 a forward pass,
 #     in the pip PyTorch's virtual environment that scripts/check makes (onnxruntime and onnx are
 #     installed into it when missing).
-# usage: bash bench/infer/cpu.sh [DATA_DIR=../shared/data]   (TORCH_VERSION, DLK_CACHE as scripts/check)
+# usage: bash bench/infer/cpu.sh [DATA_DIR=../shared/data]   (TORCH_VERSION, DLK_CACHE as scripts/check;
+#        MODES="ort-fp32 ort-dlk-export" runs only those Python modes)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${1:-../shared/data}
@@ -50,7 +51,13 @@ dlk build-torch2 "dlk-infer, LibTorch $TORCH_VERSION" --precision fp32
 
 if [ -x "$VENV/bin/python" ]; then
   "$VENV/bin/python" -c "import onnxruntime, onnx" 2>/dev/null || "$VENV/bin/pip" install -q onnxruntime onnx
-  "$VENV/bin/python" bench/infer/cpu_anchors.py "$T/run/final.dlkc" --slices 30 --batches 1 8 2>"$T/py.err" >"$T/py.jsonl" \
+  onnx=()
+  if [ -x "$B/dlk-export" ]; then
+    "$B/dlk-export" -q -m "$T/run/final.dlkc" -o "$T/dlkunet.onnx"
+    onnx=(--onnx "$T/dlkunet.onnx")
+  fi
+  "$VENV/bin/python" bench/infer/cpu_anchors.py "$T/run/final.dlkc" --slices 30 --batches 1 8 "${onnx[@]}" \
+    --modes ${MODES:-eager-fp32 eager-bf16 compile-fp32 compile-bf16 ort-fp32 ort-dlk-export} 2>"$T/py.err" >"$T/py.jsonl" \
     || { echo "cpu_anchors.py failed:"; tail -5 "$T/py.err"; }
 else
   echo "no $VENV (scripts/check --only 2 makes it): no Python rows"
@@ -66,7 +73,7 @@ import json, sys
 best = None
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    name = f"{r['mode']} (torch {r['torch'].split('+')[0]}" + (f", onnxruntime {r['onnxruntime']}" if "onnxruntime" in r else "") + f"), batch {r['batch']}"
+    name = (f"{r['mode']} (onnxruntime {r['onnxruntime']})" if "onnxruntime" in r else f"{r['mode']} (torch {r['torch'].split('+')[0]})") + f", batch {r['batch']}"
     if "error" in r:
         print(f"| Python: {name} | - | {r['error']} | | |")
         continue

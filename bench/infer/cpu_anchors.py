@@ -1,12 +1,13 @@
 """What a CPU user would run instead of dlk-infer: the Python reference DLKUNet
 (bench/reference/dlkunet.py) with a dlk checkpoint's weights, network alone, in PyTorch 2.x eager
-(fp32 and bf16 autocast, channels-last), torch.compile, and ONNX Runtime (the network exported
-from the reference). Input: N random 1x224x224 slices (speed does not depend on the values), one
+(fp32 and bf16 autocast, channels-last), torch.compile, and ONNX Runtime: the network exported
+from the reference by torch.onnx (ort-fp32), and dlk-export's model of the same checkpoint
+(ort-dlk-export, with --onnx MODEL). Input: N random 1x224x224 slices (speed does not depend on the values), one
 or B slices per forward pass; each mode warms up on one pass, then times every slice once.
 Each mode has a time limit; one that fails or runs out says so. Prints one JSON line per mode.
 
-usage: cpu_anchors.py CHECKPOINT [--slices 30] [--batches 1 8] [--modes ...] [--limit 300]
-modes: eager-fp32, eager-bf16, compile-fp32, compile-bf16, ort-fp32"""
+usage: cpu_anchors.py CHECKPOINT [--slices 30] [--batches 1 8] [--modes ...] [--limit 300] [--onnx MODEL]
+modes: eager-fp32, eager-bf16, compile-fp32, compile-bf16, ort-fp32, ort-dlk-export"""
 import argparse
 import json
 import os
@@ -52,21 +53,22 @@ def run_torch(model, x, b, bf16, compiled):
     return time.perf_counter() - t
 
 
-def run_ort(model, x, b):
+def run_ort(model, x, b, onnx_model=None):
     import onnxruntime as ort
     with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "dlkunet.onnx")
-        torch.onnx.export(model, x[:b], path, input_names=["x"], output_names=["logits"],
-                          dynamic_axes={"x": {0: "n"}, "logits": {0: "n"}}, opset_version=17, dynamo=False)
+        path = onnx_model or os.path.join(d, "dlkunet.onnx")
+        if not onnx_model:
+            torch.onnx.export(model, x[:b], path, input_names=["x"], output_names=["logits"],
+                              dynamic_axes={"x": {0: "n"}, "logits": {0: "n"}}, opset_version=17, dynamo=False)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = os.cpu_count()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         s = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-        xs = x.numpy()
-        s.run(None, {"x": xs[:b]})
+        xs, name = x.numpy(), s.get_inputs()[0].name
+        s.run(None, {name: xs[:b]})
         t = time.perf_counter()
         for i in range(0, len(xs), b):
-            np.argmax(s.run(None, {"x": xs[i:i + b]})[0], 1)
+            np.argmax(s.run(None, {name: xs[i:i + b]})[0], 1)
         return time.perf_counter() - t, ort.__version__
 
 
@@ -77,6 +79,7 @@ def main():
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--modes", nargs="+", default=["eager-fp32", "eager-bf16", "compile-fp32", "compile-bf16", "ort-fp32"])
     ap.add_argument("--limit", type=int, default=300, help="seconds per mode and batch")
+    ap.add_argument("--onnx", help="dlk-export's model of the checkpoint (mode ort-dlk-export)")
     a = ap.parse_args()
     torch.set_num_threads(os.cpu_count())
     model, meta = load(a.checkpoint)
@@ -91,7 +94,11 @@ def main():
             out = {"mode": mode, "batch": b, "slices": a.slices, "torch": torch.__version__, "threads": torch.get_num_threads()}
             signal.alarm(a.limit)
             try:
-                if mode.startswith("ort"):
+                if mode == "ort-dlk-export":
+                    if not a.onnx:
+                        raise ValueError("give --onnx MODEL (dlk-export's)")
+                    s, out["onnxruntime"] = run_ort(model, x, b, a.onnx)
+                elif mode.startswith("ort"):
                     s, out["onnxruntime"] = run_ort(model, x, b)
                 else:
                     s = run_torch(model, x, b, mode.endswith("bf16"), mode.startswith("compile"))
