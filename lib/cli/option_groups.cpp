@@ -57,8 +57,10 @@ std::array<int, 2> CaseSelection::parts() const { return part_option(part); }
 
 void CaseInput::add(ToolSpec& s, const std::string& section) {
   s.group(section)
-    ("image,i", po::value(&images)->value_name("FILE")->composing(), "image volume of one case; repeat for more channels")
-    ("case,c", optional_value(case_id)->value_name("ID"), "that case's id [the image's file name]");
+    ("image,i", po::value(&images)->value_name("FILE")->composing(),
+     "image volume (or DICOM series directory) of one case; repeat for more channels")
+    ("case,c", optional_value(case_id)->value_name("ID"), "that case's id [the image's file name]")
+    ("series", po::value(&series)->value_name("UID"), "of a DICOM directory that holds several series: its UID or description");
 }
 
 std::optional<std::string> CaseInput::checked_case() const {

@@ -4,6 +4,7 @@
 #include "dlk/core/output_file.h"
 #include "dlk/core/temporary_files.h"
 #include "dlk/infer/segmenter.h"
+#include "dlk/io/dicom_series.h"
 #include "dlk/io/slices.h"
 #include "dlk/metrics/connected_components.h"
 #include "dlk/shard/dataset.h"
@@ -88,7 +89,11 @@ InferCase load_shard_case(const Job& j, const Segmenter& seg) {
 std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
   std::vector<Job> jobs;
   if (!r.images.empty()) {
-    jobs.push_back({r.case_id.empty() ? strip_volume_extension(r.images[0]) : r.case_id, r.images, {}, nullptr, nullptr});
+    jobs.push_back({r.case_id.empty() ? volume_case_id(r.images[0]) : r.case_id, r.images, {}, nullptr, nullptr});
+    return jobs;
+  }
+  if (is_dicom_directory(r.input)) { // one series: one case, named after its directory
+    jobs.push_back({volume_case_id(r.input), {r.input}, {}, nullptr, nullptr});
     return jobs;
   }
   if (fs::is_directory(r.input)) {
@@ -102,6 +107,10 @@ std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
     std::map<std::string, std::map<int, std::string>> by_case;
     static const std::regex channel(R"((.+)_(\d{4}))");
     for (auto& e : fs::directory_iterator(r.input)) {
+      if (e.is_directory() && is_dicom_directory(e.path().string())) { // a case's DICOM series
+        by_case[e.path().filename().string()][0] = e.path().string();
+        continue;
+      }
       if (!e.is_regular_file() || is_temporary_name(e.path().filename().string())) continue; // another run's, being written
       const std::string stem = strip_volume_extension(e.path().string());
       if (stem == e.path().filename().string()) continue; // not a volume
@@ -131,7 +140,7 @@ std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
 class CaseSource {
 public:
   CaseSource(const InferRun& r, const Segmenter& seg, const std::function<void(const std::string&)>& log)
-      : seg_(seg), norm_(seg.normalization()) {
+      : seg_(seg), norm_(seg.normalization()), series_(r.options.series) {
     if (r.input == "-" || (!r.input.empty() && fs::is_regular_file(r.input) && is_shard_file(r.input))) {
       if (r.parts > 1) throw UsageError("--part splits a list of cases, not a stream");
       in_ = std::make_unique<InputStream>(r.input);
@@ -147,7 +156,7 @@ public:
     if (!reader_) {
       if (at_ == jobs_.size()) return std::nullopt;
       const Job& j = jobs_[at_++];
-      return j.shard.empty() ? read_case(j.id, j.images, norm_, seg_.canonical()) : load_shard_case(j, seg_);
+      return j.shard.empty() ? read_case(j.id, j.images, norm_, seg_.canonical(), series_) : load_shard_case(j, seg_);
     }
     if (!reader_->next_shard()) return std::nullopt;
     const auto t0 = Clock::now();
@@ -161,6 +170,7 @@ public:
 private:
   const Segmenter& seg_;
   const NormalizeSpec norm_;
+  const std::string series_;
   std::vector<Job> jobs_;
   size_t at_ = 0;
   std::unique_ptr<InputStream> in_;

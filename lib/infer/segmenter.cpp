@@ -250,16 +250,18 @@ Segmentation Segmenter::segment(const InferCase& c) {
   return out;
 }
 
-InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm, bool canonical) {
+InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm, bool canonical,
+                    const std::string& series) {
   const auto t0 = std::chrono::steady_clock::now();
   InferCase c;
   c.id = id;
   c.source = images.at(0);
   const std::string file = std::filesystem::path(images[0]).filename().string();
   c.extension = file.substr(strip_volume_extension(file).size());
+  if (c.extension.empty()) c.extension = ".nii.gz"; // a DICOM series' labels as NIfTI (or DICOM SEG)
   if (c.extension == ".mhd") c.extension = ".mha"; // written as single files
   if (c.extension == ".nhdr") c.extension = ".nrrd";
-  std::vector<Volume> volumes = read_channels(images); // checked as dlk-prep checks its inputs
+  std::vector<Volume> volumes = read_channels(images, series); // checked as dlk-prep checks its inputs
   const auto t1 = std::chrono::steady_clock::now();
   for (Volume& v : volumes) {
     c.geometry = c.stored = v.geometry;

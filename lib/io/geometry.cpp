@@ -49,4 +49,10 @@ std::string strip_volume_extension(const std::string& filename) {
   return name;
 }
 
+std::string volume_case_id(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return strip_volume_extension(p);
+}
+
 } // namespace dlk

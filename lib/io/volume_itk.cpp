@@ -3,6 +3,7 @@
 #include "dlk/core/error.h"
 #include "dlk/core/link_target.h"
 #include "dlk/core/temporary_files.h"
+#include "dlk/io/dicom_series.h"
 #include "dlk/io/volume.h"
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -142,7 +144,12 @@ bool read_nifti_float(const std::string& path, int64_t nvox, std::vector<float>&
 
 } // namespace
 
-Volume read_volume(const std::string& path) {
+Volume read_volume(const std::string& path, const std::string& series) {
+  if (std::filesystem::is_directory(path)) {
+    if (!is_dicom_directory(path))
+      fail(path, "a directory without DICOM files: give a volume file (NIfTI, NRRD, MetaImage) or a DICOM series' directory");
+    return read_dicom_series(path, series).volume;
+  }
   register_factories();
   if (::access(path.c_str(), R_OK) != 0) fail(path, std::string("cannot read: ") + std::strerror(errno));
   check_volume_file(path);

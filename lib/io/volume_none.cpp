@@ -7,7 +7,7 @@ namespace dlk {
 static const char* kNoItk = "dlk was built without ITK (DLK_WITH_ITK=OFF): it cannot read or write "
                             "NIfTI, NRRD or MetaImage volumes";
 
-Volume read_volume(const std::string& path) { fail(path, kNoItk); }
+Volume read_volume(const std::string& path, const std::string&) { fail(path, kNoItk); }
 void write_volume(const std::string& path, const Geometry&, const float*, VoxelType) { fail(path, kNoItk); }
 StagedVolume::StagedVolume(const std::string& path, const Geometry&, const float*, VoxelType) { fail(path, kNoItk); }
 StagedVolume::~StagedVolume() = default;

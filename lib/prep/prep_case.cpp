@@ -21,10 +21,10 @@ static void check_finite(const Volume& v) {
     }
 }
 
-std::vector<Volume> read_channels(const std::vector<std::string>& paths) {
+std::vector<Volume> read_channels(const std::vector<std::string>& paths, const std::string& series) {
   std::vector<Volume> images;
   for (auto& path : paths) {
-    images.push_back(read_volume(path));
+    images.push_back(read_volume(path, series));
     const Volume& v = images.back();
     if (images.size() > 1) {
       std::string d = geometry_mismatch(images[0].geometry, v.geometry);
@@ -41,7 +41,7 @@ ShardMeta prep_case(const CaseInput& c, const PrepOptions& opt, OutputFile& out)
   if (!opt.channel_names.empty() && opt.channel_names.size() != c.images.size())
     throw UsageError(fmt::format("case {}: {} images but {} channel names", c.id, c.images.size(),
                                  opt.channel_names.size()));
-  std::vector<Volume> images = read_channels(c.images);
+  std::vector<Volume> images = read_channels(c.images, opt.series);
   const Geometry source = images[0].geometry;
 
   ShardMeta m;

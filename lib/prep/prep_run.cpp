@@ -58,16 +58,17 @@ void check_inputs(const PrepRun& run) {
       throw UsageError(fmt::format("case {} has {} channels, case {} has {}", c.id, c.images.size(),
                                    run.cases[0].id, run.cases[0].images.size()));
     // Missing files show up before any work is done.
-    for (auto& f : c.images)
-      if (!fs::is_regular_file(f)) fail(f, fmt::format("missing (image of case {})", c.id));
-    if (!c.label.empty() && !fs::is_regular_file(c.label)) fail(c.label, fmt::format("missing (label of case {})", c.id));
+    for (auto& f : c.images) // a volume file, or a DICOM series' directory
+      if (!fs::is_regular_file(f) && !fs::is_directory(f)) fail(f, fmt::format("missing (image of case {})", c.id));
+    if (!c.label.empty() && !fs::is_regular_file(c.label) && !fs::is_directory(c.label))
+      fail(c.label, fmt::format("missing (label of case {})", c.id));
   }
 }
 
 uint64_t file_bytes(const CaseInput& c) {
   uint64_t n = 0;
   std::error_code ec;
-  for (auto& f : c.images) n += fs::file_size(f, ec);
+  for (auto& f : c.images) n += fs::is_directory(f) ? 0 : fs::file_size(f, ec); // progress only
   if (!c.label.empty()) n += fs::file_size(c.label, ec);
   return n;
 }

@@ -72,6 +72,7 @@ int run(int argc, char** argv) {
   if (o.r.checkpoints.empty()) throw UsageError("no checkpoint: give -m CHECKPOINT");
   o.r.images = o.one.images;
   o.r.case_id = o.one.checked_case().value_or("");
+  o.r.options.series = o.one.series;
   o.selection.check();
   o.r.split = o.selection.split;
   const auto part = o.selection.parts();

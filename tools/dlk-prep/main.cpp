@@ -125,6 +125,7 @@ PrepOptions processing(const Options& o) {
   if (o.zstd_level < 1 || o.zstd_level > 19) throw UsageError("--zstd-level must be within 1..19");
   p.zstd_level = o.zstd_level;
   p.tool = "dlk-prep " DLK_VERSION_STRING;
+  p.series = o.one.series;
 
   return p;
 }
@@ -159,7 +160,7 @@ int run(int argc, char** argv) {
     CaseInput c;
     c.images = o.one.images;
     c.label = o.label;
-    c.id = case_id.value_or("").empty() ? strip_volume_extension(o.one.images[0]) : *case_id;
+    c.id = case_id.value_or("").empty() ? volume_case_id(o.one.images[0]) : *case_id;
     c.group = c.id;
     c.split = o.split_name;
     run.cases.push_back(c);

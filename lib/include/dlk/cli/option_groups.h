@@ -30,10 +30,12 @@ struct CaseSelection {
   std::array<int, 2> parts() const; // --part K/N as {K, N}
 };
 
-// -i/--image FILE (repeatable) and -c/--case ID: one case given as volumes (dlk-prep, dlk-infer;
+// -i/--image FILE (repeatable), -c/--case ID and --series UID: one case given as volumes or DICOM
+// series directories (dlk-prep, dlk-infer;
 // dlk-report overlay takes one --image).
 struct CaseInput {
   std::vector<std::string> images;
+  std::string series; // --series UID: of a DICOM directory with several series
   std::optional<std::string> case_id;
   void add(ToolSpec& s, const std::string& section);
   std::optional<std::string> checked_case() const; // not empty when given

@@ -57,6 +57,7 @@ struct InferOptions {
   // Post-processing (nnU-Net's): each listed class keeps its largest 3-D connected component
   // (face connectivity). Unset none, {} all, or class names or label values.
   std::optional<std::vector<std::string>> keep_largest;
+  std::string series; // of a DICOM directory: UID or description (dlk/io/dicom_series.h)
 };
 
 // Slices per forward pass when none is asked for: 1 on a CPU (a batch's activations then stay in
@@ -117,8 +118,10 @@ private:
   int workers_ = 1; // threads that each segment their own slices (on a CPU: as many as LibTorch's)
 };
 
-// Reads a case's image volumes (one per channel), checks them like dlk-prep, normalizes them
-// with the checkpoint's recipe and, when `canonical`, reorients them to LPS as dlk-prep did.
-InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm, bool canonical);
+// Reads a case's image volumes (one per channel; a DICOM directory: its `series`), checks them like
+// dlk-prep, normalizes them with the checkpoint's recipe and, when `canonical`, reorients them to
+// LPS as dlk-prep did.
+InferCase read_case(const std::string& id, const std::vector<std::string>& images, const NormalizeSpec& norm, bool canonical,
+                    const std::string& series = "");
 
 } // namespace dlk

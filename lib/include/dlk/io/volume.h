@@ -49,7 +49,9 @@ bool is_orthonormal(const std::array<double, 9>& direction, double tol = 1e-4);
 // Available when dlk is built with DLK_WITH_ITK; otherwise they throw dlk::Error.
 // read_volume checks the file first (check_volume_file) and the geometry it gets: a damaged,
 // truncated or absurd file is a dlk::Error naming it, never zeros, garbage or an abort.
-Volume read_volume(const std::string& path);
+// A directory of DICOM files is read as one of its series (dlk/io/dicom_series.h): `series` is its
+// UID or description, or empty when the directory holds one.
+Volume read_volume(const std::string& path, const std::string& series = "");
 // NIfTI: header fields (dimensions, datatype, vox_offset, finite qform/sform) against the data
 // the file holds, gzip streams decompressed to their end (CRC and length checked); MetaImage:
 // header fields, the data file (present, not the header itself) and its size or zlib stream.
@@ -84,5 +86,7 @@ private:
 // Case id from a file name: the name without directories and known extensions
 // ("img0001.nii.gz" -> "img0001").
 std::string strip_volume_extension(const std::string& filename);
+// A case's id from its image: the file name without its extensions, or a (DICOM) directory's name.
+std::string volume_case_id(const std::string& path);
 
 } // namespace dlk

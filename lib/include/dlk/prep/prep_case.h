@@ -24,6 +24,7 @@ struct PrepOptions {
   ImageDType dtype = ImageDType::Float16;
   int zstd_level = 3;
   std::string tool = "dlk-prep";
+  std::string series; // of a DICOM directory: UID or description (dlk/io/dicom_series.h)
   // --spacing X,Y: [x, y] mm dlk-train will resample slices to (each case's resampled size is
   // checked against the limits here, where the file can still be named); empty: none or auto.
   std::vector<double> resample_to;
@@ -31,7 +32,7 @@ struct PrepOptions {
 
 // Reads a case's image channels, one volume each, on one grid and with finite voxels; throws
 // naming the file, the differing geometry field or the first non-finite voxel.
-std::vector<Volume> read_channels(const std::vector<std::string>& images);
+std::vector<Volume> read_channels(const std::vector<std::string>& images, const std::string& series = "");
 
 // Reads, validates and normalizes one case and writes its shard to `out`.
 // Throws dlk::Error naming the file and the fault.
