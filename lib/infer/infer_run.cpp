@@ -4,6 +4,7 @@
 #include "dlk/core/output_file.h"
 #include "dlk/core/temporary_files.h"
 #include "dlk/infer/segmenter.h"
+#include "dlk/io/dicom_seg.h"
 #include "dlk/io/dicom_series.h"
 #include "dlk/io/slices.h"
 #include "dlk/metrics/connected_components.h"
@@ -143,11 +144,17 @@ public:
       : seg_(seg), norm_(seg.normalization()), series_(r.options.series) {
     if (r.input == "-" || (!r.input.empty() && fs::is_regular_file(r.input) && is_shard_file(r.input))) {
       if (r.parts > 1) throw UsageError("--part splits a list of cases, not a stream");
+      if (r.format == "dicom-seg") throw UsageError("--format dicom-seg needs DICOM input, not shards");
       in_ = std::make_unique<InputStream>(r.input);
       reader_ = std::make_unique<ShardStreamReader>(*in_);
       return;
     }
     jobs_ = list_jobs(r, seg);
+    if (r.format == "dicom-seg") // a Segmentation references its source images
+      for (const Job& j : jobs_)
+        if (j.images.empty() || !is_dicom_directory(j.images[0]))
+          throw UsageError(fmt::format("--format dicom-seg needs DICOM input (a Segmentation references its source "
+                                       "series): case {} is {}", j.id, j.images.empty() ? "a shard" : "'" + j.images[0] + "'"));
     const size_t n = jobs_.size(), lo = n * size_t(r.part - 1) / size_t(r.parts), hi = n * size_t(r.part) / size_t(r.parts);
     jobs_ = std::vector<Job>(jobs_.begin() + long(lo), jobs_.begin() + long(hi));
     if (r.parts > 1) log(fmt::format("part {}/{}: cases {}..{} of {}", r.part, r.parts, lo + 1, hi, n));
@@ -195,8 +202,14 @@ public:
       return;
     }
     const std::vector<uint16_t> labels = c.to_stored(s.labels);
+    if (run_.format == "dicom-seg") { // written whole under a temporary name; renamed last
+      for (auto& x : staged) x->commit();
+      write_dicom_seg((fs::path(run_.output) / (c.id + ".dcm")).string(), index_dicom_series(c.source, run_.options.series), labels,
+                      classes_, DLK_VERSION);
+      return;
+    }
     std::vector<float> v(labels.begin(), labels.end());
-    staged.push_back(std::make_unique<StagedVolume>((fs::path(run_.output) / (c.id + c.extension)).string(), c.stored,
+    staged.push_back(std::make_unique<StagedVolume>((fs::path(run_.output) / (c.id + extension(c))).string(), c.stored,
                                                     v.data(), VoxelType::UInt8)); // a model has 2..256 classes (ModelConfig)
     std::unique_ptr<OutputFile> probs;
     if (run_.options.probabilities) {
@@ -213,6 +226,12 @@ public:
   }
 
 private:
+  std::string extension(const InferCase& c) const {
+    if (run_.format == "nifti") return ".nii.gz";
+    if (run_.format == "nrrd") return ".nrrd";
+    if (run_.format == "mha") return ".mha";
+    return c.extension;
+  }
   void make_directories() {
     if (made_) return;
     for (const std::string* dir : {&run_.output, &run_.options.probability_maps}) {

@@ -276,7 +276,7 @@ std::vector<DicomSeriesInfo> list_dicom_series(const std::string& dir) {
   return infos(sc, by_series(sc, files));
 }
 
-DicomSeries read_dicom_series(const std::string& dir, const std::string& series) {
+DicomSeries index_dicom_series(const std::string& dir, const std::string& series) {
   gdcm::Trace::SetError(false); // GDCM's and its codecs' own messages: dlk's errors say what failed
   gdcm::Trace::SetWarning(false);
   const auto all = dicom_files(dir);
@@ -295,16 +295,24 @@ DicomSeries read_dicom_series(const std::string& dir, const std::string& series)
   g.origin = slices[0].position;
   if (g.voxels() > kMaxVolumeVoxels) fail(dir, fmt::format("series {}: {} voxels, more than dlk reads", out.series_uid, g.voxels()));
   out.volume.path = dir;
-  out.volume.voxels.resize(size_t(g.voxels()));
-  const int64_t plane = g.size[0] * g.size[1];
-  for (size_t z = 0; z < slices.size(); ++z) {
-    out.volume.pixel_type = read_pixels(dir, slices[z].file, g.size[0], g.size[1], out.volume.voxels.data() + int64_t(z) * plane);
-    out.files.push_back(slices[z].file);
-    out.sop_instance_uids.push_back(sc.value(slices[z].file, kSopInstance));
+  for (const auto& s : slices) {
+    out.files.push_back(s.file);
+    out.sop_instance_uids.push_back(sc.value(s.file, kSopInstance));
+    out.positions.push_back(s.position);
   }
   out.study_uid = sc.value(files[0], kStudyUid);
   out.frame_of_reference_uid = sc.value(files[0], kFrameOfReference);
   out.sop_class_uid = sc.value(files[0], kSopClass);
+  return out;
+}
+
+DicomSeries read_dicom_series(const std::string& dir, const std::string& series) {
+  DicomSeries out = index_dicom_series(dir, series);
+  const Geometry& g = out.volume.geometry;
+  out.volume.voxels.resize(size_t(g.voxels()));
+  const int64_t plane = g.size[0] * g.size[1];
+  for (size_t z = 0; z < out.files.size(); ++z)
+    out.volume.pixel_type = read_pixels(dir, out.files[z], g.size[0], g.size[1], out.volume.voxels.data() + int64_t(z) * plane);
   return out;
 }
 

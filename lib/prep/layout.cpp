@@ -3,6 +3,7 @@
 #include "dlk/core/json.h"
 #include "dlk/core/temporary_files.h"
 #include "dlk/core/whole_file.h"
+#include "dlk/io/dicom_series.h"
 #include "dlk/io/volume.h"
 #include "dlk/shard/shard_meta.h"
 
@@ -21,16 +22,21 @@ namespace dlk {
 
 namespace {
 
+// A directory's volume files and DICOM series directories (a case's or channel's series).
 std::vector<fs::path> sorted_files(const fs::path& dir) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_regular_file() && !is_temporary_name(e.path().filename().string())) out.push_back(e.path());
+    if ((e.is_regular_file() && !is_temporary_name(e.path().filename().string())) ||
+        (e.is_directory() && is_dicom_directory(e.path().string())))
+      out.push_back(e.path());
   std::sort(out.begin(), out.end());
   return out;
 }
 
-bool is_volume_file(const fs::path& p) { return strip_volume_extension(p.string()) != p.filename().string(); }
+bool is_volume_file(const fs::path& p) {
+  return strip_volume_extension(p.string()) != p.filename().string() || is_dicom_directory(p.string());
+}
 
 Layout synapse(const fs::path& root) {
   fs::path dir = root;
@@ -49,6 +55,7 @@ Layout synapse(const fs::path& root) {
     c.group = c.id;
     c.images = {f.string()};
     std::string ext = f.filename().string().substr(stem.size());
+    if (ext.empty()) ext = ".nii.gz"; // a DICOM series' labels as NIfTI
     fs::path label = dir / "label" / ("label" + m[1].str() + ext);
     if (fs::exists(label)) c.label = label.string();
     l.cases.push_back(c);
@@ -139,9 +146,10 @@ Layout nnunet(const fs::path& root) {
     static const std::regex name(R"((.+)_(\d{4}))");
     for (auto& f : sorted_files(images)) {
       std::string fn = f.filename().string();
-      if (fn.size() <= ending.size() || fn.compare(fn.size() - ending.size(), ending.size(), ending) != 0) continue;
+      const bool series = is_dicom_directory(f.string()); // CASE_XXXX/: that channel's DICOM series
+      if (!series && (fn.size() <= ending.size() || fn.compare(fn.size() - ending.size(), ending.size(), ending) != 0)) continue;
       std::smatch m;
-      std::string stem = fn.substr(0, fn.size() - ending.size());
+      std::string stem = series ? fn : fn.substr(0, fn.size() - ending.size());
       if (!std::regex_match(stem, m, name)) fail(f.string(), "image name must end in _XXXX (the channel)");
       auto& v = by_case[m[1].str()];
       size_t ch = size_t(std::stoul(m[2].str()));

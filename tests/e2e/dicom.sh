@@ -52,6 +52,39 @@ for i in imgs[1:]:
 assert (np.asarray(imgs[0].dataobj) > 0).any()
 PYEOF
 
+# DICOM Segmentation: valid (dciodvfy), read back by highdicom equal to the NIfTI labels.
+expect 0 "dlk-infer --format dicom-seg" "$BIN/dlk-infer" -m "$M" "$T/ct" --format dicom-seg -o "$T/seg" --device cpu
+if command -v dciodvfy >/dev/null; then
+  dciodvfy "$T/seg/ct.dcm" >"$T/dciodvfy" 2>&1
+  grep -q "^Error" "$T/dciodvfy" && { fail "dciodvfy finds errors"; grep "^Error" "$T/dciodvfy" | head; } || pass "dciodvfy: no errors"
+else
+  echo "SKIP (one check): no dciodvfy (Debian's dicom3tools; scripts/install-deps installs it)"
+fi
+if "$PYX" -c "import highdicom" 2>/dev/null; then
+  "$PYX" "$HERE/../dicom/check_seg.py" "$T/seg/ct.dcm" "$T/pred/ct.nii.gz" "$T/ct" "$SYNAPSE_CLASSES" \
+    && pass "highdicom reads the SEG back as dlk's labels" || fail "the SEG read back differs"
+else
+  fail "no highdicom in $PYX"
+fi
+expect 0 "make -f examples/Makefile dicom-seg" make -C "$HERE/../.." -f examples/Makefile --no-print-directory dicom-seg T="$BIN" \
+  SERIES_DIR="$T/ct" MODEL="$M" OUT="$T/mk" DEVICE=cpu
+[ -s "$T/mk/seg/ct.dcm" ] && pass "the Makefile target writes the SEG" || fail "no $T/mk/seg/ct.dcm"
+command -v dciodvfy >/dev/null && { contains "0 error(s)" "the Makefile target's SEG passes dciodvfy"; }
+expect 2 "--format dicom-seg of a NIfTI" "$BIN/dlk-infer" -m "$M" --image "$CT" --format dicom-seg -o "$T/seg2" --device cpu
+contains "--format dicom-seg needs DICOM input" "refused for NIfTI input"
+expect 2 "--format dicom-seg to a stream" "$BIN/dlk-infer" -m "$M" "$T/ct" --format dicom-seg -o - --device cpu
+[ ! -e "$T/seg2" ] && pass "nothing written for a refused SEG" || fail "a refused SEG left $T/seg2"
+expect 0 "--format nrrd" "$BIN/dlk-infer" -m "$M" "$T/ct" --format nrrd -o "$T/nrrd" --device cpu
+[ -s "$T/nrrd/ct.nrrd" ] && pass "--format nrrd writes CASE.nrrd" || fail "no $T/nrrd/ct.nrrd"
+
+# An nnU-Net raw dataset whose images are series directories (CASE_0000/), labels NIfTI.
+mkdir -p "$T/raw/imagesTr" "$T/raw/labelsTr"
+cp -r "$T/ct" "$T/raw/imagesTr/ct01_0000"
+cp "$SEG" "$T/raw/labelsTr/ct01.nii.gz"
+printf '{"channel_names": {"0": "CT"}, "labels": {"background": 0, "organ": 1}, "file_ending": ".nii.gz"}\n' >"$T/raw/dataset.json"
+expect 0 "dlk-prep --raw, a series per case" "$BIN/dlk-prep" --raw "$T/raw" --layout nnunet --label-map "1:1,*:0" -o "$T/rawds"
+[ -s "$T/rawds/ct01.dlks" ] && pass "the layout's series became a case" || fail "no $T/rawds/ct01.dlks"
+
 # A study of two series: listed (UID, description, modality, slices), then chosen.
 $MAKE "$CT" "$T/study" --series-uid 1.2.826.0.1.3680043.8.498.11 --description "abdomen venous" || fail "series 1"
 $MAKE "$CT" "$T/study" --series-uid 1.2.826.0.1.3680043.8.498.12 --description "abdomen arterial" --seed 2 || fail "series 2"

@@ -56,6 +56,7 @@ cli::ToolSpec spec(Options& o) {
   o.keep_largest.add(s, "Segmentation");
   s.group("Output")
     ("output,o", po::value(&o.r.output)->value_name("DIR"), "directory of label volumes, or - for label shards on stdout")
+    ("format", po::value(&o.r.format)->value_name("F"), "of the label files: nifti, nrrd, mha or dicom-seg (DICOM input) [the input's; NIfTI for DICOM]")
     ("stats", po::value(&o.stats)->value_name("FILE"), "write timings as JSON (- for stdout)");
   s.positional.add("input", 1);
   s.examples = "  dlk-infer -m runs/L/final.dlkc synapse/ -o pred/\n"
@@ -73,6 +74,8 @@ int run(int argc, char** argv) {
   o.r.images = o.one.images;
   o.r.case_id = o.one.checked_case().value_or("");
   o.r.options.series = o.one.series;
+  if (!o.r.format.empty()) require_one_of("--format", o.r.format, {"nifti", "nrrd", "mha", "dicom-seg"});
+  if (o.r.format == "dicom-seg" && o.r.output == "-") throw UsageError("--format dicom-seg writes files: give -o DIR");
   o.selection.check();
   o.r.split = o.selection.split;
   const auto part = o.selection.parts();

@@ -17,6 +17,9 @@ struct InferRun {
   std::string input;               // or: a volume, a directory of volumes, a dataset, a shard file, "-"
   std::string split = "test";      // of a dataset
   std::string output;              // directory, or "-" for a label shard stream
+  // Of the label files: nifti, nrrd, mha, or dicom-seg (a DICOM Segmentation of a DICOM series'
+  // case, CASE.dcm); "": the input's format (NIfTI for a DICOM series).
+  std::string format;
   int part = 1, parts = 1;         // process the part-th of `parts` equal parts of the case list
   InferOptions options;
 };

@@ -8,6 +8,7 @@
 #pragma once
 #include "dlk/io/volume.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,14 @@ struct DicomSeries {
   std::string series_uid, study_uid, frame_of_reference_uid, sop_class_uid;
   std::vector<std::string> files;             // in slice order (the volume's z)
   std::vector<std::string> sop_instance_uids; // the same order
+  std::vector<std::array<double, 3>> positions; // each slice's Image Position (Patient), the same order
 };
 
 // Reads one series of `dir`: `series` is its UID or its description (unique in the directory);
 // empty when the directory holds one series. Several series and no choice is a dlk::UsageError
 // listing each one's UID, description, modality and slice count.
 DicomSeries read_dicom_series(const std::string& dir, const std::string& series = "");
+// The same without the pixels (volume.voxels empty): what a Segmentation of it must reference.
+DicomSeries index_dicom_series(const std::string& dir, const std::string& series = "");
 
 } // namespace dlk
