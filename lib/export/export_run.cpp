@@ -2,7 +2,7 @@
 
 #include "dlk/core/error.h"
 #include "dlk/core/output_file.h"
-#include "dlk/core/sha256.h"
+#include "dlk/export/sha256.h"
 #include "dlk/export/model_metadata.h"
 #include "dlk/export/onnx_model.h"
 #include "dlk/export/torchscript_source.h"

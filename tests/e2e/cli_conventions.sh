@@ -1,7 +1,7 @@
 # Every tool: --help, --version, usage errors with exit 2, config-file precedence.
 . "$(dirname "$0")/lib.inc"
 
-for tool in dlk-prep dlk-train dlk-score dlk-infer dlk-report dlk-export; do
+for tool in $TOOLS; do
   expect 0 "$tool --help" "$BIN/$tool" --help
   contains "Usage: $tool" "$tool --help shows usage"
   contains "--config FILE" "$tool --help shows the shared options"

@@ -4,6 +4,7 @@
 # metadata against the checkpoint; examples/onnx/segment.py (no dlk) against dlk-infer on the
 # shared CT and a BraTS case; bad input leaves nothing behind.
 . "$(dirname "$0")/lib.inc"
+[ "${DLK_WITH_EXPORT:-1}" = 1 ] || skip "built without ONNX (DLK_WITH_ONNX): no dlk-export"
 need_onnx_python "to run the exported models"
 [ -x "${DLK_PARITY_EXPORT:-}" ] || skip "dlk-parity-export not built (DLK_PARITY_EXPORT)"
 HERE=$(cd "$(dirname "$0")" && pwd)

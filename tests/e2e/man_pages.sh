@@ -1,7 +1,7 @@
 # Every option of every tool's --help is in its man page, and the other way round.
 . "$(dirname "$0")/lib.inc"
 MAN=$(cd "$(dirname "$0")/../../man" && pwd)
-for tool in dlk-prep dlk-train dlk-score dlk-infer dlk-report dlk-export; do
+for tool in $TOOLS; do
   # dlk-report: the options of all its commands (dlk-report COMMAND --help).
   commands=""
   [ "$tool" = dlk-report ] && commands=$("$BIN/$tool" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF {print $1}')

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.inc"
 need_python "re" "to parse --help"
 
-for tool in dlk-prep dlk-train dlk-infer dlk-score dlk-export; do
+for tool in ${TOOLS/dlk-report/}; do
   "$BIN/$tool" --help >"$T/help.$tool" || fail "$tool --help"
 done
 commands=$("$BIN/dlk-report" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF {print $1}')

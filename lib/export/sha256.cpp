@@ -1,4 +1,4 @@
-#include "dlk/core/sha256.h"
+#include "dlk/export/sha256.h"
 
 #include "dlk/core/error.h"
 
