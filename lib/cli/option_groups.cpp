@@ -21,7 +21,7 @@ void DeviceOptions::add(ToolSpec& s, const std::string& section) {
   s.group(section)
     ("device", po::value(&device)->value_name("D")->default_value("auto"), "cpu, cuda or cuda:N (auto: cuda if present)")
     ("precision", po::value(&precision)->value_name("P")->default_value("bf16"),
-     "bf16, fp16 or fp32: autocast on a GPU (fp16 is for GPUs); a CPU infers in bf16 where it has AVX512-BF16, else in fp32")
+     "bf16, fp16 or fp32: autocast on a GPU (fp16 is for GPUs); a CPU infers in bf16 where it has AMX, else in fp32")
     ("depthwise", po::value(&depthwise)->value_name("IMPL")->default_value("dlk"),
      "depthwise convolutions: dlk's kernels or torch (LibTorch's, for comparisons)");
 }

@@ -74,7 +74,7 @@ NormalizeSpec Segmenter::normalization() const {
 }
 
 bool uses_cpu_bf16(const InferOptions& o) {
-  return torch::Device(o.device).is_cpu() && o.precision == "bf16" && kernels::cpu_has_native_bf16();
+  return torch::Device(o.device).is_cpu() && o.precision == "bf16" && kernels::cpu_has_native_bf16() && kernels::cpu_has_amx_bf16();
 }
 
 torch::Tensor Segmenter::model_logits(const torch::Tensor& xd, bool amp, bool cpu_bf16) {

@@ -5,6 +5,7 @@
 #include "dlk/kernels/depthwise_kernels.h"
 #include "cpu_vector.h"
 
+#include <cpuid.h>
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -101,6 +102,14 @@ template <typename T> void plane_best(const T* x, const float* w, float b, T* y,
 
 bool cpu_has_native_bf16() {
   static const bool has = __builtin_cpu_supports("avx512bf16");
+  return has;
+}
+
+bool cpu_has_amx_bf16() {
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 22 & 1u) != 0; // CPUID.(7,0):EDX[22] AMX-BF16
+  }();
   return has;
 }
 

@@ -64,8 +64,8 @@ struct InferOptions {
 // cache: DLKUNet-S runs twice as fast as with 16), 32 on a GPU.
 inline int64_t default_batch(const std::string& device) { return device.rfind("cuda", 0) == 0 ? 32 : 1; }
 
-// bf16 on a CPU only where the CPU computes it natively (AVX512-BF16; fp32 elsewhere, where bf16
-// would be emulated and slower).
+// bf16 on a CPU only where it is faster than fp32: AVX512-BF16 with AMX (fp32 elsewhere, where
+// bf16 would be emulated, or computed without AMX's tiles, and slower).
 bool uses_cpu_bf16(const InferOptions& o);
 
 struct Segmentation {

@@ -36,9 +36,12 @@ void depthwise_rows_nhwc_cpu_portable(const float* x, const float* wt, const flo
 void depthwise_weight_grad_nhwc_cpu_portable(const float* x, const float* dy, int height, int width, int channels,
                                              int k, int dilation, int c0, int c1, float* dwt, float* db);
 bool cpu_has_avx2_fma();
-// Whether the CPU multiplies bf16 natively (AVX512-BF16), so that oneDNN's bf16 convolutions
-// run at twice the fp32 rate or more.
+// Whether the CPU multiplies bf16 natively (AVX512-BF16).
 bool cpu_has_native_bf16();
+// Whether it has AMX's bf16 tiles as well: only then do oneDNN's bf16 convolutions beat fp32 (1.9x
+// on a 2-core Xeon with AMX; 1.5x slower per core than fp32 on one with AVX512-BF16 alone,
+// BENCHMARKS.md, 2026-12-06).
+bool cpu_has_amx_bf16();
 // The portable path alone, so tests can check both paths on an AVX2 machine.
 void depthwise_plane_cpu_portable(const float* x, const float* w, float b, float* y, int height, int width,
                                   int k, int dilation);
