@@ -52,6 +52,7 @@ std::vector<ExportNetwork> load_networks(const ExportOptions& o, ExportDescripti
     }
     d.sources.push_back({path, sha256_file(path)});
     nets.push_back({model->config, network_weights(model)});
+    d.architectures.push_back(model->config);
   }
   return nets;
 }

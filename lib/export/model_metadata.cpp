@@ -2,6 +2,7 @@
 
 #include "dlk/model/model_config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace dlk {
@@ -50,7 +51,9 @@ std::vector<std::pair<std::string, std::string>> model_metadata(const ExportDesc
   put("model.architecture", cfg.to_json().dump());
   put("model.output", model_output_name(d.output));
   put("model.precision", d.fp16 ? "fp16" : "fp32");
-  put("model.input_multiple", std::to_string(int64_t(1) << cfg.depth()));
+  int depth = cfg.depth(); // an ensemble's input must suit its deepest network
+  for (const ModelConfig& a : d.architectures) depth = std::max(depth, a.depth());
+  put("model.input_multiple", std::to_string(int64_t(1) << depth));
   if (const json::Value* c = d.checkpoint.find("classes"); c && !c->as_array().empty()) {
     put("classes", c->dump());
     std::vector<int64_t> values;

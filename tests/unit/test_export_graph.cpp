@@ -227,6 +227,12 @@ TEST_CASE("export: metadata from a checkpoint's record", "[export]") {
   CHECK(json::Value::parse(m["resize"]).at("pad_to_multiple").as_int() == 32);
   CHECK(m.count("label_map") == 0);
   CHECK(m["dataset"] == "brats");
+  ModelConfig deeper = c; // an ensemble of M and L takes multiples of L's 2^4
+  deeper.variant = "L";
+  d.architectures = {c, deeper};
+  const auto ens = model_metadata(d);
+  CHECK(std::find(ens.begin(), ens.end(), std::pair<std::string, std::string>{"model.input_multiple", "16"}) != ens.end());
+  d.architectures.clear();
 
   d.checkpoint = json::Value::parse(R"({"classes": []})");
   d.checkpoint.set("model", ModelConfig().to_json());

@@ -23,6 +23,8 @@ struct ExportDescription {
   ModelOutput output = ModelOutput::Logits;
   bool fp16 = false;
   std::string format = "onnx";
+  // Every network's architecture (an ensemble may mix variants); empty: the checkpoint's alone.
+  std::vector<ModelConfig> architectures;
 };
 
 // Key/value pairs in a fixed order; structured values are JSON. Keys whose source the checkpoint
