@@ -19,18 +19,6 @@ namespace dlk {
 
 namespace {
 
-// A loaded network's parameters and BN buffers in fp32 (the step counter of BN left out).
-NetworkWeights network_weights(const DLKUNet& model) {
-  NetworkWeights w;
-  for (const auto& [name, t] : model_tensors(model)) {
-    if (!t.is_floating_point()) continue;
-    auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-    WeightArray a{c.sizes().vec(), std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel())};
-    w.emplace(name, std::move(a));
-  }
-  return w;
-}
-
 // The checkpoints as networks; an ensemble's members must segment alike (as dlk-infer's).
 std::vector<ExportNetwork> load_networks(const ExportOptions& o, ExportDescription& d) {
   std::vector<ExportNetwork> nets;

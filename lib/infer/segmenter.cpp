@@ -1,5 +1,6 @@
 #include "dlk/infer/segmenter.h"
 #include "dlk/core/error.h"
+#include "dlk/infer/cpu_network.h"
 #include "dlk/io/resampling.h"
 #include "dlk/io/slices.h"
 #include "dlk/kernels/depthwise_kernels.h"
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <thread>
 #include <filesystem>
@@ -61,10 +63,17 @@ Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& 
     m->eval();
   }
   if (dev.is_cuda()) at::globalContext().setBenchmarkCuDNN(true); // fastest algorithms per shape
-  // Slices in parallel, one thread each, where the network runs in bf16 on a CPU: there oneDNN runs
-  // every convolution. Not in fp32, where LibTorch sends a one-thread 1x1 convolution of one slice
-  // to its im2col path and the system BLAS (Debian's: the reference one, 20x slower).
-  workers_ = uses_cpu_bf16(opt_) ? std::max(1, torch::get_num_threads()) : 1;
+  // On a CPU the network runs on dlk's own kernels (dlk/infer/cpu_network.h) except in bf16 with
+  // AMX, where oneDNN's bf16 convolutions are faster, with --depthwise torch, or where
+  // DLK_CPU_NETWORK=libtorch asks for LibTorch's (to compare).
+  const char* engine = std::getenv("DLK_CPU_NETWORK");
+  if (dev.is_cpu() && !uses_cpu_bf16(opt_) && opt_.depthwise == "dlk" && !(engine && std::string(engine) == "libtorch"))
+    for (auto& m : ensemble_) cpu_networks_.push_back(std::make_unique<CpuNetwork>(m->config, network_weights(m)));
+  // Slices in parallel, one thread each, where the network runs on dlk's kernels or in bf16 on a
+  // CPU (there oneDNN runs every convolution). Not with LibTorch in fp32, which sends a one-thread
+  // 1x1 convolution of one slice to its im2col path and the system BLAS (Debian's: the reference
+  // one, 20x slower).
+  workers_ = uses_cpu_bf16(opt_) || !cpu_networks_.empty() ? std::max(1, torch::get_num_threads()) : 1;
 }
 
 std::vector<std::string> Segmenter::classes() const { return ckpt_.meta.at("classes").as_strings("classes"); }
@@ -77,15 +86,26 @@ bool uses_cpu_bf16(const InferOptions& o) {
   return torch::Device(o.device).is_cpu() && o.precision == "bf16" && kernels::cpu_has_native_bf16() && kernels::cpu_has_amx_bf16();
 }
 
+bool Segmenter::runs_cpu_network(const Fit& f) const { return !cpu_networks_.empty() && cpu_networks_[0]->supports(f.ph, f.pw); }
+
 torch::Tensor Segmenter::model_logits(const torch::Tensor& xd, bool amp, bool cpu_bf16) {
-  auto forward = [&](DLKUNet& m, const torch::Tensor& in) {
+  const bool own = !cpu_networks_.empty() && cpu_networks_[0]->supports(xd.size(2), xd.size(3));
+  auto forward = [&](size_t i, const torch::Tensor& in) {
+    if (own) { // each slice on this thread; the logits channels-last, as the network makes them
+      const auto x = in.contiguous();
+      const int64_t n = x.size(0), h = x.size(2), w = x.size(3), k = model_->config.classes;
+      auto out = torch::empty({n, k, h, w}, x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+      for (int64_t j = 0; j < n; ++j)
+        cpu_networks_[i]->forward(x[j].data_ptr<float>(), h, w, out.data_ptr<float>() + j * h * w * k);
+      return out;
+    }
     compat::CudaAutocast ac(amp, opt_.precision == "fp16" ? at::kHalf : at::kBFloat16);
     compat::CpuAutocast cpu_ac(cpu_bf16, at::kBFloat16);
-    return m->forward(in).to(torch::kFloat32);
+    return ensemble_[i]->forward(in).to(torch::kFloat32);
   };
-  if (!opt_.tta && ensemble_.size() == 1) return forward(model_, xd);
+  if (!opt_.tta && ensemble_.size() == 1) return forward(0, xd);
   torch::Tensor p; // the mean of the softmax over flips and models, returned as log-probabilities
-  for (auto& m : ensemble_) {
+  for (size_t m = 0; m < ensemble_.size(); ++m) {
     auto add = [&](const torch::Tensor& q) { p = p.defined() ? p + q : q; };
     add(torch::softmax(forward(m, xd), 1));
     if (!opt_.tta) continue;
@@ -173,7 +193,7 @@ void Segmenter::segment_batch(const InferCase& c, const Fit& fit, int64_t s0, in
   xd = to_model(xd, fit);
   // Channels-last where the depthwise convs prefer it: on a CPU (oneDNN's convolutions are much
   // faster so, and dlk's kernels as fast) and on a GPU with cuDNN's or dlk's NHWC kernels.
-  if (depthwise_prefers_channels_last(dev, false)) xd = channels_last_input(xd);
+  if (depthwise_prefers_channels_last(dev, false) && !runs_cpu_network(fit)) xd = channels_last_input(xd);
   lap(t.preprocess);
   const torch::Tensor logits = model_logits(xd, dev.is_cuda() && opt_.precision != "fp32", uses_cpu_bf16(opt_));
   lap(t.network); // on a GPU: the launches; the device's time shows where its results are copied back
@@ -212,7 +232,9 @@ Segmentation Segmenter::segment(const InferCase& c) {
   out.labels.assign(size_t(voxels), 0);
   if (opt_.probabilities) out.probabilities.assign(size_t(k), std::vector<float>(size_t(voxels)));
   const int64_t batches = (n + opt_.batch - 1) / opt_.batch;
-  const int workers = int(std::min<int64_t>(workers_, batches));
+  // LibTorch's fp32 network (sizes the CPU network does not run) splits each operation instead.
+  const bool own = uses_cpu_bf16(opt_) || runs_cpu_network(fit);
+  const int workers = own ? int(std::min<int64_t>(workers_, batches)) : 1;
   auto batch = [&](int64_t i, StageSeconds& t) { segment_batch(c, fit, i * opt_.batch, std::min(opt_.batch, n - i * opt_.batch), out, t); };
   if (workers <= 1) {
     for (int64_t i = 0; i < batches; ++i) batch(i, seconds_);

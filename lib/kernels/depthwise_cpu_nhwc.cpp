@@ -6,6 +6,7 @@
 // dlk-infer runs the network that way; this kernel keeps the dilated convs, which LibTorch still
 // sends to a slow loop, in the same layout.)
 #include "dlk/kernels/depthwise_kernels.h"
+#include "dlk/kernels/cpu_isa.h"
 #include "cpu_vector.h"
 
 #include <algorithm>
@@ -13,6 +14,12 @@
 #include <vector>
 
 namespace dlk::kernels {
+namespace detail {
+void depthwise_rows_avx512(const float* x, const float* wt, const float* b, float* y, int H, int W, int C, int k, int d,
+                           int row0, int row1);
+void depthwise_rows_avx2(const float* x, const float* wt, const float* b, float* y, int H, int W, int C, int k, int d,
+                         int row0, int row1);
+} // namespace detail
 namespace {
 
 using namespace cpu;
@@ -99,17 +106,11 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))) void rows_avx512(c
   rows<16>(x, wt, b, y, H, W, C, k, d, row0, row1);
 }
 
-bool cpu_has_avx512() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vl") && cpu_has_avx2_fma();
-  return has;
-}
-
 template <typename T>
 void rows_best(const T* x, const float* wt, const float* b, T* y, int H, int W, int C, int k, int d, int row0, int row1) {
-  if (cpu_has_avx512())
+  if (cpu_isa() == CpuIsa::avx512)
     rows_avx512(x, wt, b, y, H, W, C, k, d, row0, row1);
-  else if (cpu_has_avx2_fma())
+  else if (cpu_isa() == CpuIsa::avx2)
     rows_avx2(x, wt, b, y, H, W, C, k, d, row0, row1);
   else
     rows<8>(x, wt, b, y, H, W, C, k, d, row0, row1);
@@ -119,6 +120,11 @@ void rows_best(const T* x, const float* wt, const float* b, T* y, int H, int W, 
 
 void depthwise_rows_nhwc_cpu(const float* x, const float* wt, const float* b, float* y, int height, int width,
                              int channels, int k, int dilation, int row0, int row1) {
+  // fp32 in whole vectors: straight from the input (depthwise_rows_tile.h), 2-3x the ring's rate.
+  if (cpu_isa() == CpuIsa::avx512 && channels % 16 == 0)
+    return detail::depthwise_rows_avx512(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+  if (cpu_isa() == CpuIsa::avx2 && channels % 8 == 0)
+    return detail::depthwise_rows_avx2(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
   rows_best(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
 }
 

@@ -70,6 +70,16 @@ NamedTensors model_tensors(const DLKUNet& model) {
   return out;
 }
 
+NetworkWeights network_weights(const DLKUNet& model) {
+  NetworkWeights w;
+  for (const auto& [name, t] : model_tensors(model)) {
+    if (!t.is_floating_point()) continue;
+    auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    w.emplace(name, WeightArray{c.sizes().vec(), std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel())});
+  }
+  return w;
+}
+
 void load_model_tensors(DLKUNet& model, const Checkpoint& ck, const std::string& path, const std::string& prefix) {
   torch::NoGradGuard no_grad;
   size_t used = 0;

@@ -1,6 +1,7 @@
 // A checkpoint segments cases slice by slice, with the preprocessing dlk-prep applied for its
 // training data, and the labels go back on each case's own grid.
 #pragma once
+#include "dlk/infer/cpu_network.h"
 #include "dlk/io/orientation.h"
 #include "dlk/io/volume.h"
 #include "dlk/model/checkpoint.h"
@@ -8,6 +9,7 @@
 #include "dlk/prep/normalize.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -106,10 +108,13 @@ private:
   // The logits of a batch at the model size: one model's, or for an ensemble or --tta the log of
   // the mean softmax.
   torch::Tensor model_logits(const torch::Tensor& x, bool amp, bool cpu_bf16);
+  // Whether slices of this fit run on dlk's CPU network (else LibTorch's).
+  bool runs_cpu_network(const Fit& f) const;
   InferOptions opt_;
   Checkpoint ckpt_;
   DLKUNet model_{nullptr};           // the first
   std::vector<DLKUNet> ensemble_;    // every model, the first included
+  std::vector<std::unique_ptr<CpuNetwork>> cpu_networks_; // the same on dlk's CPU kernels, or none
   int axis_ = 2;
   bool canonical_ = false;
   std::vector<double> spacing_; // [x, y] mm slices are resampled to; empty: resized to the input size

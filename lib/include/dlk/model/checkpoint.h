@@ -9,6 +9,7 @@
 // dlk/model/checkpoint_format.h reads and validates this container without LibTorch; its limits
 // (at most 64 MiB of metadata, 65536 tensors, 16 dimensions each) hold for the writer too.
 #pragma once
+#include "dlk/export/network_plan.h"
 #include "dlk/core/json.h"
 #include "dlk/model/model.h"
 #include "dlk/shard/dataset.h"
@@ -40,6 +41,9 @@ Checkpoint load_checkpoint(const std::string& path);
 // run's checkpoints, the network that is not the model ("teacher/stem.bn1.running_mean" or
 // "student/..."), which `prefix` loads.
 NamedTensors model_tensors(const DLKUNet& model);
+// The same in fp32 on the host, as the LibTorch-free code takes them (exporters, the CPU network);
+// BN's step counter left out.
+NetworkWeights network_weights(const DLKUNet& model);
 void load_model_tensors(DLKUNet& model, const Checkpoint& ckpt, const std::string& path, const std::string& prefix = "");
 
 // A checkpoint for a model: metadata "model" (every knob), "classes", "in_channels", the
