@@ -5,7 +5,7 @@ namespace dlk::kernels::detail {
 
 void depthwise_rows_avx2(const float* x, const float* wt, const float* b, float* y, int H, int W, int C, int k, int d,
                       int row0, int row1) {
-  depthwise_rows_vectors<8, 6>(x, wt, b, y, H, W, C, k, d, row0, row1);
+  depthwise_rows_vectors<8, 8, 6>(x, wt, b, y, H, W, C, k, d, row0, row1);
 }
 
 } // namespace dlk::kernels::detail

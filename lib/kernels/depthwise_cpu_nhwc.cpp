@@ -61,7 +61,7 @@ DLK_INLINE int rows_blocks(const T* x, const float* wt, const float* b, T* y, in
             for (int q = 0; q < Q; ++q) acc[q] += wv * Lanes<L>::load(xs + q * L);
           }
         }
-        for (int q = 0; q < Q && j + q < W; ++q) Lanes<L>::store(y + (int64_t(i) * W + j + q) * C + c0, acc[q]);
+        for (int q = 0; q < Q && j + q < W; ++q) Lanes<L>::store(y + (int64_t(i - row0) * W + j + q) * C + c0, acc[q]);
       }
     }
   }
@@ -88,7 +88,7 @@ DLK_INLINE void rows(const T* x, const float* wt, const float* b, T* y, int H, i
             if (s >= 0 && s < W) acc += wt[(u * k + v) * C + c] * to_float(x[(int64_t(r) * W + s) * C + c]);
           }
         }
-        store1(y + (int64_t(i) * W + j) * C + c, acc);
+        store1(y + (int64_t(i - row0) * W + j) * C + c, acc);
       }
 }
 
@@ -118,24 +118,31 @@ void rows_best(const T* x, const float* wt, const float* b, T* y, int H, int W, 
 
 } // namespace
 
+void depthwise_band_nhwc_cpu(const float* x, const float* wt, const float* b, float* y, int height, int width,
+                             int channels, int k, int dilation, int row0, int row1, CpuIsa isa) {
+  // fp32 in whole vectors: straight from the input (depthwise_rows_tile.h), 2-3x the ring's rate.
+  if (isa == CpuIsa::avx512 && channels % 16 == 0)
+    return detail::depthwise_rows_avx512(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+  if (isa >= CpuIsa::avx2 && channels % 8 == 0)
+    return detail::depthwise_rows_avx2(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+  if (isa == CpuIsa::avx512) return rows_avx512(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+  if (isa == CpuIsa::avx2) return rows_avx2(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+  rows<8>(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+}
+
 void depthwise_rows_nhwc_cpu(const float* x, const float* wt, const float* b, float* y, int height, int width,
                              int channels, int k, int dilation, int row0, int row1) {
-  // fp32 in whole vectors: straight from the input (depthwise_rows_tile.h), 2-3x the ring's rate.
-  if (cpu_isa() == CpuIsa::avx512 && channels % 16 == 0)
-    return detail::depthwise_rows_avx512(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
-  if (cpu_isa() == CpuIsa::avx2 && channels % 8 == 0)
-    return detail::depthwise_rows_avx2(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
-  rows_best(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+  depthwise_band_nhwc_cpu(x, wt, b, y + int64_t(row0) * width * channels, height, width, channels, k, dilation, row0, row1);
 }
 
 void depthwise_rows_nhwc_cpu_portable(const float* x, const float* wt, const float* b, float* y, int height, int width,
                                       int channels, int k, int dilation, int row0, int row1) {
-  rows<8>(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+  rows<8>(x, wt, b, y + int64_t(row0) * width * channels, height, width, channels, k, dilation, row0, row1);
 }
 
 void depthwise_rows_nhwc_cpu_bf16(const uint16_t* x, const float* wt, const float* b, uint16_t* y, int height,
                                   int width, int channels, int k, int dilation, int row0, int row1) {
-  rows_best(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+  rows_best(x, wt, b, y + int64_t(row0) * width * channels, height, width, channels, k, dilation, row0, row1);
 }
 
 } // namespace dlk::kernels

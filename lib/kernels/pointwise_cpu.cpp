@@ -2,14 +2,11 @@
 #include "dlk/kernels/pointwise_kernels.h"
 #include "pointwise_tile.h"
 
-#include <vector>
 
 namespace dlk::kernels {
 namespace detail {
-void pointwise_avx512(const float* x, int64_t ldx, int64_t rows, const PointwiseWeights& w, const PointwiseOutput& o,
-                      float* scratch);
-void pointwise_avx2(const float* x, int64_t ldx, int64_t rows, const PointwiseWeights& w, const PointwiseOutput& o,
-                    float* scratch);
+void pointwise_avx512(const float* x, int64_t ldx, int64_t rows, const PointwiseWeights& w, const PointwiseOutput& o);
+void pointwise_avx2(const float* x, int64_t ldx, int64_t rows, const PointwiseWeights& w, const PointwiseOutput& o);
 } // namespace detail
 
 int pointwise_panel_width(CpuIsa isa) { return isa == CpuIsa::avx512 ? 32 : 16; }
@@ -28,12 +25,10 @@ PointwiseWeights pack_pointwise(const float* w, const float* b, int cin, int cou
 }
 
 void pointwise_cpu(const float* x, int64_t ldx, int64_t rows, const PointwiseWeights& w, const PointwiseOutput& out) {
-  thread_local std::vector<float> scratch; // the transposed block of pixels
-  scratch.resize(size_t(w.cin) * 12);
   switch (w.isa) {
-  case CpuIsa::avx512: detail::pointwise_avx512(x, ldx, rows, w, out, scratch.data()); break;
-  case CpuIsa::avx2: detail::pointwise_avx2(x, ldx, rows, w, out, scratch.data()); break;
-  default: run<8, 4>(x, ldx, rows, w, out, scratch.data());
+  case CpuIsa::avx512: detail::pointwise_avx512(x, ldx, rows, w, out); break;
+  case CpuIsa::avx2: detail::pointwise_avx2(x, ldx, rows, w, out); break;
+  default: run<8, 4>(x, ldx, rows, w, out);
   }
 }
 

@@ -3,9 +3,8 @@
 
 namespace dlk::kernels::detail {
 
-void pointwise_avx2(const float* x, int64_t ldx, int64_t rows, const PointwiseWeights& w, const PointwiseOutput& o,
-                     float* scratch) {
-  run<8, 6>(x, ldx, rows, w, o, scratch);
+void pointwise_avx2(const float* x, int64_t ldx, int64_t rows, const PointwiseWeights& w, const PointwiseOutput& o) {
+  run<8, 6>(x, ldx, rows, w, o);
 }
 
 } // namespace dlk::kernels::detail

@@ -175,6 +175,43 @@ TEST_CASE("depthwise kernel, channels-last: equals the definition, fp32 and bf16
   }
 }
 
+TEST_CASE("depthwise kernel, channels-last bands: every vector form equals the definition", "[kernels]") {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> n(0.f, 1.f);
+  struct Case { int H, W, C, k, d; };
+  // Widths with whole tiles of 16 (3x3, 5x5) and of 8 outputs of each of 3 phases (dilated 7x7),
+  // smaller tiles and single outputs after them; channels in whole vectors of 16 or 8 only, or
+  // neither; a kernel size without a fixed form (9); a plane narrower than the padding.
+  std::vector<CpuIsa> isas{CpuIsa::portable};
+  if (cpu_isa_available() >= CpuIsa::avx2) isas.push_back(CpuIsa::avx2);
+  if (cpu_isa_available() >= CpuIsa::avx512) isas.push_back(CpuIsa::avx512);
+  for (const Case c : {Case{13, 61, 48, 3, 1}, Case{9, 61, 32, 5, 1}, Case{21, 70, 16, 7, 3}, Case{10, 40, 24, 7, 3},
+                       Case{5, 9, 5, 3, 1}, Case{6, 33, 16, 9, 2}, Case{12, 7, 16, 7, 3}}) {
+    const size_t px = size_t(c.H) * c.W;
+    std::vector<float> x(px * c.C), wt(size_t(c.k * c.k) * c.C), b(size_t(c.C));
+    for (auto& v : x) v = n(rng);
+    for (auto& v : wt) v = n(rng);
+    for (auto& v : b) v = n(rng);
+    const int r0 = c.H > 3 ? 2 : 0, r1 = c.H > 3 ? c.H - 1 : c.H; // a band away from both ends
+    for (CpuIsa isa : isas) {
+      INFO("H=" << c.H << " W=" << c.W << " C=" << c.C << " k=" << c.k << " d=" << c.d << " " << cpu_isa_name(isa));
+      std::vector<float> band(size_t(r1 - r0) * c.W * c.C + 1, NAN);
+      depthwise_band_nhwc_cpu(x.data(), wt.data(), b.data(), band.data(), c.H, c.W, c.C, c.k, c.d, r0, r1, isa);
+      double worst = 0;
+      for (int ch = 0; ch < c.C; ++ch) {
+        std::vector<float> plane(px), w(size_t(c.k * c.k));
+        for (size_t i = 0; i < px; ++i) plane[i] = x[i * c.C + ch];
+        for (int t = 0; t < c.k * c.k; ++t) w[size_t(t)] = wt[size_t(t) * c.C + ch];
+        const auto want = by_definition(plane, w, b[size_t(ch)], c.H, c.W, c.k, c.d);
+        for (size_t i = size_t(r0) * c.W; i < size_t(r1) * c.W; ++i)
+          worst = std::max(worst, double(std::fabs(band[(i - size_t(r0) * c.W) * c.C + ch] - want[i])));
+      }
+      CHECK(worst < 1e-4);
+      CHECK(std::isnan(band.back())); // nothing written past the band
+    }
+  }
+}
+
 namespace {
 // dw[u][v] = sum_{i,j} dy[i][j] * x[i + u*d - p][j + v*d - p], by the definition, in double.
 std::vector<double> weight_grad_by_definition(const std::vector<float>& x, const std::vector<float>& dy, int H, int W,

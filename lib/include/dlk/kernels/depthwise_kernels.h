@@ -3,6 +3,8 @@
 // dlk/model/depthwise_conv.h wraps them as a LibTorch op with autograd (training and inference
 // on CUDA; training and the dilated convs' inference on the CPU).
 #pragma once
+#include "dlk/kernels/cpu_isa.h"
+
 #include <cstdint>
 
 namespace dlk::kernels {
@@ -18,6 +20,10 @@ void depthwise_plane_cpu_bf16(const uint16_t* x, const float* w, float b, uint16
 // wt the weights tap-major, [k*k][C]; b [C] or null. fp32 sums; bf16 rounded once.
 void depthwise_rows_nhwc_cpu(const float* x, const float* wt, const float* b, float* y, int height, int width,
                              int channels, int k, int dilation, int row0, int row1);
+// The same into a band: y holds output rows [row0, row1) only, [row1 - row0][W][C] (a buffer that
+// stays in cache from one band to the next); `isa` no wider than the CPU has.
+void depthwise_band_nhwc_cpu(const float* x, const float* wt, const float* b, float* y, int height, int width,
+                             int channels, int k, int dilation, int row0, int row1, CpuIsa isa = cpu_isa());
 void depthwise_rows_nhwc_cpu_bf16(const uint16_t* x, const float* wt, const float* b, uint16_t* y, int height,
                                   int width, int channels, int k, int dilation, int row0, int row1);
 // The weight and bias gradients on the CPU, fp32 (the input gradient is the forward with the
