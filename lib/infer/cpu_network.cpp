@@ -21,7 +21,7 @@ using kernels::PointwiseWeights;
 
 struct Depthwise {
   int c = 0, k = 0, d = 1;
-  std::vector<float> taps, bias; // [k*k][c], [c]
+  kernels::AlignedFloats taps, bias; // [k*k][c], [c]
   int pad() const { return d * (k - 1) / 2; }
 };
 
@@ -66,7 +66,7 @@ Depthwise depthwise(const Layers::Conv& c) {
   d.taps.resize(size_t(kk) * d.c);
   for (int ch = 0; ch < d.c; ++ch)
     for (int t = 0; t < kk; ++t) d.taps[size_t(t) * d.c + ch] = c.w.values[size_t(ch) * kk + t];
-  d.bias = c.b.values;
+  d.bias.assign(c.b.values.begin(), c.b.values.end());
   return d;
 }
 
@@ -86,12 +86,12 @@ PointwiseWeights up_pointwise(const Layers::Conv& c, CpuIsa isa) {
   return kernels::pack_pointwise(w.data(), b.data(), cin, 4 * cout, isa);
 }
 
-// Per-thread scratch, grown to the largest image seen.
+// Per-thread scratch, grown to the largest image seen; every map starts on a cache line.
 struct Scratch {
-  std::vector<float> input, pooled, deep, a, t1, t2, band;
-  std::vector<std::vector<float>> cat;
+  kernels::AlignedFloats input, pooled, deep, a, t1, t2, band;
+  std::vector<kernels::AlignedFloats> cat;
 };
-float* grown(std::vector<float>& v, int64_t n) {
+float* grown(kernels::AlignedFloats& v, int64_t n) {
   if (int64_t(v.size()) < n) v.resize(size_t(n));
   return v.data();
 }

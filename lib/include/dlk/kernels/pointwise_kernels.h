@@ -4,6 +4,7 @@
 // map: the decoder's concatenation, written in place) or into the 2x2 pixel blocks of a
 // ConvTranspose(k2, s2). One thread; fp32 throughout.
 #pragma once
+#include "dlk/kernels/aligned_vector.h"
 #include "dlk/kernels/cpu_isa.h"
 
 #include <cstdint>
@@ -16,8 +17,8 @@ namespace dlk::kernels {
 struct PointwiseWeights {
   int cin = 0, cout = 0, nr = 0;
   CpuIsa isa = CpuIsa::portable;
-  std::vector<float> panels; // [ceil(cout / nr)][cin][nr]
-  std::vector<float> bias;   // [ceil(cout / nr) * nr]
+  AlignedFloats panels; // [ceil(cout / nr)][cin][nr]
+  AlignedFloats bias;   // [ceil(cout / nr) * nr]
 };
 // w is a 1x1 Conv2d's weight, [cout][cin]; b [cout] or null (zeros).
 PointwiseWeights pack_pointwise(const float* w, const float* b, int cin, int cout, CpuIsa isa = cpu_isa());
