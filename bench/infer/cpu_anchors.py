@@ -6,7 +6,8 @@ from the reference by torch.onnx (ort-fp32), and dlk-export's model of the same 
 or B slices per forward pass; each mode warms up on one pass, then times every slice once.
 Each mode has a time limit; one that fails or runs out says so. Prints one JSON line per mode.
 
-usage: cpu_anchors.py CHECKPOINT [--slices 30] [--batches 1 8] [--modes ...] [--limit 300] [--onnx MODEL]
+usage: cpu_anchors.py CHECKPOINT [--slices 30] [--batches 1 8] [--modes ...] [--limit 300] [--compile-limit 300]
+                        [--onnx MODEL] [--variant S]
 modes: eager-fp32, eager-bf16, compile-fp32, compile-bf16, ort-fp32, ort-dlk-export"""
 import argparse
 import json
@@ -79,7 +80,9 @@ def main():
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--modes", nargs="+", default=["eager-fp32", "eager-bf16", "compile-fp32", "compile-bf16", "ort-fp32"])
     ap.add_argument("--limit", type=int, default=300, help="seconds per mode and batch")
+    ap.add_argument("--compile-limit", type=int, help="seconds per torch.compile mode and batch (default: --limit)")
     ap.add_argument("--onnx", help="dlk-export's model of the checkpoint (mode ort-dlk-export)")
+    ap.add_argument("--variant", help="a label copied into every line")
     a = ap.parse_args()
     torch.set_num_threads(os.cpu_count())
     model, meta = load(a.checkpoint)
@@ -92,7 +95,10 @@ def main():
     for mode in a.modes:
         for b in a.batches:
             out = {"mode": mode, "batch": b, "slices": a.slices, "torch": torch.__version__, "threads": torch.get_num_threads()}
-            signal.alarm(a.limit)
+            if a.variant:
+                out["variant"] = a.variant
+            limit = a.compile_limit if mode.startswith("compile") and a.compile_limit else a.limit
+            signal.alarm(limit)
             try:
                 if mode == "ort-dlk-export":
                     if not a.onnx:
@@ -105,7 +111,7 @@ def main():
                 out["seconds"] = round(s, 3)
                 out["slices_per_s"] = round(a.slices / s, 3)
             except TimeLimit:
-                out["error"] = f"over the {a.limit} s limit"
+                out["error"] = f"over the {limit} s limit"
             except Exception as e:  # a mode that cannot run here says why; the others still run
                 out["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
             finally:

@@ -9,7 +9,7 @@
 // (AVX-512: 12 x 32, 24 zmm accumulators; AVX2: 6 x 16, 12 ymm), reading one packed weight row and
 // MR broadcasts a step, straight from the pixels' rows (copying the block transposed first cost
 // 10-20% of the rate); a chunk of weight panels (about 256 KB, in L2) is applied to every block of
-// pixels before the next chunk.
+// a span of pixels (about 1 MB, in L2 too) before the next chunk.
 #pragma once
 #include "dlk/kernels/pointwise_kernels.h"
 #include "cpu_vector.h"
@@ -29,9 +29,15 @@ DLK_INLINE void run(const float* x, int64_t ldx, int64_t rows, const PointwiseWe
   const int K = w.cin, panels = (w.cout + NR - 1) / NR;
   const int64_t fit = 256 * 1024 / (int64_t(K) * NR * 4);
   const int chunk = fit > 1 ? int(fit) : 1;
+  // Pixels a pass over the panels: about 1 MB of inputs, so that with many input channels (DLKUNet-L's
+  // deep levels, cin up to 3072) a chunk of pixels stays in L2 while every panel passes over it,
+  // rather than all the pixels streaming in again for each panel.
+  const int64_t fit_rows = 1024 * 1024 / (int64_t(K) * 4) / MR * MR, span = fit_rows > MR ? fit_rows : MR;
+  for (int64_t s0 = 0; s0 < rows; s0 += span)
   for (int p0 = 0; p0 < panels; p0 += chunk) {
     const int p1 = p0 + chunk < panels ? p0 + chunk : panels;
-    for (int64_t m0 = 0; m0 < rows; m0 += MR) {
+    const int64_t s1 = s0 + span < rows ? s0 + span : rows;
+    for (int64_t m0 = s0; m0 < s1; m0 += MR) {
       const int mr = rows - m0 < MR ? int(rows - m0) : MR;
       const float* xb = x + m0 * ldx; // rows m0 + r, r < mr (a short block repeats its last row)
       int64_t off[MR];
