@@ -8,8 +8,8 @@ usage: train_bench.py [--variants S M L] [--modes bf16+cl ...] [--steps 20] [--c
 (modes: bf16 or fp32, +cl for channels-last, +compile for torch.compile in its default mode: the
 warm-up steps then include the compilation, which is not timed)
 (--cudnn-benchmark: torch.backends.cudnn.benchmark = True, as dlk-train and dlk-infer do on a GPU;
---cpu: the training step on the CPU with all cores, modes fp32 or fp32+cl, median of --steps after
-one, wall-clock time, no inference)"""
+--cpu: the training step on the CPU with all cores, modes fp32, fp32+cl or fp32+cl+compile, median
+of --steps after one (which compiles), wall-clock time, no inference)"""
 import time
 import argparse
 import json
@@ -38,6 +38,7 @@ def run_cpu(variant, mode, steps, batch, size=224, classes=9):
     if cl:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    net = torch.compile(model) if "compile" in mode else model  # compiled in the untimed first step
     x = torch.randn(batch, 1, size, size)
     if cl:
         x = x.contiguous(memory_format=torch.channels_last)
@@ -45,7 +46,7 @@ def run_cpu(variant, mode, steps, batch, size=224, classes=9):
     times = []
     for i in range(1 + steps):
         t = time.perf_counter()
-        out = model(x)
+        out = net(x)
         loss = 0.5 * F.cross_entropy(out, y) + 0.5 * dice_loss(out, y, classes)
         opt.zero_grad(set_to_none=True)
         loss.backward()
