@@ -93,14 +93,6 @@ double chains_rate(float (*chains)(), int lanes) {
   return kSteps * 12.0 * lanes / s;
 }
 
-std::vector<CpuIsa> isas() {
-  std::vector<CpuIsa> v;
-  if (kernels::cpu_isa_available() >= CpuIsa::avx512) v.push_back(CpuIsa::avx512);
-  if (kernels::cpu_isa_available() >= CpuIsa::avx2) v.push_back(CpuIsa::avx2);
-  v.push_back(CpuIsa::portable);
-  return v;
-}
-
 std::vector<float> random_floats(size_t n, unsigned seed) {
   std::mt19937 g(seed);
   std::uniform_real_distribution<float> u(-1, 1);
@@ -127,7 +119,7 @@ int main(int argc, char** argv) {
   for (int c : {96, 192, 384}) {
     const auto x = random_floats(size_t(rows) * c, 1), w = random_floats(size_t(c) * c, 2), b = random_floats(size_t(c), 3);
     kernels::AlignedFloats xa(x.begin(), x.end()), y(size_t(rows) * c);
-    for (CpuIsa isa : isas()) {
+    for (CpuIsa isa : kernels::cpu_isas_available()) {
       const auto p = kernels::pack_pointwise(w.data(), b.data(), c, c, isa);
       kernels::PointwiseOutput o;
       o.y = y.data(), o.ldy = c, o.relu = true;
@@ -140,7 +132,7 @@ int main(int argc, char** argv) {
     const int H = 224, W = 224, C = 96, r0 = 100, r1 = 124; // a band of 24 rows, as the network runs them
     const auto x = random_floats(size_t(H) * W * C, 4), t = random_floats(size_t(dw.k * dw.k) * C, 5);
     kernels::AlignedFloats xa(x.begin(), x.end()), ta(t.begin(), t.end()), band(size_t(r1 - r0) * W * C), bias(C, 0.1f);
-    for (CpuIsa isa : isas()) {
+    for (CpuIsa isa : kernels::cpu_isas_available()) {
       const double s = best_seconds(
           [&] { kernels::depthwise_band_nhwc_cpu(xa.data(), ta.data(), bias.data(), band.data(), H, W, C, dw.k, dw.d, r0, r1, isa); }, 5);
       std::printf("| depthwise %dx%d dilation %d, 96 x 224 x 24 rows | %s | %.1f |\n", dw.k, dw.k, dw.d, kernels::cpu_isa_name(isa),
@@ -160,7 +152,7 @@ int main(int argc, char** argv) {
     for (const auto& s : summarize(m, 224, 224)) macs += double(s.true_macs);
     const auto x = torch::randn({1, 1, 224, 224});
     auto logits = torch::empty({224, 224, c.classes});
-    for (CpuIsa isa : isas()) {
+    for (CpuIsa isa : kernels::cpu_isas_available()) {
       if (isa == CpuIsa::portable) continue;
       CpuNetwork net(c, network_weights(m), isa);
       const double s = best_seconds([&] { net.forward(x.data_ptr<float>(), 224, 224, logits.data_ptr<float>()); }, 5);

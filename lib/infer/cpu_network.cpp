@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 #include <vector>
 
@@ -236,8 +235,6 @@ CpuNetwork::CpuNetwork(const ModelConfig& config, const NetworkWeights& weights,
 }
 
 CpuNetwork::~CpuNetwork() = default;
-
-const ModelConfig& CpuNetwork::config() const { return impl_->config; }
 
 bool CpuNetwork::supports(int64_t h, int64_t w) const {
   const int64_t m = int64_t(1) << impl_->config.depth();

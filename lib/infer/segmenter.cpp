@@ -86,10 +86,10 @@ bool uses_cpu_bf16(const InferOptions& o) {
   return torch::Device(o.device).is_cpu() && o.precision == "bf16" && kernels::cpu_has_native_bf16() && kernels::cpu_has_amx_bf16();
 }
 
-bool Segmenter::runs_cpu_network(const Fit& f) const { return !cpu_networks_.empty() && cpu_networks_[0]->supports(f.ph, f.pw); }
+bool Segmenter::runs_cpu_network(int64_t h, int64_t w) const { return !cpu_networks_.empty() && cpu_networks_[0]->supports(h, w); }
 
 torch::Tensor Segmenter::model_logits(const torch::Tensor& xd, bool amp, bool cpu_bf16) {
-  const bool own = !cpu_networks_.empty() && cpu_networks_[0]->supports(xd.size(2), xd.size(3));
+  const bool own = runs_cpu_network(xd.size(2), xd.size(3));
   auto forward = [&](size_t i, const torch::Tensor& in) {
     if (own) { // each slice on this thread; the logits channels-last, as the network makes them
       const auto x = in.contiguous();
@@ -193,7 +193,7 @@ void Segmenter::segment_batch(const InferCase& c, const Fit& fit, int64_t s0, in
   xd = to_model(xd, fit);
   // Channels-last where the depthwise convs prefer it: on a CPU (oneDNN's convolutions are much
   // faster so, and dlk's kernels as fast) and on a GPU with cuDNN's or dlk's NHWC kernels.
-  if (depthwise_prefers_channels_last(dev, false) && !runs_cpu_network(fit)) xd = channels_last_input(xd);
+  if (depthwise_prefers_channels_last(dev, false) && !runs_cpu_network(fit.ph, fit.pw)) xd = channels_last_input(xd);
   lap(t.preprocess);
   const torch::Tensor logits = model_logits(xd, dev.is_cuda() && opt_.precision != "fp32", uses_cpu_bf16(opt_));
   lap(t.network); // on a GPU: the launches; the device's time shows where its results are copied back
@@ -233,7 +233,7 @@ Segmentation Segmenter::segment(const InferCase& c) {
   if (opt_.probabilities) out.probabilities.assign(size_t(k), std::vector<float>(size_t(voxels)));
   const int64_t batches = (n + opt_.batch - 1) / opt_.batch;
   // LibTorch's fp32 network (sizes the CPU network does not run) splits each operation instead.
-  const bool own = uses_cpu_bf16(opt_) || runs_cpu_network(fit);
+  const bool own = uses_cpu_bf16(opt_) || runs_cpu_network(fit.ph, fit.pw);
   const int workers = own ? int(std::min<int64_t>(workers_, batches)) : 1;
   auto batch = [&](int64_t i, StageSeconds& t) { segment_batch(c, fit, i * opt_.batch, std::min(opt_.batch, n - i * opt_.batch), out, t); };
   if (workers <= 1) {

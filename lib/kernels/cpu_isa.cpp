@@ -15,6 +15,13 @@ CpuIsa cpu_isa_available() {
   return isa;
 }
 
+std::vector<CpuIsa> cpu_isas_available() {
+  std::vector<CpuIsa> v;
+  for (CpuIsa isa : {CpuIsa::avx512, CpuIsa::avx2, CpuIsa::portable})
+    if (isa <= cpu_isa_available()) v.push_back(isa);
+  return v;
+}
+
 CpuIsa cpu_isa() {
   static const CpuIsa isa = [] {
     const CpuIsa best = cpu_isa_available();

@@ -85,10 +85,7 @@ __attribute__((target("avx2,fma"))) void plane_avx2(const T* x, const float* w, 
 
 } // namespace
 
-bool cpu_has_avx2_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
+bool cpu_has_avx2_fma() { return cpu_isa_available() >= CpuIsa::avx2; }
 
 namespace {
 // The AVX2/FMA code where the CPU has it, the portable code elsewhere.

@@ -107,10 +107,11 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))) void rows_avx512(c
 }
 
 template <typename T>
-void rows_best(const T* x, const float* wt, const float* b, T* y, int H, int W, int C, int k, int d, int row0, int row1) {
-  if (cpu_isa() == CpuIsa::avx512)
+void rows_best(const T* x, const float* wt, const float* b, T* y, int H, int W, int C, int k, int d, int row0, int row1,
+               CpuIsa isa) {
+  if (isa == CpuIsa::avx512)
     rows_avx512(x, wt, b, y, H, W, C, k, d, row0, row1);
-  else if (cpu_isa() == CpuIsa::avx2)
+  else if (isa == CpuIsa::avx2)
     rows_avx2(x, wt, b, y, H, W, C, k, d, row0, row1);
   else
     rows<8>(x, wt, b, y, H, W, C, k, d, row0, row1);
@@ -125,9 +126,7 @@ void depthwise_band_nhwc_cpu(const float* x, const float* wt, const float* b, fl
     return detail::depthwise_rows_avx512(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
   if (isa >= CpuIsa::avx2 && channels % 8 == 0)
     return detail::depthwise_rows_avx2(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
-  if (isa == CpuIsa::avx512) return rows_avx512(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
-  if (isa == CpuIsa::avx2) return rows_avx2(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
-  rows<8>(x, wt, b, y, height, width, channels, k, dilation, row0, row1);
+  rows_best(x, wt, b, y, height, width, channels, k, dilation, row0, row1, isa);
 }
 
 void depthwise_rows_nhwc_cpu(const float* x, const float* wt, const float* b, float* y, int height, int width,
@@ -142,7 +141,7 @@ void depthwise_rows_nhwc_cpu_portable(const float* x, const float* wt, const flo
 
 void depthwise_rows_nhwc_cpu_bf16(const uint16_t* x, const float* wt, const float* b, uint16_t* y, int height,
                                   int width, int channels, int k, int dilation, int row0, int row1) {
-  rows_best(x, wt, b, y + int64_t(row0) * width * channels, height, width, channels, k, dilation, row0, row1);
+  rows_best(x, wt, b, y + int64_t(row0) * width * channels, height, width, channels, k, dilation, row0, row1, cpu_isa());
 }
 
 } // namespace dlk::kernels

@@ -35,13 +35,6 @@ DLKUNet random_model(const ModelConfig& c) {
   return m;
 }
 
-std::vector<CpuIsa> isas() {
-  std::vector<CpuIsa> v{CpuIsa::portable};
-  if (kernels::cpu_isa_available() >= CpuIsa::avx2) v.push_back(CpuIsa::avx2);
-  if (kernels::cpu_isa_available() >= CpuIsa::avx512) v.push_back(CpuIsa::avx512);
-  return v;
-}
-
 // max |cpu - torch| over the logits' range, for each ISA.
 void check_against_torch(const ModelConfig& c, int64_t h, int64_t w) {
   torch::manual_seed(11);
@@ -54,7 +47,7 @@ void check_against_torch(const ModelConfig& c, int64_t h, int64_t w) {
   }
   const double range = (ref.max() - ref.min()).item<double>();
   REQUIRE(range > 0);
-  for (CpuIsa isa : isas()) {
+  for (CpuIsa isa : kernels::cpu_isas_available()) {
     CpuNetwork net(c, network_weights(m), isa);
     REQUIRE(net.supports(h, w));
     auto out = torch::empty_like(ref);
@@ -104,7 +97,7 @@ TEST_CASE("cpu network: the 1x1 kernel's outputs by definition", "[cpu_network]"
     for (int k = 0; k < cin; ++k) s += double(x[size_t(m) * cin + k]) * w[size_t(n) * cin + k];
     return s;
   };
-  for (CpuIsa isa : isas()) {
+  for (CpuIsa isa : kernels::cpu_isas_available()) {
     INFO(kernels::cpu_isa_name(isa));
     auto p = kernels::pack_pointwise(w.data(), b.data(), cin, 32, isa);
     std::vector<float> y(size_t(rows) * 40, -7.f);

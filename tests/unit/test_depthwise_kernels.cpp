@@ -182,9 +182,6 @@ TEST_CASE("depthwise kernel, channels-last bands: every vector form equals the d
   // Widths with whole tiles of 16 (3x3, 5x5) and of 8 outputs of each of 3 phases (dilated 7x7),
   // smaller tiles and single outputs after them; channels in whole vectors of 16 or 8 only, or
   // neither; a kernel size without a fixed form (9); a plane narrower than the padding.
-  std::vector<CpuIsa> isas{CpuIsa::portable};
-  if (cpu_isa_available() >= CpuIsa::avx2) isas.push_back(CpuIsa::avx2);
-  if (cpu_isa_available() >= CpuIsa::avx512) isas.push_back(CpuIsa::avx512);
   for (const Case c : {Case{13, 61, 48, 3, 1}, Case{9, 61, 32, 5, 1}, Case{21, 70, 16, 7, 3}, Case{10, 40, 24, 7, 3},
                        Case{5, 9, 5, 3, 1}, Case{6, 33, 16, 9, 2}, Case{12, 7, 16, 7, 3}}) {
     const size_t px = size_t(c.H) * c.W;
@@ -193,7 +190,7 @@ TEST_CASE("depthwise kernel, channels-last bands: every vector form equals the d
     for (auto& v : wt) v = n(rng);
     for (auto& v : b) v = n(rng);
     const int r0 = c.H > 3 ? 2 : 0, r1 = c.H > 3 ? c.H - 1 : c.H; // a band away from both ends
-    for (CpuIsa isa : isas) {
+    for (CpuIsa isa : cpu_isas_available()) {
       INFO("H=" << c.H << " W=" << c.W << " C=" << c.C << " k=" << c.k << " d=" << c.d << " " << cpu_isa_name(isa));
       std::vector<float> band(size_t(r1 - r0) * c.W * c.C + 1, NAN);
       depthwise_band_nhwc_cpu(x.data(), wt.data(), b.data(), band.data(), c.H, c.W, c.C, c.k, c.d, r0, r1, isa);

@@ -28,7 +28,6 @@ public:
   // Whether it runs an h x w input: every pooling must halve it exactly, and the level channels
   // must fill whole kernel panels (DLKUNet's 96 * 2^i do).
   bool supports(int64_t h, int64_t w) const;
-  const ModelConfig& config() const;
   // One image, x [in_channels][h][w] (planes), to logits [h][w][classes] (channels-last). Scratch
   // memory is kept per calling thread for the next image.
   void forward(const float* x, int64_t h, int64_t w, float* logits) const;

@@ -108,8 +108,8 @@ private:
   // The logits of a batch at the model size: one model's, or for an ensemble or --tta the log of
   // the mean softmax.
   torch::Tensor model_logits(const torch::Tensor& x, bool amp, bool cpu_bf16);
-  // Whether slices of this fit run on dlk's CPU network (else LibTorch's).
-  bool runs_cpu_network(const Fit& f) const;
+  // Whether the model-size slices (h x w, padded) run on dlk's CPU network (else LibTorch's).
+  bool runs_cpu_network(int64_t h, int64_t w) const;
   InferOptions opt_;
   Checkpoint ckpt_;
   DLKUNet model_{nullptr};           // the first
