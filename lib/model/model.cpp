@@ -106,13 +106,16 @@ DLKUNetImpl::DLKUNetImpl(const ModelConfig& cfg) : config(cfg) {
   head = register_module("head", conv(config.channels(0), config.classes, 1));
 }
 
-torch::Tensor DLKUNetImpl::forward(const torch::Tensor& x) {
+std::vector<torch::Tensor> DLKUNetImpl::decode(const torch::Tensor& x) {
   std::vector<torch::Tensor> skips{stem(x)};
   for (auto& e : encoders) skips.push_back(e(max_pool_2x2(skips.back())));
-  auto g = skips.back();
-  for (size_t k = 0; k < decoders.size(); ++k) g = decoders[k](g, skips[skips.size() - 2 - k]);
-  return head(g);
+  std::vector<torch::Tensor> out{skips.back()};
+  for (size_t k = 0; k < decoders.size(); ++k) out.push_back(decoders[k](out.back(), skips[skips.size() - 2 - k]));
+  out.erase(out.begin()); // the bottleneck is no decoder output
+  return out;
 }
+
+torch::Tensor DLKUNetImpl::forward(const torch::Tensor& x) { return head(decode(x).back()); }
 
 torch::Tensor channels_last_input(const torch::Tensor& x) {
   auto y = torch::empty(x.sizes(), x.options().memory_format(torch::MemoryFormat::ChannelsLast));

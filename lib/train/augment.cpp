@@ -1,4 +1,5 @@
 #include "dlk/train/augment.h"
+#include "dlk/train/nnunet_augmentation.h"
 #include "dlk/io/resampling.h"
 #include "dlk/io/slices.h"
 #include "trainer_parts.h"
@@ -107,6 +108,10 @@ std::pair<torch::Tensor, torch::Tensor> augment_slice(const torch::Tensor& image
       if (lab.defined())
         lab = rotate_nearest(lab.unsqueeze(0).to(torch::kFloat32), angle).squeeze(0).round().to(torch::kInt64);
     }
+  } else if (mode == "nnunet" || mode == "nnunet-elastic") { // at the model's size, as nnU-Net augments its patches
+    auto r = resize_slice(img, lab, height, width);
+    const auto a = draw_nnunet_augmentation(r.first.size(0), r.first.size(1), r.first.size(2), mode == "nnunet-elastic", rng);
+    return apply_nnunet_augmentation(a, r.first, r.second, rng);
   } else if (mode != "none") {
     throw std::invalid_argument("unknown augmentation " + mode);
   }
@@ -119,6 +124,10 @@ std::pair<torch::Tensor, torch::Tensor> training_slice(const LoadedSlice& in, co
   auto r = std::make_pair(in.image.to(dev, /*non_blocking=*/true), in.label.defined() ? in.label.to(dev, true) : in.label);
   if (spacing.empty()) return augment_slice(r.first, r.second, o.augment, rng, o.height, o.width);
   r = resample_slice(r.first, r.second, slice_spacing(m.grid(), m.axis), spacing); // a window at the target spacing
+  if (o.augment.rfind("nnunet", 0) == 0) { // nnU-Net augments the patch, at the model's size
+    r = crop_or_pad(r.first, r.second, o.height, o.width, &rng);
+    return augment_slice(r.first, r.second, o.augment, rng, 0, 0);
+  }
   r = augment_slice(r.first, r.second, o.augment, rng, 0, 0);
   return crop_or_pad(r.first, r.second, o.height, o.width, &rng);
 }

@@ -16,7 +16,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, s
     return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.lr.base).weight_decay(o.weight_decay));
   if (o.optimizer == "sgd")
     return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(o.lr.base).momentum(o.momentum).weight_decay(o.weight_decay));
+        params, torch::optim::SGDOptions(o.lr.base).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weight_decay));
   throw UsageError(fmt::format("--optimizer: '{}' (adam, adamw, sgd)", o.optimizer));
 }
 

@@ -20,6 +20,24 @@ std::vector<SliceRef> epoch_order(const std::vector<SliceRef>& all, uint64_t see
   return order;
 }
 
+std::vector<SliceRef> oversample_foreground(std::vector<SliceRef> order, const std::vector<SliceRef>& foreground,
+                                            const std::vector<std::vector<uint8_t>>& has_foreground, int64_t batch,
+                                            double share, uint64_t seed, int epoch) {
+  if (!(share > 0) || foreground.empty()) return order;
+  constexpr uint64_t kForeground = 0x666f726567726e64ull; // "foregrnd": a stream of its own
+  std::mt19937_64 rng(mix(mix(seed, kForeground), uint64_t(epoch)));
+  const int64_t n = int64_t(order.size());
+  for (int64_t from = 0; from < n; from += batch) {
+    const int64_t size = std::min(batch, n - from);
+    const auto first_forced = int64_t(std::llround(double(size) * (1 - share)));
+    for (int64_t i = first_forced; i < size; ++i) {
+      SliceRef& s = order[size_t(from + i)];
+      if (!has_foreground[size_t(s.shard)][size_t(s.slice)]) s = foreground[size_t(rng() % foreground.size())];
+    }
+  }
+  return order;
+}
+
 std::mt19937_64 augment_rng(uint64_t seed, int epoch, int64_t batch, int64_t index) {
   return std::mt19937_64(mix(mix(seed, uint64_t(epoch)), uint64_t(batch) * 4096 + uint64_t(index)));
 }

@@ -4,6 +4,7 @@
 #include "dlk/core/error.h"
 #include "dlk/core/whole_file.h"
 #include "dlk/model/checkpoint.h"
+#include "dlk/train/deep_supervision.h"
 #include "dlk/train/train_log.h"
 #include "semi_branch.h"
 #include "trainer_parts.h"
@@ -70,11 +71,23 @@ void RunDirectory::create(bool resuming) {
     throw UsageError(fmt::format("'{}' holds a run already: --resume {} continues it, or choose another -o", dir_, dir_));
 }
 
-TrainPosition RunDirectory::load_latest(DLKUNet& model, SemiBranch* semi, torch::optim::Optimizer& optim,
-                                        const torch::Device& dev) const {
+TrainPosition RunDirectory::load_latest(DLKUNet& model, SemiBranch* semi, torch::nn::Module* heads,
+                                        torch::optim::Optimizer& optim, const torch::Device& dev) const {
   Checkpoint ck = load_checkpoint(latest_);
   if (semi) semi->load(ck, latest_, model);
   else load_model_tensors(model, ck, latest_);
+  if (heads) {
+    torch::NoGradGuard no_grad;
+    for (auto& item : heads->named_parameters()) {
+      const std::string& name = item.key();
+      torch::Tensor t = item.value();
+      const torch::Tensor* src = ck.find(kDeepSupervisionPrefix + name);
+      if (!src || src->sizes() != t.sizes())
+        fail(latest_, fmt::format("checkpoint lacks deep supervision's tensor {}{} of shape {}", kDeepSupervisionPrefix,
+                                  name, c10::str(t.sizes())));
+      t.copy_(*src);
+    }
+  }
   if (const torch::Tensor* st = ck.find("optim/state")) load_optimizer_blob(optim, *st, dev);
   const TrainPosition p = TrainPosition::from_json(ck.meta.at("state"));
   log_(fmt::format("resuming {} at epoch {}, batch {} (iteration {})", dir_, p.epoch, p.batch, p.iteration));
@@ -88,12 +101,15 @@ void RunDirectory::write_config(const TrainOptions& o, const json::Value& prepro
 }
 
 void RunDirectory::save(const std::string& name, const TrainPosition& p, const DLKUNet& model, const SemiBranch* semi,
-                        const std::vector<std::string>& classes, torch::optim::Optimizer* optim) const {
+                        const torch::nn::Module* heads, const std::vector<std::string>& classes,
+                        torch::optim::Optimizer* optim) const {
   if (!writes_) return;
   json::Value e = extra_;
   e.set("state", p.to_json());
   e.set("epoch", p.epoch);
   Checkpoint ck = semi ? semi->checkpoint(model, classes, e) : make_checkpoint(model, classes, e);
+  if (heads)
+    for (auto& item : heads->named_parameters()) ck.tensors.emplace_back(kDeepSupervisionPrefix + item.key(), item.value().detach());
   if (optim) ck.tensors.emplace_back("optim/state", optimizer_blob(*optim));
   save_checkpoint((fs::path(dir_) / name).string(), ck);
 }

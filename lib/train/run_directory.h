@@ -35,15 +35,16 @@ public:
   void create(bool resuming);
   // Resumes from latest.dlkc: the model (and with --semi, the teacher), the optimizer's state;
   // returns where the run stands.
-  TrainPosition load_latest(DLKUNet& model, SemiBranch* semi, torch::optim::Optimizer& optim,
+  // `heads`: deep supervision's heads (or null), under kDeepSupervisionPrefix.
+  TrainPosition load_latest(DLKUNet& model, SemiBranch* semi, torch::nn::Module* heads, torch::optim::Optimizer& optim,
                             const torch::Device& dev) const;
   // config.json, and what every checkpoint records besides its state: the preprocessing and
   // the training options.
   void write_config(const TrainOptions& o, const json::Value& preprocessing);
   // Writes checkpoint `name` at position `p` (a temporary, then renamed): the model (with --semi,
-  // both networks) and, given an optimizer, its state.
+  // both networks), deep supervision's heads (given) and, given an optimizer, its state.
   void save(const std::string& name, const TrainPosition& p, const DLKUNet& model, const SemiBranch* semi,
-            const std::vector<std::string>& classes, torch::optim::Optimizer* optim) const;
+            const torch::nn::Module* heads, const std::vector<std::string>& classes, torch::optim::Optimizer* optim) const;
 
   // log.jsonl, made to agree with the checkpoint resumed from (`epochs_done`): a kill between an
   // epoch's line and its checkpoint (or epochs after the last --save-every) left lines that the

@@ -8,6 +8,8 @@
 #include "dlk/core/whole_file.h"
 #include "dlk/model/device.h"
 #include "dlk/shard/dataset.h"
+#include "dlk/train/nnunet_augmentation.h"
+#include "dlk/train/deep_supervision.h"
 
 #include <fmt/format.h>
 
@@ -46,6 +48,8 @@ static const json::Fields<TrainOptions>& train_fields() {
       .add_optional("depthwise", &T::depthwise, std::string("dlk"))
       .add("seed", &T::seed)
       .add("augment", &T::augment)
+      .add_optional("deep_supervision", &T::deep_supervision, 0) // older runs: none of these
+      .add_optional("oversample_foreground", &T::oversample_foreground, 0.0)
       .add("loss", [](const T& t) { return t.loss.to_json(); }, // after "epochs", which it needs
            [](const V& v, T& t, const char*) { t.loss = LossSchedule::from_json(v, t.epochs); })
       .add("lr", [](const T& t) { return t.lr.to_json(); },
@@ -53,6 +57,7 @@ static const json::Fields<TrainOptions>& train_fields() {
       .add("optimizer", &T::optimizer)
       .add("weight_decay", &T::weight_decay)
       .add("momentum", &T::momentum)
+      .add_optional("nesterov", &T::nesterov, false)
       .add("train_split", &T::train_split)
       .add("val_split", &T::val_split)
       .add_optional("fold", &T::fold, -1)
@@ -148,7 +153,11 @@ void TrainOptions::validate() const {
   require_split("--val-split", val_split);
   require_at_least("--fold", fold, -1);
   require_one_of("--depthwise", depthwise, {"dlk", "torch"});
-  require_one_of("--augment", augment, {"paper", "transunet", "none"});
+  require_one_of("--augment", augment, {"paper", "transunet", "nnunet", "nnunet-elastic", "none"});
+  check_augmentation_size(augment, height, width);
+  require_unit_interval("--oversample-foreground", oversample_foreground, false);
+  if (nesterov && (optimizer != "sgd" || !(momentum > 0)))
+    throw UsageError(fmt::format("--nesterov: with --optimizer sgd and a --momentum above 0 (not {} with {})", optimizer, momentum));
   require_precision("--precision", precision);
   require_one_of("--optimizer", optimizer, {"adam", "adamw", "sgd"});
   require_positive("--lr", lr.base);
@@ -172,6 +181,7 @@ void TrainOptions::validate() const {
   require_unit_interval("--dynamic-a", loss.A, true);
   require_unit_interval("--dynamic-b", loss.B, true);
   require_positive("--dynamic-k", loss.k);
+  if (deep_supervision != 0) resolve_deep_supervision(deep_supervision, model, height, width);
   semi.validate();
 }
 
@@ -226,6 +236,9 @@ void TrainOptions::check_new_run() {
   if (model.classes == 0) model.classes = int64_t(ds.classes.size());
   if (model.in_channels == 0) model.in_channels = int64_t(ds.channels.size());
   model.validate();
+  if (supervised_levels != 0 && !deep_supervision_requested)
+    throw UsageError("--supervised-levels: goes with --deep-supervision");
+  if (deep_supervision_requested) deep_supervision = resolve_deep_supervision(supervised_levels, model, height, width);
 }
 
 void TrainOptions::set_device(const std::string& requested) {

@@ -50,6 +50,7 @@ TrainPosition TrainPosition::at_start_of(int next_epoch) const {
   p.batch = 0;
   p.steps = 0;
   p.sum_loss = p.sum_ce = p.sum_dice = p.sum_unsup = p.sum_confident = 0;
+  std::fill(p.sum_levels.begin(), p.sum_levels.end(), 0.0);
   return p;
 }
 
@@ -72,7 +73,8 @@ const json::Fields<TrainPosition>& epoch_sum_fields() {
       .add("epoch_sum_ce", &TrainPosition::sum_ce)
       .add("epoch_sum_dice", &TrainPosition::sum_dice)
       .add_optional("epoch_sum_unsup", &TrainPosition::sum_unsup, 0.0) // semi-supervised runs
-      .add_optional("epoch_sum_confident", &TrainPosition::sum_confident, 0.0);
+      .add_optional("epoch_sum_confident", &TrainPosition::sum_confident, 0.0)
+      .add_optional("epoch_sum_levels", &TrainPosition::sum_levels, std::vector<double>{}); // deep supervision
   return f;
 }
 } // namespace
@@ -181,11 +183,23 @@ void Trainer::set_determinism() {
 void Trainer::build_model() {
   channels_last_ = use_channels_last(o_, dev_);
   model_ = new_model();
-  optim_ = make_optimizer(o_, model_->parameters());
+  if (o_.deep_supervision > 0) { // after the model: its initial weights stay those of a run without
+    ds_ = DeepSupervision(o_.model, o_.deep_supervision);
+    ds_->to(dev_);
+    pos_.sum_levels.assign(size_t(o_.deep_supervision), 0.0);
+  }
+  optim_ = make_optimizer(o_, trained_parameters());
   if (o_.accumulate < 1) throw UsageError("--accumulate must be at least 1");
   if (o_.semi.on()) // the teacher starts as a copy of the student
     semi_ = std::make_unique<SemiBranch>(o_, data_->unlabelled(), new_model(), model_, dev_, channels_last_,
                                          loader_threads(o_));
+}
+
+std::vector<torch::Tensor> Trainer::trained_parameters() const {
+  std::vector<torch::Tensor> p = model_->parameters();
+  if (ds_)
+    for (auto& t : ds_->parameters()) p.push_back(t);
+  return p;
 }
 
 DLKUNet Trainer::new_model() const {
@@ -202,11 +216,14 @@ DLKUNet Trainer::new_model() const {
 // The run directory, and the state of the run being resumed; every process starts from rank 0's.
 void Trainer::resume() {
   run_->create(!o_.resume.empty());
-  if (!o_.resume.empty()) pos_ = run_->load_latest(model_, semi_.get(), *optim_, dev_);
+  if (!o_.resume.empty()) pos_ = run_->load_latest(model_, semi_.get(), ds_ ? ds_.get() : nullptr, *optim_, dev_);
+  if (ds_ && pos_.sum_levels.size() != size_t(o_.deep_supervision)) pos_.sum_levels.assign(size_t(o_.deep_supervision), 0.0);
   {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> state;
     for (auto& [name, t] : model_tensors(model_)) state.push_back(t);
+    if (ds_)
+      for (auto& t : ds_->parameters()) state.push_back(t);
     if (semi_)
       for (auto& t : semi_->teacher_tensors()) state.push_back(t);
     dist_->broadcast(state);
@@ -228,6 +245,9 @@ std::optional<TrainOutcome> Trainer::run_epoch(Epoch& e) {
   e.sum_dice = torch::full({}, first ? pos_.sum_dice : 0.0, f64);
   e.sum_unsup = torch::full({}, first ? pos_.sum_unsup : 0.0, f64);
   e.sum_confident = torch::full({}, first ? pos_.sum_confident : 0.0, f64);
+  e.sum_levels = torch::zeros({int64_t(pos_.sum_levels.size())}, f64);
+  if (first && !pos_.sum_levels.empty())
+    e.sum_levels = torch::tensor(pos_.sum_levels, torch::TensorOptions().dtype(torch::kFloat64)).to(dev_);
   e.steps = pos_.steps;
   e.lr = pos_.batch > 0 ? o_.lr.at(pos_.iteration - 1) : 0; // a resume at the epoch's end runs no step
   ProgressCounter bar(first ? progress_ : ProgressSink{}, fmt::format("epoch {}/{}", e.index + 1, o_.epochs),
@@ -252,7 +272,10 @@ std::optional<TrainOutcome> Trainer::run_epoch(Epoch& e) {
 
 // This process's part of every global batch: slices [lo, hi) of it.
 void Trainer::plan_epoch(Epoch& e) {
-  const auto order = epoch_order(data_->slices(), o_.seed, e.index);
+  auto order = epoch_order(data_->slices(), o_.seed, e.index);
+  if (o_.oversample_foreground > 0)
+    order = oversample_foreground(std::move(order), data_->foreground_slices(), data_->has_foreground(), o_.batch,
+                                  o_.oversample_foreground, o_.seed, e.index);
   for (int64_t from = 0; from < int64_t(order.size()); from += o_.batch) {
     const int64_t n = std::min<int64_t>(o_.batch, int64_t(order.size()) - from);
     const int64_t lo = n * dist_->rank() / dist_->world(), hi = n * (dist_->rank() + 1) / dist_->world();
@@ -275,7 +298,7 @@ void Trainer::train_step(Epoch& e, int64_t b, const std::vector<LoadedSlice>& ba
                      std::min(nu, k * umicro), std::min(nu, (k + 1) * umicro));
   if (dist_->active()) { // average over the processes: sum the share-weighted gradients
     std::vector<torch::Tensor> grads;
-    for (auto& p : model_->parameters()) {
+    for (auto& p : trained_parameters()) {
       if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
       grads.push_back(p.grad());
     }
@@ -309,13 +332,30 @@ void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlic
   const double share = double(nl) / double(e.batch_size[size_t(b)]);
   LossParts l;
   SemiBranch::Loss ul;
-  torch::Tensor total;
+  torch::Tensor total, supervised, levels;
   {
     compat::CudaAutocast ac(amp_, o_.precision == "fp16" ? at::kHalf : at::kBFloat16);
-    auto logits = model_->forward(x);
+    // With deep supervision, the logits of every supervised level, level 0 (the model's) first.
+    const std::vector<torch::Tensor> outs = ds_ ? ds_->forward(model_, x) : std::vector<torch::Tensor>{model_->forward(x)};
+    const torch::Tensor& logits = outs[0];
     if (nl > 0) {
-      l = combined_loss(logits.narrow(0, 0, nl), torch::stack(ys), e.weights.alpha, e.weights.beta);
-      total = l.total * share;
+      const torch::Tensor y = torch::stack(ys);
+      l = combined_loss(logits.narrow(0, 0, nl), y, e.weights.alpha, e.weights.beta);
+      supervised = l.total * share;
+      if (ds_) { // the levels' losses against the labels downsampled to each, weighted 1/2^level, normalised
+        std::vector<torch::Tensor> per_level{l.total.detach().to(torch::kFloat64)};
+        torch::Tensor sum = l.total * ds_->weights[0];
+        for (size_t k = 1; k < outs.size(); ++k) {
+          const torch::Tensor& o = outs[k];
+          const LossParts lk = combined_loss(o.narrow(0, 0, nl), downsample_labels(y, o.size(2), o.size(3)),
+                                             e.weights.alpha, e.weights.beta);
+          sum = sum + lk.total * ds_->weights[k];
+          per_level.push_back(lk.total.detach().to(torch::kFloat64));
+        }
+        supervised = sum * share;
+        levels = torch::stack(per_level);
+      }
+      total = supervised;
     }
     if (u.student_x.defined()) { // the unlabelled loss by its share of the global unlabelled batch, ramped up
       ul = semi_->loss(logits.narrow(0, nl, logits.size(0) - nl), u.teacher_logits);
@@ -336,7 +376,8 @@ void Trainer::forward_backward(Epoch& e, int64_t b, const std::vector<LoadedSlic
     throw;
   }
   if (nl == 0) return;
-  e.sum_loss += l.total.detach().to(torch::kFloat64) * share;
+  e.sum_loss += supervised.detach().to(torch::kFloat64); // the loss optimised: with deep supervision, the levels' weighted sum
+  if (levels.defined()) e.sum_levels += levels * share;
   e.sum_ce += l.ce.detach().to(torch::kFloat64) * share;
   e.sum_dice += l.dice.detach().to(torch::kFloat64) * share;
 }
@@ -372,9 +413,16 @@ std::optional<TrainOutcome> Trainer::after_step(Epoch& e, ProgressCounter& bar) 
   return std::nullopt;
 }
 
+// The epoch's per-level loss sums of every process (deep supervision), as doubles.
+static std::vector<double> level_sums(const torch::Tensor& t) {
+  const torch::Tensor c = t.to(torch::kCPU).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
 void Trainer::save_mid_epoch(const Epoch& e) {
   const auto sums = dist_->sum({e.sum_loss.item<double>(), e.sum_ce.item<double>(), e.sum_dice.item<double>(),
                                 e.sum_unsup.item<double>(), e.sum_confident.item<double>()});
+  if (e.sum_levels.numel()) pos_.sum_levels = dist_->sum(level_sums(e.sum_levels));
   if (!std::isfinite(sums[0] + sums[3])) throw Error("the loss became non-finite: not saving this state");
   pos_.steps = e.steps;
   pos_.sum_loss = sums[0];
@@ -405,6 +453,13 @@ std::optional<TrainOutcome> Trainer::end_epoch(Epoch& e) {
   line.set("alpha", e.weights.alpha);
   line.set("beta", e.weights.beta);
   line.set("lr", e.lr);
+  if (ds_) { // each supervised level's loss (level 0, the model's output, first) and its weight
+    const auto per_level = dist_->sum(level_sums(e.sum_levels));
+    json::Array losses;
+    for (double v : per_level) losses.push_back(steps ? json::Value(v / double(steps)) : json::Value());
+    line.set("level_losses", json::Value(losses));
+    line.set("level_weights", json::Value(ds_->weights));
+  }
   std::string semi_text;
   if (semi_) { // the unlabelled loss (weighted by unsup_weight in the total), its weight at the epoch's last step
     const double unsup = steps ? sums[4] / double(steps) : std::nan("");
@@ -543,7 +598,8 @@ std::optional<TrainOutcome> Trainer::next_epoch(int epoch) {
 void Trainer::save(const std::string& name, const TrainPosition& p, bool with_optimizer) {
   if (dist_->rank() != 0) return;
   own_teacher_statistics();
-  run_->save(name, p, model_, semi_.get(), data_->dataset().classes, with_optimizer ? optim_.get() : nullptr);
+  run_->save(name, p, model_, semi_.get(), ds_ ? ds_.get() : nullptr, data_->dataset().classes,
+             with_optimizer ? optim_.get() : nullptr);
 }
 
 void Trainer::log(const std::string& line) const {

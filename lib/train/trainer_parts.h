@@ -20,6 +20,13 @@ namespace dlk {
 // Randomness (random_streams.cpp): every stream is a pure function of the seed and its place.
 // The slices of an epoch in the order it visits them: a shuffle keyed by (seed, epoch).
 std::vector<SliceRef> epoch_order(const std::vector<SliceRef>& all, uint64_t seed, int epoch);
+// Foreground oversampling (--oversample-foreground): in each batch of `batch` slices of `order`,
+// the last round(batch * share) places (nnU-Net's: those from round(batch * (1 - share)) on) that
+// hold a slice without foreground take one of `foreground` instead, drawn uniformly with a stream
+// keyed by (seed, epoch). `has_foreground[shard][slice]` says which slices hold a class above 0.
+std::vector<SliceRef> oversample_foreground(std::vector<SliceRef> order, const std::vector<SliceRef>& foreground,
+                                            const std::vector<std::vector<uint8_t>>& has_foreground, int64_t batch,
+                                            double share, uint64_t seed, int epoch);
 // The augmentation stream of the slice at `index` of global batch `batch` of `epoch`.
 std::mt19937_64 augment_rng(uint64_t seed, int epoch, int64_t batch, int64_t index);
 // Semi-supervised runs: each of an epoch's `batches` global batches of `per_batch` unlabelled

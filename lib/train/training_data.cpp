@@ -105,10 +105,32 @@ void TrainingData::index_slices(TrainOptions& o) {
   }
   for (auto* shards : {&train_, &val_, &unlabelled_}) check_resampled_sizes(*shards, spacing_);
   if (!spacing_.empty()) log_(fmt::format("slices resampled to {:.4g} x {:.4g} mm, then cropped or padded to {}x{}", spacing_[0], spacing_[1], o.height, o.width));
+  if (o.oversample_foreground > 0) find_foreground();
   ipe_ = (int64_t(all_.size()) + o.batch - 1) / o.batch;
   o.lr.iters_per_epoch = ipe_;
   o.lr.total_iters = ipe_ * std::max(o.epochs, 1);
   o.loss.epochs = o.epochs;
+}
+
+// Reads every training label slice once (cases without foreground voxels not even that).
+void TrainingData::find_foreground() {
+  has_foreground_.assign(train_.size(), {});
+  for (size_t s = 0; s < train_.size(); ++s) {
+    const ShardMeta& m = train_[s]->meta();
+    has_foreground_[s].assign(size_t(m.n_slices), 0);
+    int64_t voxels = 0;
+    for (size_t c = 1; c < m.label_counts.size(); ++c) voxels += m.label_counts[c];
+    if (!m.has_label || voxels == 0) continue;
+    for (int64_t i = 0; i < m.n_slices; ++i) {
+      const auto label = train_[s]->read_slice(i, false, true).label;
+      if (std::any_of(label.begin(), label.end(), [](uint8_t v) { return v > 0; })) {
+        has_foreground_[s][size_t(i)] = 1;
+        foreground_.push_back({int32_t(s), i});
+      }
+    }
+  }
+  log_(fmt::format("--oversample-foreground: {} of {} training slices hold a foreground class", foreground_.size(), all_.size()));
+  if (foreground_.empty()) log_("warning: no training slice holds a foreground class: nothing to oversample");
 }
 
 void TrainingData::start_loader(int threads, bool pinned) {

@@ -53,6 +53,10 @@ public:
   const Shards& val() const { return val_; }
   const Shards& unlabelled() const { return unlabelled_; }
   const std::vector<SliceRef>& slices() const { return all_; } // every training slice
+  // With --oversample-foreground: the training slices that hold a class above 0, and per shard
+  // and slice whether it does (empty otherwise).
+  const std::vector<SliceRef>& foreground_slices() const { return foreground_; }
+  const std::vector<std::vector<uint8_t>>& has_foreground() const { return has_foreground_; }
   // The in-plane spacing [x, y] slices are resampled to (the dataset's, its "auto" resolved);
   // empty: resized to the input size.
   const std::vector<double>& spacing() const { return spacing_; }
@@ -64,7 +68,9 @@ private:
   Log log_;
   Dataset ds_;
   Shards train_, val_, unlabelled_;
-  std::vector<SliceRef> all_;
+  std::vector<SliceRef> all_, foreground_;
+  std::vector<std::vector<uint8_t>> has_foreground_;
+  void find_foreground();
   std::vector<double> spacing_;
   int64_t ipe_ = 0;
   std::unique_ptr<SliceLoader> loader_;

@@ -102,6 +102,55 @@ bad = [k for k in a if not np.array_equal(a[k], b[k])]
 assert not bad, bad[:5]
 PYEOF
 
+# nnU-Net's recipe (--config nnunet-2d: deep supervision, --augment nnunet, foreground
+# oversampling, SGD with Nesterov momentum): stopped mid-epoch and resumed, the same heads, weights
+# and per-level losses, bit for bit (issue 30).
+NNB="--config nnunet-2d --variant M --base-channels 8 --batch 4 --deterministic -j 2 --device cpu"
+NN="$NNB --size 64"
+expect 0 "nnunet-2d: train 2 epochs" "$BIN/dlk-train" "$T/ds" -o "$T/N" --epochs 2 $NN
+contains "training slices hold a foreground class" "oversampling says how many slices hold foreground"
+expect 0 "nnunet-2d: the same, stopped after 11 steps" "$BIN/dlk-train" "$T/ds" -o "$T/N2" --epochs 2 --max-steps 11 $NN
+expect 0 "nnunet-2d: resume to the end" "$BIN/dlk-train" --resume "$T/N2" --max-steps 0 --device cpu -j 2
+"$PY" - "$T/N/final.dlkc" "$T/N2/final.dlkc" "$T/N/log.jsonl" "$T/N2/log.jsonl" "$READER" <<'PYEOF' && pass "deep supervision: a resumed run ends with identical weights, heads and level losses" || fail "deep supervision: resume differs"
+import json, sys
+sys.path.insert(0, sys.argv[5])
+import numpy as np, dlk_checkpoint
+_, a = dlk_checkpoint.read(sys.argv[1])
+_, b = dlk_checkpoint.read(sys.argv[2])
+heads = sorted(k for k in a if k.startswith("deep_supervision/"))
+# M has decoder levels 0, 1, 2: heads on levels 1 (16 channels) and 2 (32), one output per class.
+assert heads == ["deep_supervision/head1.bias", "deep_supervision/head1.weight",
+                 "deep_supervision/head2.bias", "deep_supervision/head2.weight"], heads
+assert a["deep_supervision/head2.weight"].shape[:2] == (a["head.weight"].shape[0], 32), a["deep_supervision/head2.weight"].shape
+bad = [k for k in a if k != "optim/state" and not np.array_equal(a[k], b[k])]
+assert a.keys() == b.keys() and not bad, bad[:5]
+la, lb = ([json.loads(l) for l in open(f)] for f in sys.argv[3:5])
+w = la[-1]["level_weights"]
+assert np.allclose(w, [4 / 7, 2 / 7, 1 / 7]), w  # 1, 1/2, 1/4 normalised
+for x, y in zip(la, lb):
+    assert len(x["level_losses"]) == 3 and x["level_losses"] == y["level_losses"] and x["loss"] == y["loss"], (x, y)
+    # the loss optimised is the levels' weighted sum; level 0's is alpha Dice + beta CE of the output
+    # (summed in float32 per step, hence the tolerance)
+    assert abs(x["loss"] - sum(wi * li for wi, li in zip(w, x["level_losses"]))) < 1e-6, x
+    assert abs(x["level_losses"][0] - (0.5 * x["dice_loss"] + 0.5 * x["ce"])) < 1e-6, x
+PYEOF
+expect 0 "dlk-infer segments with a deep-supervision run's checkpoint" "$BIN/dlk-infer" -q -m "$T/N/final.dlkc" "$T/ds" --split all -o "$T/N/pred" --device cpu
+expect 0 "--summary with deep supervision" "$BIN/dlk-train" --summary --variant M --base-channels 8 --num-classes 5 --size 64 --deep-supervision
+# Heads on levels 1 (16 channels) and 2 (32), 5 classes: 16 x 5 + 5 + 32 x 5 + 5 = 250.
+contains "deep supervision (training only, not in exported models): 2 heads, 250 parameters" "--summary counts the heads apart"
+expect 2 "--supervised-levels 4 on DLKUNet-M" "$BIN/dlk-train" "$T/ds" -o "$T/N3" --epochs 1 $NN --supervised-levels 4
+contains "--supervised-levels: 4, but DLKUNet-M has 3 decoder levels" "the refusal names the option and the model's levels"
+expect 2 "--deep-supervision at a size too small for its levels" "$BIN/dlk-train" "$T/ds" -o "$T/N3" --epochs 1 $NNB --size 12
+contains "--deep-supervision: at --size 12x12 level 2 is 3x3 pixels" "the refusal names the option and the size"
+expect 2 "--supervised-levels without --deep-supervision" "$BIN/dlk-train" "$T/ds" -o "$T/N3" --epochs 1 $TINY --supervised-levels 2
+contains "--supervised-levels: goes with --deep-supervision" "the refusal names both options"
+expect 2 "--augment nnunet-elastic on slices too small for its field" "$BIN/dlk-train" "$T/ds" -o "$T/N3" --epochs 1 $NNB --augment nnunet-elastic --size 32
+contains "--augment nnunet-elastic: --size 32x32 is below the 40x40" "the refusal names the option and the size"
+expect 2 "--nesterov with Adam" "$BIN/dlk-train" "$T/ds" -o "$T/N3" --epochs 1 $TINY --nesterov
+contains "--nesterov: with --optimizer sgd" "the refusal names the option"
+expect 2 "--oversample-foreground 1" "$BIN/dlk-train" "$T/ds" -o "$T/N3" --epochs 1 $TINY --oversample-foreground 1
+contains "--oversample-foreground" "the refusal names the option"
+
 # -j changes a CPU run's numbers: config.json records it and --resume restores it. Started with
 # -j 1 and resumed as documented (no -j, which alone means all cores), the run ends with the
 # weights of an uninterrupted -j 1 run; another -j is refused for a --deterministic run.

@@ -138,3 +138,32 @@ TEST_CASE("official presets: Train_Synapse.py and Train_ACDC.py", "[presets]") {
   CHECK(la.at(0).alpha == 0.6); // Dice 0.6 + CE 0.4
   CHECK(la.at(299).beta == 0.4);
 }
+
+TEST_CASE("nnunet-2d: nnU-Net v2's optimiser, schedule, loss and sampling", "[presets]") {
+  // The numbers of nnUNetTrainer (../shared/spec/deployment-and-recipes.md): SGD momentum 0.99
+  // Nesterov, lr 1e-2, PolyLR exponent 0.9, weight decay 3e-5, Dice + CE 1:1, deep supervision,
+  // oversample_foreground_percent 0.33.
+  auto p = read_preset("nnunet-2d");
+  CHECK(p["optimizer"] == "sgd");
+  CHECK(std::stod(p["momentum"]) == 0.99);
+  CHECK(p["nesterov"] == "true");
+  CHECK(std::stod(p["weight-decay"]) == 3e-5);
+  CHECK(std::stod(p["oversample-foreground"]) == 0.33);
+  CHECK(p["deep-supervision"] == "true");
+  CHECK_FALSE(p.count("supervised-levels")); // every decoder level
+  CHECK(p["augment"] == "nnunet");
+  CHECK(std::stod(p["alpha"]) == std::stod(p["beta"])); // 1:1
+  CHECK_FALSE(p.count("epochs")); // the dataset's choice, as --size and --batch
+  CHECK_FALSE(p.count("size"));
+  // Poly with exponent 0.9, per iteration in TransUNet's form lr0 (1 - (t - 1)/T)^0.9 (nnU-Net
+  // steps it per epoch), by hand at a quarter and half of 100 iterations.
+  LrSchedule s;
+  s.kind = p.at("schedule");
+  s.base = std::stod(p.at("lr"));
+  s.power = std::stod(p.at("power"));
+  s.iters_per_epoch = 10;
+  s.total_iters = 100;
+  CHECK(s.at(0) == Approx(0.01));
+  CHECK(s.at(25) == Approx(0.01 * std::pow(0.76, 0.9)));
+  CHECK(s.at(50) == Approx(0.01 * std::pow(0.51, 0.9)));
+}

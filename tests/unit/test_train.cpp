@@ -4,6 +4,8 @@
 #include "dlk/core/whole_file.h"
 #include "dlk/model/checkpoint.h"
 #include "dlk/train/augment.h"
+#include "dlk/train/deep_supervision.h"
+#include "dlk/train/nnunet_augmentation.h"
 #include "dlk/train/grad_scaler.h"
 #include "dlk/train/loss.h"
 #include "dlk/train/semi_supervised.h"
@@ -306,6 +308,10 @@ TEST_CASE("training options: a bad value is a usage error naming its option", "[
       {"--dynamic-a", [](TrainOptions& o) { o.loss.A = 1.5; }},
       {"--dynamic-b", [](TrainOptions& o) { o.loss.B = -0.1; }},
       {"--dynamic-k", [](TrainOptions& o) { o.loss.k = 0; }},
+      {"--oversample-foreground", [](TrainOptions& o) { o.oversample_foreground = 1; }},
+      {"--oversample-foreground", [](TrainOptions& o) { o.oversample_foreground = -0.1; }},
+      {"--nesterov", [](TrainOptions& o) { o.nesterov = true; }}, // with Adam
+      {"--nesterov", [](TrainOptions& o) { o.nesterov = true; o.optimizer = "sgd"; o.momentum = 0; }},
   };
   for (auto& [option, spoil] : bad) {
     TrainOptions o;
@@ -572,4 +578,259 @@ TEST_CASE("resume: config.json's threads are restored; another -j is refused whe
   write_file_atomic(dir / "config.json", run.to_json().dump(2));
   cmd.threads = 2;
   CHECK(TrainOptions::resumed(cmd, false, false, false).threads == 2);
+}
+
+// --- nnU-Net's recipe (issue 30) ---
+
+TEST_CASE("deep supervision: nnU-Net's weights, nearest targets, one head per coarser level", "[train][recipe]") {
+  // 1/2^l normalised, by hand.
+  auto near = [](const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (std::abs(a[i] - b[i]) > 1e-12) return false;
+    return true;
+  };
+  CHECK(near(deep_supervision_weights(2), {2.0 / 3, 1.0 / 3}));
+  CHECK(near(deep_supervision_weights(3), {4.0 / 7, 2.0 / 7, 1.0 / 7}));
+  CHECK(near(deep_supervision_weights(4), {8.0 / 15, 4.0 / 15, 2.0 / 15, 1.0 / 15}));
+  // Nearest neighbour at half size keeps each 2x2 block's top-left label (no new values).
+  auto y = torch::tensor({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, torch::kInt64).view({1, 4, 4});
+  CHECK(torch::equal(downsample_labels(y, 2, 2), torch::tensor({0, 2, 8, 10}, torch::kInt64).view({1, 2, 2})));
+
+  ModelConfig cfg;
+  cfg.variant = "M";
+  cfg.base_channels = 4;
+  cfg.classes = 3;
+  cfg.in_channels = 2;
+  CHECK(resolve_deep_supervision(0, cfg, 32, 32) == 3); // all
+  CHECK(resolve_deep_supervision(2, cfg, 32, 32) == 2);
+  auto refused = [&](int v, int64_t size, const std::string& says) {
+    INFO(v << " at " << size);
+    try {
+      resolve_deep_supervision(v, cfg, size, size);
+      FAIL("accepted");
+    } catch (const UsageError& e) {
+      CHECK_THAT(e.what(), Catch::Contains(says));
+    }
+  };
+  refused(4, 32, "--supervised-levels: 4, but DLKUNet-M has 3 decoder levels");
+  refused(1, 32, "--supervised-levels: 1 (2 or more");
+  refused(-1, 32, "--supervised-levels: -1");
+  refused(0, 12, "--deep-supervision: at --size 12x12 level 2 is 3x3 pixels"); // 12 / 4
+  CHECK(resolve_deep_supervision(2, cfg, 12, 12) == 2);
+
+  torch::manual_seed(3);
+  DLKUNet model(cfg);
+  DeepSupervision ds(cfg, 3);
+  model->train();
+  // Heads on levels 1 (8 channels) and 2 (16): (8 + 16) x 3 weights + 2 x 3 biases.
+  CHECK(parameter_count(*ds) == (8 + 16) * 3 + 2 * 3);
+  auto x = torch::randn({2, 2, 32, 32});
+  auto outs = ds->forward(model, x);
+  REQUIRE(outs.size() == 3);
+  CHECK(outs[0].sizes() == torch::IntArrayRef({2, 3, 32, 32}));
+  CHECK(outs[1].sizes() == torch::IntArrayRef({2, 3, 16, 16}));
+  CHECK(outs[2].sizes() == torch::IntArrayRef({2, 3, 8, 8}));
+  CHECK(torch::allclose(outs[0], model->forward(x), 1e-5, 1e-6)); // level 0 is the model's own output
+  // The heads are not the model's: a checkpoint of the model alone loads without them.
+  for (auto& [name, t] : model_tensors(model)) CHECK(name.find("head1") == std::string::npos);
+}
+
+TEST_CASE("foreground oversampling: the last third of each batch holds foreground, seeded", "[train][recipe]") {
+  // 20 slices of one shard; the odd ones hold foreground.
+  std::vector<SliceRef> all, fg;
+  std::vector<std::vector<uint8_t>> has(1, std::vector<uint8_t>(20, 0));
+  for (int64_t i = 0; i < 20; ++i) {
+    all.push_back({0, i});
+    if (i % 2) {
+      fg.push_back({0, i});
+      has[0][size_t(i)] = 1;
+    }
+  }
+  const auto order = epoch_order(all, 7, 3);
+  const auto over = oversample_foreground(order, fg, has, 8, 0.33, 7, 3);
+  REQUIRE(over.size() == order.size());
+  // Batches of 8, 8 and 4: nnU-Net forces the places from round(n * 0.67) on: 5, 5 and 3.
+  for (size_t i = 0; i < over.size(); ++i) {
+    const size_t in_batch = i % 8, n = i < 16 ? 8 : 4, first = n == 8 ? 5 : 3;
+    INFO("place " << i);
+    if (in_batch >= first) CHECK(over[i].slice % 2 == 1);
+    else CHECK(over[i].slice == order[i].slice); // the others as the epoch's order has them
+    if (order[i].slice % 2 == 1) CHECK(over[i].slice == order[i].slice); // foreground is never replaced
+  }
+  // A pure function of (seed, epoch): resumable; another epoch draws others.
+  const auto again = oversample_foreground(order, fg, has, 8, 0.33, 7, 3);
+  CHECK(std::equal(over.begin(), over.end(), again.begin(), [](auto a, auto b) { return a.slice == b.slice; }));
+  const auto off = oversample_foreground(order, fg, has, 8, 0, 7, 3);
+  CHECK(std::equal(off.begin(), off.end(), order.begin(), [](auto a, auto b) { return a.slice == b.slice; }));
+}
+
+namespace {
+NnunetAugmentation identity_augmentation(int64_t channels) {
+  NnunetAugmentation a;
+  a.blur_sigma.assign(size_t(channels), {0, 0});
+  a.brightness.assign(size_t(channels), 1);
+  a.contrast.assign(size_t(channels), 1);
+  a.low_resolution.assign(size_t(channels), 1);
+  a.gamma_inverted.assign(size_t(channels), 0);
+  a.gamma.assign(size_t(channels), 0);
+  return a;
+}
+} // namespace
+
+TEST_CASE("nnU-Net augmentation: the geometry moves the label with the image", "[train][recipe]") {
+  std::mt19937_64 rng(1);
+  auto label = torch::randint(0, 4, {9, 9}, torch::kInt64);
+  auto image = torch::stack({label.to(torch::kFloat32), torch::randn({9, 9})});
+  auto a = identity_augmentation(2);
+  CHECK(torch::equal(apply_nnunet_augmentation(a, image, label, rng).second, label)); // nothing drawn: unchanged
+  // A quarter turn samples pixel centres exactly: both are rot90 of the input, the same way.
+  a.spatial = true;
+  a.rotation = M_PI / 2;
+  auto r = apply_nnunet_augmentation(a, image, label, rng);
+  const bool ccw = torch::equal(r.second, torch::rot90(label, 1, {0, 1}));
+  const bool cw = torch::equal(r.second, torch::rot90(label, -1, {0, 1}));
+  REQUIRE((ccw || cw));
+  CHECK(torch::allclose(r.first, torch::rot90(image, ccw ? 1 : -1, {1, 2}), 0, 1e-4));
+  // Mirroring both axes = a half turn.
+  a = identity_augmentation(2);
+  a.mirror_rows = a.mirror_columns = true;
+  r = apply_nnunet_augmentation(a, image, label, rng);
+  CHECK(torch::equal(r.second, torch::rot90(label, 2, {0, 1})));
+  CHECK(torch::equal(r.first, torch::rot90(image, 2, {1, 2})));
+  // Scaling by 2 samples twice as far from the centre: the centre pixel stays, the label keeps
+  // only its values, zeros (background) come in from outside.
+  a = identity_augmentation(2);
+  a.spatial = true;
+  a.scale = 2;
+  r = apply_nnunet_augmentation(a, image, label, rng);
+  CHECK(r.second[4][4].item<int64_t>() == label[4][4].item<int64_t>());
+  CHECK(r.second[0][0].item<int64_t>() == 0);
+  // Over many drawn slices of a blocky label (4x4 blocks), image channel 0 (= the label) and the
+  // label agree away from block edges, with the intensity transforms set aside. (48 pixels: the
+  // elastic field's reach is 39.)
+  auto blocks = torch::randint(1, 4, {1, 1, 12, 12}).to(torch::kFloat32);
+  auto big = torch::nn::functional::interpolate(blocks, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{48, 48}).mode(torch::kNearest)).view({48, 48});
+  auto big_label = big.to(torch::kInt64);
+  auto big_image = torch::stack({big, torch::randn({48, 48})});
+  int64_t agree = 0, total = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    std::mt19937_64 g(seed);
+    auto d = draw_nnunet_augmentation(2, 48, 48, seed % 2 == 1, g);
+    auto spatial_only = identity_augmentation(2);
+    spatial_only.spatial = d.spatial;
+    spatial_only.rotation = d.rotation;
+    spatial_only.scale = d.scale;
+    spatial_only.elastic = d.elastic;
+    spatial_only.elastic_alpha = d.elastic_alpha;
+    spatial_only.elastic_sigma = d.elastic_sigma;
+    spatial_only.mirror_rows = d.mirror_rows;
+    spatial_only.mirror_columns = d.mirror_columns;
+    auto out = apply_nnunet_augmentation(spatial_only, big_image, big_label, g);
+    REQUIRE(out.second.min().item<int64_t>() >= 0);
+    REQUIRE(out.second.max().item<int64_t>() <= 3);
+    agree += (out.first[0].round().to(torch::kInt64) == out.second).sum().item<int64_t>();
+    total += out.second.numel();
+  }
+  CHECK(double(agree) / double(total) > 0.9);
+}
+
+TEST_CASE("nnU-Net augmentation: intensities as each transform promises", "[train][recipe]") {
+  std::mt19937_64 rng(5);
+  auto image = torch::randn({1, 32, 32}) * 2 + 1;
+  auto label = torch::zeros({32, 32}, torch::kInt64);
+  const double lo = image.min().item<double>(), hi = image.max().item<double>(), mean = image.mean().item<double>();
+  auto run = [&](const NnunetAugmentation& a) { return apply_nnunet_augmentation(a, image, label, rng).first; };
+  auto a = identity_augmentation(1);
+  a.brightness = {1.2};
+  CHECK(torch::allclose(run(a), image * 1.2));
+  a = identity_augmentation(1);
+  a.contrast = {1.25}; // about the mean, clipped to the channel's range
+  auto c = run(a);
+  CHECK(c.min().item<double>() >= lo - 1e-6);
+  CHECK(c.max().item<double>() <= hi + 1e-6);
+  CHECK(torch::allclose(c, torch::clamp((image - mean) * 1.25 + mean, lo, hi), 1e-5, 1e-5));
+  for (bool inverted : {false, true}) { // mean and SD retained
+    a = identity_augmentation(1);
+    (inverted ? a.gamma_inverted : a.gamma) = {1.5};
+    auto gm = run(a);
+    CHECK(gm.mean().item<double>() == Approx(mean).margin(1e-4));
+    CHECK(gm.std().item<double>() == Approx(image.std().item<double>()).epsilon(1e-4));
+    CHECK_FALSE(torch::allclose(gm, image, 1e-3, 1e-3));
+  }
+  a = identity_augmentation(1);
+  a.low_resolution = {0.5};
+  auto lr = run(a);
+  CHECK(lr.sizes() == image.sizes());
+  CHECK(lr.min().item<double>() >= lo - 1e-5); // bilinear between the kept pixels' values
+  CHECK(lr.max().item<double>() <= hi + 1e-5);
+  a = identity_augmentation(1);
+  a.blur_sigma = {{1.0, 1.0}};
+  auto flat = torch::full({1, 16, 16}, 3.0f); // reflected borders keep a constant image constant
+  CHECK(torch::allclose(apply_nnunet_augmentation(a, flat, label.narrow(0, 0, 16).narrow(1, 0, 16), rng).first, flat));
+  CHECK(run(a).std().item<double>() < 0.6 * image.std().item<double>()); // white noise loses most of its variance
+  a = identity_augmentation(1);
+  a.noise_sd = 0.3;
+  auto noisy = run(a) - image;
+  CHECK(noisy.std().item<double>() == Approx(0.3).epsilon(0.1));
+  // The same stream, the same slice.
+  std::mt19937_64 r1(9), r2(9);
+  auto d1 = draw_nnunet_augmentation(1, 32, 32, true, r1), d2 = draw_nnunet_augmentation(1, 32, 32, true, r2);
+  CHECK(torch::equal(apply_nnunet_augmentation(d1, image, label, r1).first, apply_nnunet_augmentation(d2, image, label, r2).first));
+}
+
+TEST_CASE("nnU-Net augmentation: nnU-Net's probabilities and ranges", "[train][recipe]") {
+  std::mt19937_64 rng(11);
+  const int n = 20000;
+  int spatial = 0, rotated = 0, scaled = 0, elastic = 0, noise = 0, blur = 0, bright = 0, contrast = 0, lowres = 0,
+      ginv = 0, gam = 0, mirror = 0, below = 0;
+  for (int i = 0; i < n; ++i) {
+    auto a = draw_nnunet_augmentation(1, 64, 64, true, rng);
+    spatial += a.spatial;
+    rotated += a.rotation != 0;
+    scaled += a.scale != 1;
+    elastic += a.elastic;
+    noise += a.noise_sd > 0;
+    blur += a.blur_sigma[0][0] > 0;
+    bright += a.brightness[0] != 1;
+    contrast += a.contrast[0] != 1;
+    lowres += a.low_resolution[0] != 1;
+    ginv += a.gamma_inverted[0] > 0;
+    gam += a.gamma[0] > 0;
+    mirror += a.mirror_rows;
+    REQUIRE(std::abs(a.rotation) <= M_PI);
+    REQUIRE((a.scale >= 0.7 && a.scale <= 1.4));
+    REQUIRE((a.noise_sd == 0 || a.noise_sd * a.noise_sd <= 0.1));
+    REQUIRE((a.blur_sigma[0][0] == 0 || (a.blur_sigma[0][0] >= 0.5 && a.blur_sigma[0][1] <= 1)));
+    REQUIRE((a.contrast[0] >= 0.75 && a.contrast[0] <= 1.25));
+    REQUIRE((a.brightness[0] >= 0.75 && a.brightness[0] <= 1.25));
+    REQUIRE((a.low_resolution[0] >= 0.5 && a.low_resolution[0] <= 1));
+    REQUIRE((a.gamma[0] == 0 || (a.gamma[0] >= 0.7 && a.gamma[0] <= 1.5)));
+    REQUIRE((!a.elastic || (a.elastic_alpha <= 200 && a.elastic_sigma >= 9 && a.elastic_sigma <= 13)));
+    if (a.gamma[0] > 0) below += a.gamma[0] < 1;
+  }
+  auto share = [&](int k) { return double(k) / n; };
+  CHECK(share(rotated) == Approx(0.2).margin(0.015));
+  CHECK(share(scaled) == Approx(0.2).margin(0.015));
+  CHECK(share(elastic) == Approx(0.2).margin(0.015));
+  CHECK(share(spatial) == Approx(1 - 0.8 * 0.8 * 0.8).margin(0.015));
+  CHECK(share(noise) == Approx(0.1).margin(0.01));
+  CHECK(share(blur) == Approx(0.2 * 0.5).margin(0.01));
+  CHECK(share(bright) == Approx(0.15).margin(0.01));
+  CHECK(share(contrast) == Approx(0.15).margin(0.01));
+  CHECK(share(lowres) == Approx(0.25 * 0.5).margin(0.01));
+  CHECK(share(ginv) == Approx(0.1).margin(0.01));
+  CHECK(share(gam) == Approx(0.3).margin(0.015));
+  CHECK(share(mirror) == Approx(0.5).margin(0.015));
+  CHECK(double(below) / gam == Approx(0.5).margin(0.03)); // BGContrast: below 1 half the time
+  // An elongated slice (over 1.5:1) turns by 15 degrees at most; nnunet alone never deforms.
+  for (int i = 0; i < 2000; ++i) {
+    auto a = draw_nnunet_augmentation(1, 64, 32, false, rng);
+    REQUIRE(std::abs(a.rotation) <= M_PI / 12);
+    REQUIRE_FALSE(a.elastic);
+  }
+  CHECK_THROWS_AS(check_augmentation_size("nnunet", 7, 64), UsageError);
+  CHECK_NOTHROW(check_augmentation_size("nnunet", 8, 8));
+  CHECK_THROWS_AS(check_augmentation_size("nnunet-elastic", 64, 39), UsageError);
+  CHECK_NOTHROW(check_augmentation_size("paper", 2, 2));
 }

@@ -8,6 +8,7 @@
 #include "dlk/model/device.h"
 #include "dlk/model/model.h"
 #include "dlk/model/model_summary.h"
+#include "dlk/train/deep_supervision.h"
 #include "dlk/train/train_options.h"
 #include "dlk/train/trainer.h"
 
@@ -69,7 +70,8 @@ cli::ToolSpec spec(Options& o) {
     ("max-steps", po::value(&o.t.max_steps)->value_name("N")->default_value(0), "stop after N iterations in all (0: no limit)")
     ("batch,b", po::value(&o.t.batch)->value_name("B")->default_value(24), "slices per batch, over all processes")
     ("accumulate", po::value(&o.t.accumulate)->value_name("K")->default_value(1), "split each process's batch into K micro-batches")
-    ("augment", po::value(&o.t.augment)->value_name("A")->default_value("paper"), "paper, transunet or none")
+    ("augment", po::value(&o.t.augment)->value_name("A")->default_value("paper"), "paper, transunet, nnunet, nnunet-elastic or none")
+    ("oversample-foreground", po::value(&o.t.oversample_foreground)->value_name("P")->default_value(0, "0"), "share of each batch drawn from slices with foreground (nnU-Net: 0.33)")
     ("val-every", po::value(&o.t.val_every)->value_name("N")->default_value(1), "validate every N epochs")
     ("save-every", po::value(&o.t.save_every)->value_name("N")->default_value(1), "write latest.dlkc every N epochs")
     ("save-minutes", po::value(&o.t.save_minutes)->value_name("M")->default_value(30), "and at least every M minutes");
@@ -82,12 +84,15 @@ cli::ToolSpec spec(Options& o) {
     ("lka-kernel", po::value(&o.t.model.lka_kernel)->value_name("K")->default_value(5), "first depthwise kernel of the LKA")
     ("lka-dilated-kernel", po::value(&o.t.model.lka_dilated_kernel)->value_name("K")->default_value(7), "dilated depthwise kernel of the LKA")
     ("lka-dilation", po::value(&o.t.model.lka_dilation)->value_name("D")->default_value(3), "dilation of that kernel")
-    ("size", po::value(&o.size)->value_name("H[,W]")->default_value("224"), "model input size");
+    ("size", po::value(&o.size)->value_name("H[,W]")->default_value("224"), "model input size")
+    ("deep-supervision", po::bool_switch(&o.t.deep_supervision_requested), "heads on the decoder's coarser levels, trained with it (training only)")
+    ("supervised-levels", po::value(&o.t.supervised_levels)->value_name("K")->default_value(0, "all"), "deep supervision of levels 0..K-1 (2..S 2, M 3, L 4)");
   s.group("Optimisation")
     ("optimizer", po::value(&o.t.optimizer)->value_name("O")->default_value("adam"), "adam, adamw or sgd")
     ("lr", po::value(&o.t.lr.base)->value_name("LR")->default_value(1e-3, "0.001"), "base learning rate")
     ("weight-decay", po::value(&o.t.weight_decay)->value_name("W")->default_value(1e-5, "1e-05"), "weight decay")
     ("momentum", po::value(&o.t.momentum)->value_name("M")->default_value(0.9, "0.9"), "SGD momentum")
+    ("nesterov", po::bool_switch(&o.t.nesterov), "SGD with Nesterov momentum")
     ("schedule", po::value(&o.t.lr.kind)->value_name("S")->default_value("constant"), "step, poly, cosine or constant")
     ("step-epochs", po::value(&o.t.lr.step_epochs)->value_name("N")->default_value(20), "step: epochs between decays")
     ("gamma", po::value(&o.t.lr.gamma)->value_name("G")->default_value(0.9, "0.9"), "step: decay factor")
@@ -149,6 +154,12 @@ int run(int argc, char** argv) {
     o.t.model.validate();
     DLKUNet model(o.t.model);
     std::cout << format_summary(model, o.t.height, o.t.width);
+    if (o.t.deep_supervision_requested) { // training-only heads, not part of the network
+      const int levels = resolve_deep_supervision(o.t.supervised_levels, o.t.model, o.t.height, o.t.width);
+      DeepSupervision ds(o.t.model, levels);
+      std::cout << fmt::format("deep supervision (training only, not in exported models): {} heads, {} parameters\n",
+                               levels - 1, parameter_count(*ds));
+    }
     return cli::kOk;
   }
   if (!o.t.resume.empty()) // the run's own configuration, with this device and these threads

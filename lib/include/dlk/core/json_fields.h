@@ -79,6 +79,7 @@ private:
   static Value to_value(uint64_t u) { return Value(int64_t(u)); } // as int64 (seeds), as before
   static Value to_value(const std::vector<std::string>& v) { return Value(v); }
   static Value to_value(const std::vector<int64_t>& v) { return Value(v); }
+  static Value to_value(const std::vector<double>& v) { return Value(v); }
   static Value to_value(const Value& v) { return v; }
   static void from_value(const Value& v, const char* what, std::string& s) { s = v.as_string(what); }
   static void from_value(const Value& v, const char* what, bool& b) { b = v.as_bool(what); }
@@ -91,6 +92,7 @@ private:
     n.clear();
     for (auto& x : v.as_array(what)) n.push_back(x.as_int(what));
   }
+  static void from_value(const Value& v, const char* what, std::vector<double>& n) { n = v.as_numbers(what); }
   static void from_value(const Value& v, const char*, Value& x) { x = v; }
 
   std::string prefix_;

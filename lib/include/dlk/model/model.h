@@ -48,6 +48,9 @@ TORCH_MODULE(DFB);
 struct DLKUNetImpl : torch::nn::Module {
   explicit DLKUNetImpl(const ModelConfig& cfg);
   torch::Tensor forward(const torch::Tensor& x); // [N, in, H, W] -> logits [N, classes, H, W]
+  // The decoder's outputs, coarsest first: level D-1 (C * 2^(D-1) channels, H / 2^(D-1)) down to
+  // level 0, which the head reads. Deep supervision puts heads of its own on the others.
+  std::vector<torch::Tensor> decode(const torch::Tensor& x);
   ModelConfig config;
   EBlock stem{nullptr};
   std::vector<EBlock> encoders; // enc1..encD (after a 2x2 max-pool each)

@@ -15,6 +15,7 @@ namespace dlk {
 //   paper:     flip (p 0.5, random axis), then rot90 by 1..3 quarter turns (p 0.5)
 //   transunet: p 0.5 rot90 by k in 0..3 then a flip; else p 0.5 rotation by an integer angle in
 //              [-20, 19] degrees, nearest neighbour for image and label, zeros outside
+//   nnunet, nnunet-elastic: nnU-Net's (nnunet_augmentation.h), after the resizing, at the model size
 //   none
 // then resizing to height x width (bicubic for the image, nearest for the label; none when height
 // is 0). image [C, h, w] float, label [h, w] int64 (or undefined: an unlabelled slice); returns

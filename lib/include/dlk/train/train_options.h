@@ -49,10 +49,19 @@ struct TrainOptions {
   std::string depthwise = "dlk"; // dlk's depthwise kernels, or "torch": LibTorch's (comparisons)
   uint64_t seed = 1234;
   std::string augment = "paper";
+  // Deep supervision (deep_supervision.h): the decoder levels supervised, level 0 included (0:
+  // off). From --deep-supervision and --supervised-levels, resolved against the model by
+  // check_new_run.
+  int deep_supervision = 0;
+  bool deep_supervision_requested = false; // the command line's --deep-supervision
+  int supervised_levels = 0;               // and --supervised-levels (0: every decoder level)
+  // The share of each batch drawn from slices that hold a foreground class (nnU-Net: 0.33); 0: off.
+  double oversample_foreground = 0;
   LossSchedule loss;
   LrSchedule lr;
   std::string optimizer = "adam";
   double weight_decay = 1e-5, momentum = 0.9;
+  bool nesterov = false; // SGD with Nesterov momentum
   std::string train_split = "train", val_split = "val";
   int fold = -1; // cross-validation: train on the train split's other folds, validate on this one
   int val_every = 1, save_every = 1;

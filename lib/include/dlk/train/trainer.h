@@ -9,6 +9,7 @@
 #include "dlk/core/json.h"
 #include "dlk/core/progress.h"
 #include "dlk/model/model.h"
+#include "dlk/train/deep_supervision.h"
 #include "dlk/train/distributed.h"
 #include "dlk/train/grad_scaler.h"
 #include "dlk/train/slice_loader.h"
@@ -43,6 +44,7 @@ struct TrainPosition {
   int64_t steps = 0;
   double sum_loss = 0, sum_ce = 0, sum_dice = 0;
   double sum_unsup = 0, sum_confident = 0; // semi-supervised runs: the unlabelled loss, the confident share
+  std::vector<double> sum_levels;          // deep supervision: each level's loss (level 0 first)
 
   // This position at the start of `next_epoch`: nothing of it done yet.
   TrainPosition at_start_of(int next_epoch) const;
@@ -74,6 +76,7 @@ private:
     LossWeights weights;
     torch::Tensor sum_loss, sum_ce, sum_dice; // float64 on the device
     torch::Tensor sum_unsup, sum_confident;   // --semi: the unlabelled loss and confident share
+    torch::Tensor sum_levels;                 // --deep-supervision: each level's loss, [levels]
     int64_t steps = 0, images = 0;
     double lr = 0, loader_rate = 0, unsup_weight = 0;
     // This process's part of every global batch: its slices, where they start in the global
@@ -130,6 +133,8 @@ private:
   torch::Device dev_{torch::kCPU};
   bool amp_ = false, channels_last_ = false;
   DLKUNet model_{nullptr};
+  DeepSupervision ds_{nullptr}; // --deep-supervision: the heads on the decoder's coarser levels
+  std::vector<torch::Tensor> trained_parameters() const; // the model's, then the heads'
   std::unique_ptr<torch::optim::Optimizer> optim_;
   GradScaler scaler_{false};
   TrainPosition pos_;
