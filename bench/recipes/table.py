@@ -62,7 +62,7 @@ with open(f"{out}/results.tsv", "w") as f:
 base = recipes[0]
 print(f"Held-out Dice (pat0003 and pat0004), mean over seeds; differences paired per seed against '{base}'")
 print("| recipe | seeds | 4 classes | whole tumour | whole, TTA | TTA gain (whole) | vs " + base +
-      ": whole (mean +- SD) | wins | vs " + base + ": whole, TTA | s/epoch | predict s (TTA) |")
+      ": whole (mean +- SD, median) | wins | vs " + base + ": whole, TTA | s/epoch | predict s (TTA) |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in recipes:
     rs = [row for row in rows if row["recipe"] == r]
@@ -73,7 +73,7 @@ for r in recipes:
     diff = [a["plain_whole"] - b["plain_whole"] for a, b in paired]
     diff_tta = [a["tta_whole"] - b["tta_whole"] for a, b in paired]
     sd = lambda v: statistics.stdev(v) if len(v) > 1 else float("nan")
-    vs = "" if r == base or not diff else f"{statistics.mean(diff):+.4f} +- {sd(diff):.4f}"
+    vs = "" if r == base or not diff else f"{statistics.mean(diff):+.4f} +- {sd(diff):.4f} (median {statistics.median(diff):+.4f})"
     wins = "" if r == base or not diff else f"{sum(d > 0 for d in diff)}/{len(diff)}"
     vs_tta = "" if r == base or not diff_tta else f"{statistics.mean(diff_tta):+.4f} +- {sd(diff_tta):.4f}"
     print(f"| {r} | {len(rs)} | {m('plain_classes'):.4f} | {m('plain_whole'):.4f} | {m('tta_whole'):.4f} | "
