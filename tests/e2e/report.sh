@@ -74,6 +74,22 @@ if [ -x "$PY" ]; then
 fi
 expect 1 "curves of a metric no line has" "$BIN/dlk-report" curves "$T/A/log.jsonl" --metric nosuch -o "$T/x.svg"
 expect 2 "unknown command" "$BIN/dlk-report" tables
+# A deep-supervision log: level_losses is a list per epoch; one level is plotted by its index.
+printf '{"epoch": 0, "loss": 0.9, "level_losses": [0.8, 1.1]}\n{"epoch": 1, "loss": 0.7, "level_losses": [0.6, 0.9]}\n' >"$T/B/log.jsonl"
+expect 1 "curves of a list field" "$BIN/dlk-report" curves "$T/B/log.jsonl" --metric level_losses -o "$T/l.svg"
+contains "level_losses[0]" "the refusal names the way to plot one level"
+[ ! -e "$T/l.svg" ] && pass "no output after refusing a list" || fail "l.svg written"
+expect 1 "curves of a level the log lacks" "$BIN/dlk-report" curves "$T/B/log.jsonl" --metric 'level_losses[2]' -o "$T/l.svg"
+expect 0 "curves of one level" "$BIN/dlk-report" curves "$T/B/log.jsonl" --metric 'level_losses[1]' -o "$T/l.svg"
+if [ -x "$PY" ]; then
+  # Level 1's losses 1.1 then 0.9: the curve falls, so its second point is lower on the page (larger y).
+  "$PY" -c "
+import sys, xml.etree.ElementTree as E
+r = E.parse(sys.argv[1]).getroot()
+(p,) = r.findall('{http://www.w3.org/2000/svg}polyline')
+pts = [tuple(map(float, q.split(','))) for q in p.get('points').split()]
+assert len(pts) == 2 and pts[1][1] > pts[0][1], pts" "$T/l.svg" && pass "level 1's curve has its two epochs, falling" || fail "level curve"
+fi
 if [ "${DLK_WITH_ITK:-1}" = 1 ] && [ -d "$DATA/totalseg-ct-small" ] && [ -x "$PY" ]; then
   D=$DATA/totalseg-ct-small
   expect 0 "overlay" "$BIN/dlk-report" overlay --image "$D/ct.nii.gz" --truth "$D/seg.nii.gz" --pred "$D/seg.nii.gz" -o "$T/o.png"
