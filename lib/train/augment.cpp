@@ -132,4 +132,26 @@ std::pair<torch::Tensor, torch::Tensor> training_slice(const LoadedSlice& in, co
   return crop_or_pad(r.first, r.second, o.height, o.width, &rng);
 }
 
+torch::Tensor uniform_noise(const std::vector<int64_t>& sizes, std::mt19937_64& rng) {
+  auto t = torch::empty(sizes, torch::kFloat32);
+  float* p = t.data_ptr<float>();
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = u(rng);
+  return t;
+}
+
+torch::Tensor gaussian_noise(const std::vector<int64_t>& sizes, double sd, std::mt19937_64& rng, double clip) {
+  if (!(sd > 0)) return torch::zeros(sizes, torch::kFloat32); // the distribution needs sd > 0
+  auto t = torch::empty(sizes, torch::kFloat32);
+  float* p = t.data_ptr<float>();
+  std::normal_distribution<float> n(0.0f, float(sd));
+  if (clip > 0) {
+    const float lim = float(clip * sd);
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = std::clamp(n(rng), -lim, lim);
+  } else {
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = n(rng);
+  }
+  return t;
+}
+
 } // namespace dlk

@@ -1,4 +1,5 @@
 #include "dlk/train/nnunet_augmentation.h"
+#include "dlk/train/augment.h"
 #include "dlk/core/error.h"
 
 #include <fmt/format.h>
@@ -40,22 +41,6 @@ torch::Tensor gaussian_smooth(const torch::Tensor& x, double sigma_rows, double 
   return y.squeeze(1);
 }
 
-// Host-made fields, so that a run's numbers do not depend on its device.
-torch::Tensor host_uniform(const std::vector<int64_t>& sizes, std::mt19937_64& rng) {
-  auto t = torch::empty(sizes, torch::kFloat32);
-  float* p = t.data_ptr<float>();
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = u(rng);
-  return t;
-}
-torch::Tensor host_normal(const std::vector<int64_t>& sizes, double sd, std::mt19937_64& rng) {
-  auto t = torch::empty(sizes, torch::kFloat32);
-  float* p = t.data_ptr<float>();
-  std::normal_distribution<float> n(0.0f, float(sd));
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = n(rng);
-  return t;
-}
-
 // Rotation, scaling and the elastic field in one resampling: output pixel p (centred, in pixels)
 // samples the input at centre + scale * R(rotation) p + displacement(p).
 std::pair<torch::Tensor, torch::Tensor> spatial(const NnunetAugmentation& a, const torch::Tensor& image,
@@ -67,7 +52,7 @@ std::pair<torch::Tensor, torch::Tensor> spatial(const NnunetAugmentation& a, con
   const double c = std::cos(a.rotation) * a.scale, s = std::sin(a.rotation) * a.scale;
   auto x = px * c - py * s + double(w - 1) / 2, y = px * s + py * c + double(h - 1) / 2;
   if (a.elastic) {
-    auto field = gaussian_smooth(host_uniform({2, h, w}, rng).to(image.device()), a.elastic_sigma, a.elastic_sigma, 3.0);
+    auto field = gaussian_smooth(uniform_noise({2, h, w}, rng).to(image.device()), a.elastic_sigma, a.elastic_sigma, 3.0);
     x = x + field[0] * a.elastic_alpha;
     y = y + field[1] * a.elastic_alpha;
   }
@@ -144,7 +129,7 @@ std::pair<torch::Tensor, torch::Tensor> apply_nnunet_augmentation(const NnunetAu
   if (a.spatial) std::tie(img, lab) = spatial(a, img, lab, rng);
   img = img.clone(); // channels are changed in place below
   const int64_t c = img.size(0), h = img.size(1), w = img.size(2);
-  if (a.noise_sd > 0) img += host_normal({c, h, w}, a.noise_sd, rng).to(img.device());
+  if (a.noise_sd > 0) img += gaussian_noise({c, h, w}, a.noise_sd, rng).to(img.device());
   for (int64_t k = 0; k < c; ++k) {
     const size_t i = size_t(k);
     torch::Tensor x = img[k];

@@ -3,6 +3,7 @@
 
 #include "dlk/core/error.h"
 #include "dlk/model/torch_compat.h"
+#include "dlk/train/augment.h"
 #include "dlk/train/semi_supervised.h"
 #include "trainer_parts.h"
 
@@ -60,8 +61,8 @@ SemiBranch::Views SemiBranch::views(int epoch, int64_t b, const std::vector<Load
     const LoadedSlice image_only{in.image, torch::Tensor(), in.shard}; // a label of --ignore-labels-of goes unused
     const torch::Tensor x = training_slice(image_only, shards_[size_t(in.shard)]->meta(), o_, spacing, dev_, rng).first;
     const std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
-    xs.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng).to(dev_));
-    xt.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng).to(dev_));
+    xs.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng, 2).to(dev_));
+    xt.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng, 2).to(dev_));
   }
   Views v;
   if (xs.empty()) return v;

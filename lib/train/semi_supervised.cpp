@@ -65,14 +65,4 @@ torch::Tensor pseudo_label_loss(const torch::Tensor& student_logits, const torch
   return sum / double(std::max<int64_t>(targets.numel(), 1));
 }
 
-torch::Tensor gaussian_noise(const std::vector<int64_t>& sizes, double sd, std::mt19937_64& rng) {
-  if (!(sd > 0)) return torch::zeros(sizes, torch::kFloat32); // the distribution needs sd > 0
-  auto t = torch::empty(sizes, torch::kFloat32);
-  float* p = t.data_ptr<float>();
-  std::normal_distribution<float> n(0.0f, float(sd));
-  const float lim = float(2 * sd);
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = std::clamp(n(rng), -lim, lim);
-  return t;
-}
-
 } // namespace dlk

@@ -560,7 +560,7 @@ void Trainer::own_teacher_statistics() {
         const auto& [f, s] = unlabelled[size_t(k * nu + j) % unlabelled.size()];
         torch::Tensor x = model_slice(*f, s, o_, dev_, data_->spacing()).first;
         const std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
-        xs.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng).to(dev_));
+        xs.push_back(x + gaussian_noise(sizes, o_.semi.noise, rng, 2).to(dev_));
       }
       torch::Tensor x = torch::stack(xs);
       if (channels_last_) x = channels_last_input(x);

@@ -441,14 +441,18 @@ TEST_CASE("semi-supervised: pseudo-labels' loss is the masked mean of the cross-
 
 TEST_CASE("semi-supervised: input noise is clipped at two SDs and follows its stream", "[train][semi]") {
   std::mt19937_64 a(7), b(7);
-  const auto x = gaussian_noise({4, 100, 100}, 0.1, a), y = gaussian_noise({4, 100, 100}, 0.1, b);
+  const auto x = gaussian_noise({4, 100, 100}, 0.1, a, 2), y = gaussian_noise({4, 100, 100}, 0.1, b, 2);
   CHECK(torch::equal(x, y));
   CHECK(x.abs().max().item<float>() <= 0.2f + 1e-7f);
   CHECK(std::abs(x.mean().item<double>()) < 0.003); // 40000 draws: SE of the mean 0.0005
   // A standard normal clamped to [-2, 2] has E[X^2] = P(|X| < 2) - 4 phi(2) + 4 P(|X| > 2)
   // = 0.95450 - 0.21596 + 0.18200 = 0.92054: SD 0.9594.
   CHECK(torch::sqrt((x * x).mean()).item<double>() == Approx(0.09594).epsilon(0.02));
-  CHECK(torch::equal(gaussian_noise({3}, 0.0, a), torch::zeros({3})));
+  CHECK(torch::equal(gaussian_noise({3}, 0.0, a, 2), torch::zeros({3})));
+  // Unclipped (nnU-Net's): P(|X| > 2) = 4.55%, about 1820 of 40000 draws beyond 0.2, the SD 0.1.
+  const auto z = gaussian_noise({4, 100, 100}, 0.1, a);
+  CHECK((z.abs() > 0.2f).sum().item<int64_t>() == Approx(1820).margin(200)); // SD of the count 42
+  CHECK(torch::sqrt((z * z).mean()).item<double>() == Approx(0.1).epsilon(0.02));
 }
 
 TEST_CASE("semi-supervised options: defaults by method, checks, config.json", "[train][semi]") {

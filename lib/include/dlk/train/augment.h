@@ -38,4 +38,11 @@ std::pair<torch::Tensor, torch::Tensor> crop_or_pad(const torch::Tensor& image, 
 // neighbour, zeros outside (exposed for tests).
 torch::Tensor rotate_nearest(const torch::Tensor& chw, double degrees);
 
+// Noise drawn on the host from `rng`, float32 on the CPU, so that it is a pure function of the
+// slice's stream whatever the device: uniform on [-1, 1), and Gaussian of standard deviation `sd`
+// (zeros when sd is 0), clipped to [-clip sd, clip sd] when clip > 0 (the semi-supervised input
+// noise clips at 2; nnU-Net's does not clip).
+torch::Tensor uniform_noise(const std::vector<int64_t>& sizes, std::mt19937_64& rng);
+torch::Tensor gaussian_noise(const std::vector<int64_t>& sizes, double sd, std::mt19937_64& rng, double clip = 0);
+
 } // namespace dlk

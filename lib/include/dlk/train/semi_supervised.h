@@ -50,8 +50,5 @@ torch::Tensor pseudo_labels(const torch::Tensor& teacher_logits, double threshol
 // masked mean: few confident pixels weigh little, and none give 0 rather than NaN.
 torch::Tensor pseudo_label_loss(const torch::Tensor& student_logits, const torch::Tensor& targets, int64_t ignore = -100);
 
-// Gaussian noise of standard deviation `sd`, clipped to [-2 sd, 2 sd], float32 on the CPU, from
-// `rng` (so that it is a pure function of the slice's stream, as the augmentation is).
-torch::Tensor gaussian_noise(const std::vector<int64_t>& sizes, double sd, std::mt19937_64& rng);
 
 } // namespace dlk
