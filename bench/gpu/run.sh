@@ -76,8 +76,8 @@ def train(v, k):
     if not L: return None, None
     rest = L[1:] or L
     return statistics.median(l["img_per_s"] for l in rest), max(l["peak_gpu_mem_gib"] for l in L)
-def infer(v, k):
-    try: return json.load(open(os.path.join(w, f"infer-{v}-{k}.json")))["slices_per_s"]
+def infer(v, k, what="slices_per_s", run=""):
+    try: return json.load(open(os.path.join(w, f"infer-{v}-{k}{run}.json")))[what]
     except Exception: return None
 f = lambda x, d=1: "-" if x is None else f"{x:.{d}f}"
 ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
@@ -96,6 +96,8 @@ for v in variants:
     print(f"| training img/s, end to end (dlk-train) | {f(e.get('train_img_per_s'))} | {f(c.get('train_img_per_s'))} | " + " | ".join(f(tr[k][0]) for k in kernels) + " |")
     print(f"| training img/s, model alone (dlk-step-bench) | | | " + " | ".join(f(step.get((v, k), {}).get('train_img_per_s')) for k in kernels) + " |")
     print(f"| inference slices/s, end to end (dlk-infer; Python: forward of 64) | {f(e.get('infer_slices_per_s'))} | {f(c.get('infer_slices_per_s'))} | " + " | ".join(f(infer(v, k)) for k in kernels) + " |")
+    print(f"| inference slices/s, end to end, --prefetch 0 (batch stages in turn) | | | " + " | ".join(f(infer(v, k, run='-serial')) for k in kernels) + " |")
+    print(f"| GPU idle share of dlk-infer, --prefetch 2 (0) | | | " + " | ".join(f"{f(infer(v, k, 'network_idle_share'), 2)} ({f(infer(v, k, 'network_idle_share', '-serial'), 2)})" for k in kernels) + " |")
     print(f"| inference slices/s, model alone (dlk-step-bench) | | | " + " | ".join(f(step.get((v, k), {}).get('infer_slices_per_s')) for k in kernels) + " |")
     print(f"| peak GPU GiB, training | {f(e.get('peak_gib'))} | {f(c.get('peak_gib'))} | " + " | ".join(f(tr[k][1]) for k in kernels) + " |")
     best_t = max([tr[k][0] for k in kernels if tr[k][0]] or [0]) or None
@@ -170,6 +172,10 @@ for v in $VARIANTS; do
       timeout 100 "$B/dlk-infer" -m "$W/run-$v-$k/final.dlkc" - -o - --batch 64 --depthwise "$k" \
         --device "$DEVICE" --precision bf16 --stats "$W/infer-$v-$k.json" -q >/dev/null 2>"$W/infer-$v-$k.err"
     echo "infer $v $k: $(grep -o '"slices_per_s": [0-9.]*' "$W/infer-$v-$k.json" 2>/dev/null) $(tail -c 300 "$W/infer-$v-$k.err")"
+    # The same with each batch's stages one after another (--prefetch 0): what the pipeline buys.
+    for i in 1 2 3 4; do cat "$DS"/*.dlks; done |
+      timeout 100 "$B/dlk-infer" -m "$W/run-$v-$k/final.dlkc" - -o - --batch 64 --depthwise "$k" --prefetch 0 \
+        --device "$DEVICE" --precision bf16 --stats "$W/infer-$v-$k-serial.json" -q >/dev/null 2>>"$W/infer-$v-$k.err"
   done
   finish
 done

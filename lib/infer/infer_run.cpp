@@ -338,6 +338,10 @@ json::Value InferStats::to_json(const InferRun& r) const {
   v.set("hidden_seconds", std::max(0.0, others - exposed));
   v.set("network_slices_per_s", network_slices_per_s());
   v.set("end_to_end_share", stages.network > 0 ? stages.network / seconds : 0.0);
+  // The share of the run's wall time in which the network's device (the GPU) did not compute.
+  v.set("network_busy_seconds", network_busy);
+  v.set("network_idle_share", seconds > 0 ? std::clamp(1.0 - network_busy / seconds, 0.0, 1.0) : 0.0);
+  v.set("prefetch", r.options.prefetch);
   v.set("device", r.options.device);
   v.set("precision", r.options.device.rfind("cuda", 0) == 0 || uses_cpu_bf16(r.options) ? r.options.precision : std::string("fp32"));
   v.set("batch", r.options.batch);
@@ -402,6 +406,7 @@ InferStats run_infer(const InferRun& r, const std::function<void(const std::stri
   st.stages.postprocess += seg.seconds().postprocess + post;
   st.stages.write = write;
   st.slices = seg.slices_done();
+  st.network_busy = seg.device_busy_seconds();
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }

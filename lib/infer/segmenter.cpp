@@ -1,5 +1,7 @@
 #include "dlk/infer/segmenter.h"
+#include "dlk/core/bounded_queue.h"
 #include "dlk/core/error.h"
+#include "dlk/core/thread_group.h"
 #include "dlk/infer/cpu_network.h"
 #include "dlk/io/resampling.h"
 #include "dlk/io/slices.h"
@@ -63,6 +65,8 @@ Segmenter::Segmenter(const std::vector<std::string>& paths, const InferOptions& 
     m->eval();
   }
   if (dev.is_cuda()) at::globalContext().setBenchmarkCuDNN(true); // fastest algorithms per shape
+  if (opt_.prefetch < 0) throw UsageError("--prefetch must be 0 or more");
+  lane_ = std::make_unique<DeviceLane>(dev);
   // On a CPU the network runs on dlk's own kernels (dlk/infer/cpu_network.h) except in bf16 with
   // AMX, where oneDNN's bf16 convolutions are faster, with --depthwise torch, or where
   // DLK_CPU_NETWORK=libtorch asks for LibTorch's (to compare).
@@ -157,7 +161,7 @@ std::pair<torch::Tensor, torch::Tensor> Segmenter::from_model(torch::Tensor logi
     auto back = same ? logits
                      : F::interpolate(logits, F::InterpolateFuncOptions().size(std::vector<int64_t>{f.h, f.w}).mode(torch::kBilinear).align_corners(false));
     if (opt_.resize == "logits") labels = back.argmax(1);
-    if (opt_.probabilities) probs = torch::softmax(back, 1).cpu();
+    if (opt_.probabilities) probs = torch::softmax(back, 1);
   }
   if (opt_.resize == "labels") { // argmax at the model size, nearest neighbour back (TransUNet)
     labels = logits.argmax(1);
@@ -169,50 +173,137 @@ std::pair<torch::Tensor, torch::Tensor> Segmenter::from_model(torch::Tensor logi
   return {labels, probs};
 }
 
-// Slices [s0, s0 + b) of a case through the model into `out`, each stage's time added to `t`.
-void Segmenter::segment_batch(const InferCase& c, const Fit& fit, int64_t s0, int64_t b, Segmentation& out,
-                              StageSeconds& t) {
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+} // namespace
+
+torch::Tensor Segmenter::host_batch(const InferCase& c, const Fit& fit, int64_t s0, int64_t b, const DeviceLane& lane) const {
+  const int64_t nc = int64_t(c.channels.size());
+  auto x = lane.host_empty({b, nc, fit.h, fit.w}, torch::kFloat32);
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t ch = 0; ch < nc; ++ch)
+      extract_slice(c.channels[size_t(ch)].data(), c.geometry, axis_, s0 + i, x[i][ch].data_ptr<float>());
+  return x;
+}
+
+DeviceLane::Transfer Segmenter::device_batch(DeviceLane& lane, const torch::Tensor& x, const Fit& fit, StageSeconds& t) {
   const torch::Device dev(opt_.device);
-  const int64_t k = model_->config.classes, nc = int64_t(c.channels.size()), h = fit.h, w = fit.w;
-  using Clock = std::chrono::steady_clock;
+  const int64_t b = x.size(0), nc = x.size(1);
   auto lap = [at = Clock::now()](double& stage) mutable { // adds the time since the last lap to `stage`
     const auto now = Clock::now();
     stage += std::chrono::duration<double>(now - at).count();
     at = now;
   };
-  auto x = torch::empty({b, nc, h, w}, torch::kFloat32);
-  for (int64_t i = 0; i < b; ++i)
-    for (int64_t ch = 0; ch < nc; ++ch)
-      extract_slice(c.channels[size_t(ch)].data(), c.geometry, axis_, s0 + i, x[i][ch].data_ptr<float>());
-  auto xd = x.to(dev);
+  auto xd = lane.upload(x);
   // On a GPU a batch is padded with zero slices to a multiple of 8 (their outputs dropped):
   // few distinct shapes, so cuDNN's algorithm search (on) runs a few times per process, not for
   // every case's remainder; at most 7 wasted slices per case.
   if (const int64_t padded = std::min(opt_.batch, (b + 7) / 8 * 8); dev.is_cuda() && padded > b)
-    xd = torch::cat({xd, torch::zeros({padded - b, nc, h, w}, xd.options())});
+    xd = torch::cat({xd, torch::zeros({padded - b, nc, fit.h, fit.w}, xd.options())});
   xd = to_model(xd, fit);
   // Channels-last where the depthwise convs prefer it: on a CPU (oneDNN's convolutions are much
   // faster so, and dlk's kernels as fast) and on a GPU with cuDNN's or dlk's NHWC kernels.
   if (depthwise_prefers_channels_last(dev, false) && !runs_cpu_network(fit.ph, fit.pw)) xd = channels_last_input(xd);
   lap(t.preprocess);
   const torch::Tensor logits = model_logits(xd, dev.is_cuda() && opt_.precision != "fp32", uses_cpu_bf16(opt_));
-  lap(t.network); // on a GPU: the launches; the device's time shows where its results are copied back
+  lap(t.network); // on a GPU: the launches; the device's own time is in device_busy_seconds()
   auto [labels, probs] = from_model(logits, fit);
   if (labels.size(0) > b) labels = labels.narrow(0, 0, b);
   if (probs.defined() && probs.size(0) > b) probs = probs.narrow(0, 0, b);
-  auto lab = labels.to(torch::kCPU, torch::kInt32).contiguous();
+  auto r = lane.download(labels, probs);
+  lap(t.postprocess);
+  return r;
+}
+
+void Segmenter::put_batch(const InferCase& c, int64_t s0, const DeviceLane::Transfer& r, Segmentation& out) const {
+  const int64_t b = r.labels.size(0), h = r.labels.size(1), w = r.labels.size(2);
   std::vector<uint16_t> one(size_t(h * w));
   for (int64_t i = 0; i < b; ++i) {
-    const int32_t* src = lab[i].data_ptr<int32_t>();
+    const int32_t* src = r.labels[i].data_ptr<int32_t>();
     for (int64_t j = 0; j < h * w; ++j) one[size_t(j)] = uint16_t(src[j]);
     insert_slice(one.data(), c.geometry, axis_, s0 + i, out.labels.data());
-    if (opt_.probabilities)
-      for (int64_t cl = 0; cl < k; ++cl) {
-        auto pc = probs[i][cl].contiguous();
+    if (r.probabilities.defined())
+      for (int64_t cl = 0; cl < r.probabilities.size(1); ++cl) {
+        auto pc = r.probabilities[i][cl].contiguous();
         insert_slice(pc.data_ptr<float>(), c.geometry, axis_, s0 + i, out.probabilities[size_t(cl)].data());
       }
   }
-  lap(t.postprocess);
+}
+
+void Segmenter::segment_batch(const InferCase& c, const Fit& fit, int64_t s0, int64_t b, Segmentation& out, StageSeconds& t,
+                              DeviceLane& lane, double& busy) {
+  const auto t0 = Clock::now();
+  const torch::Tensor x = host_batch(c, fit, s0, b, lane);
+  t.preprocess += seconds_since(t0);
+  DeviceLane::Transfer r = device_batch(lane, x, fit, t);
+  const auto t1 = Clock::now();
+  busy += r.wait();
+  put_batch(c, s0, r, out);
+  t.postprocess += seconds_since(t1);
+}
+
+// Three threads: this one runs the network (on a GPU: launches it), one cuts the next batches out
+// of the volume ahead of it and one puts the last batches' labels in behind it, each at most
+// `prefetch` batches away. A batch's arithmetic is the same as one after another: the same labels.
+void Segmenter::segment_pipelined(const InferCase& c, const Fit& fit, Segmentation& out) {
+  struct Done {
+    int64_t s0;
+    DeviceLane::Transfer r;
+  };
+  int64_t n, h, w;
+  slice_shape(c.geometry, axis_, n, h, w);
+  BoundedQueue<std::pair<int64_t, torch::Tensor>> prepared(size_t(opt_.prefetch));
+  BoundedQueue<Done> computed(size_t(opt_.prefetch));
+  StageSeconds ahead, behind;
+  double busy = 0;
+  std::exception_ptr failed[2];
+  auto stop = [&](std::exception_ptr& slot) {
+    slot = std::current_exception();
+    prepared.abort();
+    computed.abort();
+  };
+  ThreadGroup stages;
+  stages.start(1, [&] {
+    try {
+      for (int64_t s0 = 0; s0 < n; s0 += opt_.batch) {
+        const auto t0 = Clock::now();
+        auto x = host_batch(c, fit, s0, std::min(opt_.batch, n - s0), *lane_);
+        ahead.preprocess += seconds_since(t0);
+        if (!prepared.push({s0, std::move(x)})) return;
+      }
+      prepared.close();
+    } catch (...) {
+      stop(failed[0]);
+    }
+  });
+  stages.start(1, [&] {
+    try {
+      while (auto d = computed.pop()) {
+        busy += d->r.wait(); // the device's own time; waiting is not a stage's
+        const auto t0 = Clock::now();
+        put_batch(c, d->s0, d->r, out);
+        behind.postprocess += seconds_since(t0);
+      }
+    } catch (...) {
+      stop(failed[1]);
+    }
+  });
+  try {
+    while (auto p = prepared.pop())
+      if (!computed.push({p->first, device_batch(*lane_, p->second, fit, seconds_)})) break;
+    computed.close();
+  } catch (...) {
+    prepared.abort();
+    computed.abort();
+    throw; // ThreadGroup joins the stages as this unwinds
+  }
+  stages.join();
+  for (auto& e : failed)
+    if (e) std::rethrow_exception(e);
+  seconds_.preprocess += ahead.preprocess;
+  seconds_.postprocess += behind.postprocess;
+  busy_ += busy;
 }
 
 Segmentation Segmenter::segment(const InferCase& c) {
@@ -235,9 +326,13 @@ Segmentation Segmenter::segment(const InferCase& c) {
   // LibTorch's fp32 network (sizes the CPU network does not run) splits each operation instead.
   const bool own = uses_cpu_bf16(opt_) || runs_cpu_network(fit.ph, fit.pw);
   const int workers = own ? int(std::min<int64_t>(workers_, batches)) : 1;
-  auto batch = [&](int64_t i, StageSeconds& t) { segment_batch(c, fit, i * opt_.batch, std::min(opt_.batch, n - i * opt_.batch), out, t); };
-  if (workers <= 1) {
-    for (int64_t i = 0; i < batches; ++i) batch(i, seconds_);
+  auto batch = [&](int64_t i, StageSeconds& t, DeviceLane& lane, double& busy) {
+    segment_batch(c, fit, i * opt_.batch, std::min(opt_.batch, n - i * opt_.batch), out, t, lane, busy);
+  };
+  if (workers <= 1 && opt_.prefetch > 0 && batches > 1) {
+    segment_pipelined(c, fit, out);
+  } else if (workers <= 1) {
+    for (int64_t i = 0; i < batches; ++i) batch(i, seconds_, *lane_, busy_);
   } else {
     // On a CPU in bf16 each of the threads segments every workers-th batch alone, rather than all
     // of them splitting every operation of one slice: no barrier after each of the network's
@@ -245,6 +340,7 @@ Segmentation Segmenter::segment(const InferCase& c) {
     // on 2 cores (BENCHMARKS.md). The labels are the same: a slice's arithmetic does not depend
     // on the threads.
     std::vector<StageSeconds> t(static_cast<size_t>(workers));
+    std::vector<double> busy(static_cast<size_t>(workers));
     std::vector<std::exception_ptr> failed(static_cast<size_t>(workers));
     std::vector<std::thread> pool;
     const int threads = torch::get_num_threads();
@@ -253,7 +349,8 @@ Segmentation Segmenter::segment(const InferCase& c) {
         try {
           at::set_num_threads(1); // this thread's OpenMP teams: itself
           torch::NoGradGuard no_grad_here;
-          for (int64_t i = wk; i < batches; i += workers) batch(i, t[size_t(wk)]);
+          DeviceLane lane(torch::kCPU);
+          for (int64_t i = wk; i < batches; i += workers) batch(i, t[size_t(wk)], lane, busy[size_t(wk)]);
         } catch (...) {
           failed[size_t(wk)] = std::current_exception();
         }
@@ -267,6 +364,7 @@ Segmentation Segmenter::segment(const InferCase& c) {
       seconds_.network += x.network / workers;
       seconds_.postprocess += x.postprocess / workers;
     }
+    for (double x : busy) busy_ += x / workers;
   }
   slices_ += n;
   return out;

@@ -49,6 +49,41 @@ PY
 "$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu -j 1 2>/dev/null >"$T/one-thread.dlks"
 "$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu -j 2 2>/dev/null >"$T/two-threads.dlks"
 cmp -s "$T/one-thread.dlks" "$T/two-threads.dlks" && pass "-j 1 and -j 2 give byte-identical label shards" || fail "-j 1 and -j 2 differ"
+# The batch pipeline (one thread cuts slices out ahead of the network, one puts labels in behind
+# it) against the stages one after another: the same bytes, labels and probabilities, on dlk's
+# CPU network and on LibTorch's.
+for net in dlk torch; do
+  for q in 0 2; do
+    "$BIN/dlk-infer" -m "$M" "$T/ds" -o - --device cpu -j 1 --batch 3 --probabilities --depthwise $net --prefetch $q \
+      --stats "$T/pipe-$net-$q.json" 2>/dev/null >"$T/pipe-$net-$q.dlks" || fail "--prefetch $q --depthwise $net"
+  done
+  cmp -s "$T/pipe-$net-0.dlks" "$T/pipe-$net-2.dlks" && pass "--depthwise $net: --prefetch 2 and 0 give byte-identical shards" \
+    || fail "--depthwise $net: --prefetch 2 and 0 differ"
+done
+# A directory of four volumes: reading the next case and writing the last overlap the network.
+mkdir -p "$T/four"
+for c in a b c d; do ln -s "$D/ct.nii.gz" "$T/four/ct$c.nii.gz"; done
+for q in 0 2; do
+  "$BIN/dlk-infer" -m "$M" "$T/four" -o "$T/four-$q" --device cpu -j 1 --batch 3 --prefetch $q --stats "$T/four-$q.json" 2>/dev/null \
+    || fail "four volumes, --prefetch $q"
+done
+same=1
+for c in a b c d; do cmp -s "$T/four-0/ct$c.nii.gz" "$T/four-2/ct$c.nii.gz" || same=0; done
+[ $same = 1 ] && pass "four volumes: --prefetch 2 and 0 write byte-identical label maps" || fail "four volumes: --prefetch 2 and 0 differ"
+"$PY" - "$T/four-2.json" "$T/four-0.json" <<'PY' && pass "--stats: the stages sum to more than the run; the network's busy and idle shares" || fail "pipeline stats: $(cat "$T/four-2.json")"
+import json, sys
+for f in sys.argv[1:]:
+    s = json.load(open(f))
+    assert 0 < s["network_busy_seconds"] <= s["seconds"], s
+    assert abs(s["network_idle_share"] - (1 - s["network_busy_seconds"] / s["seconds"])) < 1e-9, s
+s = json.load(open(sys.argv[1]))
+assert s["prefetch"] == 2, s
+total = sum(s["stage_seconds"].values())
+print(f"    stages {total:.3f} s in a run of {s['seconds']:.3f} s")
+assert total > s["seconds"], (total, s["seconds"])
+PY
+expect 2 "--prefetch -1" "$BIN/dlk-infer" -m "$M" "$T/ds" -o "$T/neg" --device cpu --prefetch -1
+contains "--prefetch" "the refusal names --prefetch"
 # LibTorch's depthwise convolutions instead of dlk's: the same labels but for rounding.
 "$BIN/dlk-infer" -m "$M" "$T/ds" -o "$T/torch-dw" --device cpu --depthwise torch 2>/dev/null || fail "--depthwise torch"
 "$PY" - "$T/pred" "$T/torch-dw" <<'PY' && pass "--depthwise torch: labels agree in >= 99.9% of the voxels" || fail "--depthwise torch differs"

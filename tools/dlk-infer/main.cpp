@@ -57,7 +57,9 @@ cli::ToolSpec spec(Options& o) {
   s.group("Output")
     ("output,o", po::value(&o.r.output)->value_name("DIR"), "directory of label volumes, or - for label shards on stdout")
     ("format", po::value(&o.r.format)->value_name("F"), "of the label files: nifti, nrrd, mha or dicom-seg (DICOM input) [the input's; NIfTI for DICOM]")
-    ("stats", po::value(&o.stats)->value_name("FILE"), "write timings as JSON (- for stdout)");
+    ("stats", po::value(&o.stats)->value_name("FILE"), "write timings as JSON (- for stdout)")
+    ("prefetch", po::value(&o.r.options.prefetch)->value_name("N")->default_value(2),
+     "batches prepared ahead of the network and finished behind it (0: one batch's stages after another)");
   s.positional.add("input", 1);
   s.examples = "  dlk-infer -m runs/L/final.dlkc synapse/ -o pred/\n"
                "  dlk-infer -m runs/L/final.dlkc synapse/ -o - | dlk-score --pred - --truth synapse/\n"

@@ -28,13 +28,15 @@ struct InferStats {
   int64_t cases = 0, slices = 0;
   double seconds = 0, segment_seconds = 0;
   StageSeconds stages;
+  double network_busy = 0; // seconds the network's device computed (Segmenter::device_busy_seconds)
   // The network's own rate (slices over the network stage's seconds); end to end approaches it
   // as the other stages are hidden behind it.
   double network_slices_per_s() const { return stages.network > 0 ? double(slices) / stages.network : 0.0; }
   json::Value to_json(const InferRun& run) const;
 };
 
-// Segments every case; reading case i+1 and writing case i-1 overlap segmenting case i.
+// Segments every case; reading case i+1 and writing case i-1 overlap segmenting case i (and
+// within a case, batches overlap as InferOptions::prefetch says).
 InferStats run_infer(const InferRun& run, const std::function<void(const std::string&)>& log);
 
 } // namespace dlk

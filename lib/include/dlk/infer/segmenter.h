@@ -2,6 +2,7 @@
 // training data, and the labels go back on each case's own grid.
 #pragma once
 #include "dlk/infer/cpu_network.h"
+#include "dlk/infer/device_lane.h"
 #include "dlk/io/orientation.h"
 #include "dlk/io/volume.h"
 #include "dlk/model/checkpoint.h"
@@ -60,6 +61,10 @@ struct InferOptions {
   // (face connectivity). Unset none, {} all, or class names or label values.
   std::optional<std::vector<std::string>> keep_largest;
   std::string series; // of a DICOM directory: UID or description (dlk/io/dicom_series.h)
+  // Batches prepared ahead of the network and finished behind it (Segmenter::segment): while the
+  // network runs batch i, a thread cuts batch i+1's slices out and another puts batch i-1's
+  // labels in; 0: each batch's stages one after another.
+  int64_t prefetch = 2;
 };
 
 // Slices per forward pass when none is asked for: 1 on a CPU (a batch's activations then stay in
@@ -92,6 +97,9 @@ public:
   int64_t slices_done() const { return slices_; }
   // Its own stages so far (preprocess, network, postprocess).
   const StageSeconds& seconds() const { return seconds_; }
+  // Seconds the network's device computed (on a GPU: CUDA events from a batch's start to its
+  // results copied; on a CPU: the network stage's time).
+  double device_busy_seconds() const { return busy_; }
 
 private:
   // How a case's slices (h x w) go through the model: resized or resampled to th x tw, padded
@@ -102,9 +110,19 @@ private:
   };
   Fit fit(const InferCase& c) const;
   torch::Tensor to_model(torch::Tensor x, const Fit& f) const;
-  // Labels [b, h, w] and, when asked for, probabilities [b, k, h, w] on the CPU.
+  // Labels [b, h, w] and, when asked for, probabilities [b, k, h, w] on the device.
   std::pair<torch::Tensor, torch::Tensor> from_model(torch::Tensor logits, const Fit& f) const;
-  void segment_batch(const InferCase& c, const Fit& f, int64_t s0, int64_t b, Segmentation& out, StageSeconds& t);
+  // Slices [s0, s0 + b) as a host batch [b, C, h, w] (pinned for a GPU).
+  torch::Tensor host_batch(const InferCase& c, const Fit& f, int64_t s0, int64_t b, const DeviceLane& lane) const;
+  // A host batch through the model on the lane's device; its results on their way to the host.
+  DeviceLane::Transfer device_batch(DeviceLane& lane, const torch::Tensor& x, const Fit& f, StageSeconds& t);
+  // A batch's results (arrived) into the case's volumes.
+  void put_batch(const InferCase& c, int64_t s0, const DeviceLane::Transfer& r, Segmentation& out) const;
+  // One batch's stages one after another.
+  void segment_batch(const InferCase& c, const Fit& f, int64_t s0, int64_t b, Segmentation& out, StageSeconds& t,
+                     DeviceLane& lane, double& busy);
+  // The batches of a case through a pipeline of three threads (InferOptions::prefetch).
+  void segment_pipelined(const InferCase& c, const Fit& f, Segmentation& out);
   // The logits of a batch at the model size: one model's, or for an ensemble or --tta the log of
   // the mean softmax.
   torch::Tensor model_logits(const torch::Tensor& x, bool amp, bool cpu_bf16);
@@ -120,6 +138,8 @@ private:
   std::vector<double> spacing_; // [x, y] mm slices are resampled to; empty: resized to the input size
   int64_t height_ = 224, width_ = 224, slices_ = 0;
   StageSeconds seconds_;
+  double busy_ = 0;
+  std::unique_ptr<DeviceLane> lane_; // of the single-threaded paths
   int workers_ = 1; // threads that each segment their own slices (on a CPU: as many as LibTorch's)
 };
 
