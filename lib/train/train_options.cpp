@@ -58,6 +58,7 @@ static const json::Fields<TrainOptions>& train_fields() {
       .add("weight_decay", &T::weight_decay)
       .add("momentum", &T::momentum)
       .add_optional("nesterov", &T::nesterov, false)
+      .add_optional("optimizer_step", &T::optimizer_step, std::string("loop")) // older runs: torch::optim's
       .add("train_split", &T::train_split)
       .add("val_split", &T::val_split)
       .add_optional("fold", &T::fold, -1)
@@ -160,6 +161,9 @@ void TrainOptions::validate() const {
     throw UsageError(fmt::format("--nesterov: with --optimizer sgd and a --momentum above 0 (not {} with {})", optimizer, momentum));
   require_precision("--precision", precision);
   require_one_of("--optimizer", optimizer, {"adam", "adamw", "sgd"});
+  require_one_of("--optimizer-step", optimizer_step, {"auto", "fused", "foreach", "loop"});
+  if ((optimizer_step == "fused" || optimizer_step == "foreach") && optimizer == "sgd")
+    throw UsageError(fmt::format("--optimizer-step {}: for --optimizer adam or adamw (SGD steps one tensor at a time)", optimizer_step));
   require_positive("--lr", lr.base);
   require_non_negative("--weight-decay", weight_decay);
   require_unit_interval("--momentum", momentum, false);

@@ -43,8 +43,9 @@ std::pair<torch::Tensor, torch::Tensor> training_slice(const LoadedSlice& in, co
                                                        const std::vector<double>& spacing, const torch::Device& dev,
                                                        std::mt19937_64& rng);
 
-// The optimizer (optimizer.cpp): --optimizer with the base learning rate and weight decay.
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params);
+// The optimizer (optimizer.cpp): --optimizer with the base learning rate and weight decay, its
+// step as o.optimizer_step says (resolved here from "auto" for the parameters' device).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(TrainOptions& o, std::vector<torch::Tensor> params);
 void set_lr(torch::optim::Optimizer& opt, double lr);
 // Its state as a byte tensor (a checkpoint's "optim/state"), and back.
 torch::Tensor optimizer_blob(torch::optim::Optimizer& opt);

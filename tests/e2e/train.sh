@@ -170,6 +170,33 @@ _, b = dlk_checkpoint.read(sys.argv[2])
 bad = [k for k in a if not np.array_equal(a[k], b[k])]
 assert a.keys() == b.keys() and not bad, bad[:5]
 PYEOF
+# (config.json writes the loop, the step of runs before the option, by leaving the key out.)
+case "$(grep -o '"optimizer_step": "[a-z]*"' "$T/K/config.json")" in
+  "" | *loop*) pass "on a CPU --optimizer-step auto is the loop" ;;
+  *) fail "config.json: $(grep optimizer_step "$T/K/config.json")" ;;
+esac
+
+# --optimizer-step foreach (Adam over all tensors at once), stopped and resumed: the weights of the
+# uninterrupted run (its state is torch::optim's, in the checkpoint), and the loop's but for rounding.
+expect 0 "--optimizer-step foreach: train 2 epochs" "$BIN/dlk-train" "$T/ds" -o "$T/O" --epochs 2 $J1 --optimizer-step foreach
+expect 0 "the same, stopped after 5 steps" "$BIN/dlk-train" "$T/ds" -o "$T/O2" --epochs 2 --max-steps 5 $J1 --optimizer-step foreach
+expect 0 "resume it" "$BIN/dlk-train" --resume "$T/O2" --max-steps 0 --device cpu
+grep -q '"optimizer_step": "foreach"' "$T/O2/config.json" && pass "config.json records --optimizer-step foreach" \
+  || fail "config.json: $(grep optimizer_step "$T/O2/config.json")"
+"$PY" - "$T/O/final.dlkc" "$T/O2/final.dlkc" "$T/J/final.dlkc" "$READER" <<'PYEOF' && pass "foreach: resumed, the uninterrupted run's weights; the loop's within rounding" || fail "foreach weights"
+import sys
+sys.path.insert(0, sys.argv[4])
+import numpy as np, dlk_checkpoint
+(_, a), (_, b), (_, loop) = (dlk_checkpoint.read(f) for f in sys.argv[1:4])
+bad = [k for k in a if k != "optim/state" and not np.array_equal(a[k], b[k])]
+assert a.keys() == b.keys() and not bad, bad[:5]
+w = [k for k in a if k.endswith("weight") and a[k].dtype == np.float32]
+worst = max(float(np.abs(a[k] - loop[k]).max()) for k in w)
+print(f"    largest difference from the loop's weights after 2 epochs: {worst:.2e}")
+assert worst < 1e-3, worst
+PYEOF
+expect 2 "--optimizer-step foreach with SGD" "$BIN/dlk-train" "$T/ds" -o "$T/O3" --epochs 1 $TINY --optimizer sgd --optimizer-step foreach
+contains "--optimizer-step foreach: for --optimizer adam or adamw" "the refusal names the option"
 
 # config.json holds absolute paths: a run started with relative ones resumes from any directory.
 here=$PWD

@@ -3,6 +3,7 @@
 #include "dlk/core/error.h"
 #include "dlk/core/whole_file.h"
 #include "dlk/model/checkpoint.h"
+#include "dlk/model/torch_compat.h"
 #include "dlk/train/augment.h"
 #include "dlk/train/deep_supervision.h"
 #include "dlk/train/nnunet_augmentation.h"
@@ -837,4 +838,105 @@ TEST_CASE("nnU-Net augmentation: nnU-Net's probabilities and ranges", "[train][r
   CHECK_NOTHROW(check_augmentation_size("nnunet", 8, 8));
   CHECK_THROWS_AS(check_augmentation_size("nnunet-elastic", 64, 39), UsageError);
   CHECK_NOTHROW(check_augmentation_size("paper", 2, 2));
+}
+
+namespace {
+// `steps` Adam(W) steps of --optimizer-step `how` on three tensors (one channels-last) with
+// gradients from a seeded stream; the final weights.
+std::vector<torch::Tensor> adam_steps(const std::string& kind, const std::string& how, int steps, double weight_decay) {
+  torch::manual_seed(3);
+  std::vector<torch::Tensor> p = {torch::randn({8, 3, 3, 3}), torch::randn({8}),
+                                  torch::randn({4, 8, 1, 1}).contiguous(torch::MemoryFormat::ChannelsLast)};
+  for (auto& t : p) t.set_requires_grad(true);
+  TrainOptions o;
+  o.optimizer = kind;
+  o.optimizer_step = how;
+  o.lr.base = 0.01;
+  o.weight_decay = weight_decay;
+  auto opt = make_optimizer(o, p);
+  REQUIRE(o.optimizer_step == how);
+  for (int k = 0; k < steps; ++k) {
+    for (auto& t : p) t.mutable_grad() = torch::randn_like(t);
+    opt->step();
+  }
+  return p;
+}
+} // namespace
+
+TEST_CASE("optimizer step: foreach and fused Adam/AdamW equal torch::optim's loop", "[train][optimizer]") {
+  std::vector<std::string> ways = {"foreach"};
+  if (compat::has_fused_adam(torch::kCPU)) ways.push_back("fused"); // LibTorch >= 2.4
+  for (const std::string kind : {"adam", "adamw"})
+    for (const std::string& how : ways) {
+      INFO(kind << " " << how);
+      const auto want = adam_steps(kind, "loop", 6, 0.1), got = adam_steps(kind, how, 6, 0.1);
+      const auto start = adam_steps(kind, "loop", 0, 0.1);
+      for (size_t i = 0; i < want.size(); ++i) {
+        CHECK(!torch::allclose(start[i], want[i])); // the steps moved the weights
+        CHECK(torch::allclose(got[i], want[i], 1e-5, 1e-6));
+      }
+      // Adam's first step without weight decay moves every weight by lr against its gradient's
+      // sign: m/sqrt(v) = g/|g| after bias correction (eps 1e-8 aside).
+      torch::manual_seed(3);
+      const auto p0 = torch::randn({8, 3, 3, 3});
+      const auto one = adam_steps(kind, how, 1, 0.0);
+      torch::manual_seed(3); // adam_steps' draws: the three weights, then the first gradients
+      for (auto n : {int64_t(8 * 27), int64_t(8), int64_t(32)}) (void)torch::randn({n});
+      const auto g = torch::randn({8, 3, 3, 3});
+      CHECK(torch::allclose(one[0] - p0, -0.01 * g.sign(), 0, 1e-6));
+    }
+}
+
+TEST_CASE("optimizer step: checkpoints move between the loop and the multi-tensor step", "[train][optimizer]") {
+  // Three steps of foreach, its state saved; a fresh loop optimizer loads it and the weights after
+  // three more steps equal foreach's own three more (the same gradient stream from step 4).
+  torch::manual_seed(3);
+  std::vector<torch::Tensor> a = {torch::randn({8, 3, 3, 3}), torch::randn({8})};
+  for (auto& t : a) t.set_requires_grad(true);
+  std::vector<torch::Tensor> b = {a[0].detach().clone().set_requires_grad(true), a[1].detach().clone().set_requires_grad(true)};
+  TrainOptions o;
+  o.optimizer = "adam";
+  o.weight_decay = 0.1;
+  o.optimizer_step = "foreach";
+  auto fa = make_optimizer(o, a);
+  std::vector<std::vector<torch::Tensor>> grads;
+  for (int k = 0; k < 6; ++k) grads.push_back({torch::randn({8, 3, 3, 3}), torch::randn({8})});
+  auto run = [&](torch::optim::Optimizer& opt, std::vector<torch::Tensor>& p, int from, int to) {
+    for (int k = from; k < to; ++k) {
+      for (size_t i = 0; i < p.size(); ++i) p[i].mutable_grad() = grads[size_t(k)][i].clone();
+      opt.step();
+    }
+  };
+  run(*fa, a, 0, 3);
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < a.size(); ++i) b[i].copy_(a[i]);
+  }
+  o.optimizer_step = "loop";
+  auto lb = make_optimizer(o, b);
+  load_optimizer_blob(*lb, optimizer_blob(*fa), torch::kCPU);
+  run(*fa, a, 3, 6);
+  run(*lb, b, 3, 6);
+  for (size_t i = 0; i < a.size(); ++i) CHECK(torch::allclose(a[i], b[i], 1e-5, 1e-6));
+}
+
+TEST_CASE("optimizer step: auto, and what is refused", "[train][optimizer]") {
+  std::vector<torch::Tensor> p = {torch::zeros({2}, torch::requires_grad())};
+  TrainOptions o;
+  o.optimizer = "adam";
+  make_optimizer(o, p);
+  CHECK(o.optimizer_step == "loop"); // auto on a CPU: the loop, a CPU run's numbers as before
+  TrainOptions s;
+  s.optimizer = "sgd";
+  s.optimizer_step = "foreach";
+  CHECK_THROWS_AS(s.validate(), UsageError);
+  s.optimizer_step = "fast";
+  s.optimizer = "adam";
+  CHECK_THROWS_WITH(s.validate(), Catch::Contains("--optimizer-step"));
+  if (!compat::has_fused_adam(torch::kCPU)) { // LibTorch 1.13: named, refused with the way out
+    TrainOptions f;
+    f.optimizer = "adam";
+    f.optimizer_step = "fused";
+    CHECK_THROWS_WITH(make_optimizer(f, p), Catch::Contains("foreach"));
+  }
 }

@@ -93,6 +93,8 @@ cli::ToolSpec spec(Options& o) {
     ("weight-decay", po::value(&o.t.weight_decay)->value_name("W")->default_value(1e-5, "1e-05"), "weight decay")
     ("momentum", po::value(&o.t.momentum)->value_name("M")->default_value(0.9, "0.9"), "SGD momentum")
     ("nesterov", po::bool_switch(&o.t.nesterov), "SGD with Nesterov momentum")
+    ("optimizer-step", po::value(&o.t.optimizer_step)->value_name("S")->default_value("auto"),
+     "Adam's update: fused, foreach (multi-tensor) or loop; auto: fused on a GPU where LibTorch has it, else loop")
     ("schedule", po::value(&o.t.lr.kind)->value_name("S")->default_value("constant"), "step, poly, cosine or constant")
     ("step-epochs", po::value(&o.t.lr.step_epochs)->value_name("N")->default_value(20), "step: epochs between decays")
     ("gamma", po::value(&o.t.lr.gamma)->value_name("G")->default_value(0.9, "0.9"), "step: decay factor")

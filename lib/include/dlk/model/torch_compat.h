@@ -7,6 +7,10 @@
 #include <ATen/autocast_mode.h>
 
 #include <array>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
 
 #ifdef DLK_HAVE_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -112,6 +116,47 @@ struct CpuAutocast : Autocast {
 // Whether CUDA autocast is on here, and the type it computes in (for ops autocast does not see).
 inline bool cuda_autocast_enabled() { return Autocast::is_enabled(at::kCUDA); }
 inline at::ScalarType cuda_autocast_dtype() { return Autocast::get_dtype(at::kCUDA); }
+
+// The key of a tensor's state in torch::optim (its TensorImpl's address): a string in 1.13 (as
+// c10::guts::to_string writes a pointer), the pointer itself in 2.x.
+template <class Optimizer> auto optimizer_state_key(const at::Tensor& p) {
+  using Key = typename std::decay_t<decltype(std::declval<Optimizer&>().state())>::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream s;
+    s << static_cast<void*>(p.unsafeGetTensorImpl());
+    return Key(s.str());
+  } else {
+    return Key(p.unsafeGetTensorImpl());
+  }
+}
+
+// LibTorch's fused Adam and AdamW steps (one kernel over all of a device's tensors; the step
+// counts already advanced, as PyTorch's optimizer calls them): on CUDA since 2.0, on the CPU
+// since 2.4, none in 1.13.
+inline bool has_fused_adam(const torch::Device& dev) {
+#if DLK_TORCH_AT_LEAST(2, 4)
+  return dev.is_cuda() || dev.is_cpu();
+#elif DLK_TORCH_AT_LEAST(2, 0)
+  return dev.is_cuda();
+#else
+  (void)dev;
+  return false;
+#endif
+}
+inline void fused_adam_(bool decoupled_weight_decay, at::TensorList params, at::TensorList grads, at::TensorList exp_avgs,
+                        at::TensorList exp_avg_sqs, at::TensorList steps, double lr, double beta1, double beta2,
+                        double weight_decay, double eps) {
+#if DLK_TORCH_AT_LEAST(2, 0)
+  if (decoupled_weight_decay)
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, {}, steps, lr, beta1, beta2, weight_decay, eps, false, false);
+  else
+    at::_fused_adam_(params, grads, exp_avgs, exp_avg_sqs, {}, steps, lr, beta1, beta2, weight_decay, eps, false, false);
+#else
+  (void)decoupled_weight_decay, (void)params, (void)grads, (void)exp_avgs, (void)exp_avg_sqs, (void)steps;
+  (void)lr, (void)beta1, (void)beta2, (void)weight_decay, (void)eps;
+  TORCH_CHECK(false, "this LibTorch has no fused Adam");
+#endif
+}
 
 // Peak GPU memory allocated since the last call (GiB), 0 on a CPU device or a CPU-only LibTorch.
 inline double peak_gpu_memory_gib(const torch::Device& dev) {

@@ -62,6 +62,11 @@ struct TrainOptions {
   std::string optimizer = "adam";
   double weight_decay = 1e-5, momentum = 0.9;
   bool nesterov = false; // SGD with Nesterov momentum
+  // How Adam and AdamW update the weights: "fused" (LibTorch's one kernel over all tensors),
+  // "foreach" (its multi-tensor ops), "loop" (one tensor at a time, torch::optim's); "auto" until
+  // the device is known (make_optimizer: fused on a GPU where LibTorch has it, else loop). The
+  // same arithmetic but for rounding; config.json records the one used, and --resume keeps it.
+  std::string optimizer_step = "auto";
   std::string train_split = "train", val_split = "val";
   int fold = -1; // cross-validation: train on the train split's other folds, validate on this one
   int val_every = 1, save_every = 1;
