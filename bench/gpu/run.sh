@@ -8,8 +8,10 @@
 #      torch.backends.cudnn.benchmark = True: batch 24 of random 224x224, Adam, median of 20
 #      steps; forward of 64 slices), then dlk-train end to end on a real dataset (loader,
 #      augmentation on the GPU, bf16, batch 24, 224x224, Adam; median img/s of epochs 2..N) and
-#      dlk-infer end to end from shards to label shards (2,480 slices, batch 64), with each of
-#      KERNELS (--depthwise values); dlk-step-bench, the model alone as train_bench.py measures it;
+#      dlk-infer end to end from shards to label shards (2,480 slices, batch 64; again with
+#      --prefetch 0, the batch pipeline off), with each of KERNELS (--depthwise values); dlk-train
+#      once more with --optimizer-step loop (the fused Adam step off); dlk-step-bench, the model
+#      alone as train_bench.py measures it;
 #   5. a checkpoint written on CUDA (for the LibTorch 1.13 check on the CPU machine), the loss curve
 #      of 200 seeded steps against the Python reference's (bench/reference/train_curve.py), a
 #      kernel profile of 3 training steps (LibTorch's profiler), and Python with torch.compile
@@ -179,6 +181,16 @@ for v in $VARIANTS; do
   done
   finish
 done
+# What the fused Adam step (dlk-train's default on a GPU) buys: the first variant's run again with
+# torch::optim's loop.
+v=${VARIANTS%% *}
+if [ "$DEVICE" = cuda ] && in_time "training with --optimizer-step loop" 160; then
+  timeout 150 "$B/dlk-train" "$DS" -o "$W/run-$v-dlk-loop" --variant "$v" --batch "$BATCH" --size 224 --optimizer-step loop \
+    --epochs "$EPOCHS" --device "$DEVICE" --precision bf16 --val-every 1000 --save-every 1000 -q 2>"$W/train-$v-loop.err"
+  row "dlk-train $v --optimizer-step loop (exit $?): median img/s $(python3 -c "import json, statistics, sys; L = [json.loads(l) for l in open(sys.argv[1])]; print(statistics.median(l['img_per_s'] for l in (L[1:] or L)))" "$W/run-$v-dlk-loop/log.jsonl" 2>/dev/null) against fused: see the table"
+fi
+finish
+
 # The model alone, measured as train_bench.py measures Python (random batches, no data path).
 for v in $VARIANTS; do
   for k in $KERNELS; do
