@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <sstream>
 
 using namespace dlk;
@@ -939,4 +940,42 @@ TEST_CASE("optimizer step: auto, and what is refused", "[train][optimizer]") {
     f.optimizer_step = "fused";
     CHECK_THROWS_WITH(make_optimizer(f, p), Catch::Contains("foreach"));
   }
+}
+
+TEST_CASE("optimizer step: on a GPU fused and foreach equal the loop (runs where a GPU is)", "[optimizer][cuda]") {
+  if (!compat::cuda_available()) {
+    WARN("SKIP: no CUDA device; the fused Adam step on CUDA is tested on the GPU machine");
+    return;
+  }
+  REQUIRE(compat::has_fused_adam(torch::kCUDA));
+  for (const std::string kind : {"adam", "adamw"}) {
+    std::map<std::string, std::vector<torch::Tensor>> after;
+    for (const std::string how : {"loop", "foreach", "fused"}) {
+      torch::manual_seed(5);
+      std::vector<torch::Tensor> p = {torch::randn({16, 1, 7, 7}, torch::kCUDA),
+                                      torch::randn({16, 8, 1, 1}, torch::kCUDA).contiguous(torch::MemoryFormat::ChannelsLast),
+                                      torch::randn({16}, torch::kCUDA)};
+      for (auto& t : p) t.set_requires_grad(true);
+      TrainOptions o;
+      o.optimizer = kind;
+      o.optimizer_step = how;
+      o.weight_decay = 0.1;
+      auto opt = make_optimizer(o, p);
+      for (int k = 0; k < 5; ++k) {
+        for (auto& t : p) t.mutable_grad() = torch::randn_like(t);
+        opt->step();
+      }
+      after[how] = p;
+    }
+    for (const std::string how : {"foreach", "fused"})
+      for (size_t i = 0; i < after[how].size(); ++i) {
+        INFO(kind << " " << how << " tensor " << i);
+        CHECK(torch::allclose(after[how][i].cpu(), after["loop"][i].cpu(), 1e-5, 1e-6));
+      }
+  }
+  TrainOptions o;
+  o.optimizer = "adam";
+  std::vector<torch::Tensor> q = {torch::zeros({2}, torch::TensorOptions().device(torch::kCUDA).requires_grad(true))};
+  make_optimizer(o, q);
+  CHECK(o.optimizer_step == "fused"); // auto on a GPU
 }
