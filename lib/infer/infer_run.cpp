@@ -98,7 +98,7 @@ std::vector<Job> list_jobs(const InferRun& r, const Segmenter& seg) {
     return jobs;
   }
   if (fs::is_directory(r.input)) {
-    if (Dataset::exists(r.input)) {
+    if (Dataset::holds_dlk_dataset(r.input)) {
       auto d = std::make_shared<const Dataset>(Dataset::load(r.input));
       for (auto* c : d->split(r.split)) jobs.push_back({c->id, {}, (fs::path(r.input) / c->shard).string(), d, c});
       if (jobs.empty()) fail(r.input, fmt::format("no case in the '{}' split", r.split));

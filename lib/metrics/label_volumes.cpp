@@ -178,7 +178,7 @@ private:
 std::unique_ptr<LabelVolumes> LabelVolumes::open(const std::string& path, const std::string& split, const LabelMap& map) {
   if (path == "-") return std::make_unique<StreamSet>(path);
   if (fs::is_directory(path)) {
-    if (Dataset::exists(path)) return std::make_unique<DatasetSet>(path, split);
+    if (Dataset::holds_dlk_dataset(path)) return std::make_unique<DatasetSet>(path, split); // else: volumes (nnU-Net's folders too)
     std::map<std::string, std::string> files;
     for (auto& e : fs::directory_iterator(path)) {
       if (!e.is_regular_file() || !is_volume_name(e.path()) || is_temporary_name(e.path().filename().string())) continue;

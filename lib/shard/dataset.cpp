@@ -22,6 +22,16 @@ namespace dlk {
 
 bool Dataset::exists(const std::string& dir) { return fs::is_regular_file(fs::path(dir) / kFileName); }
 
+bool Dataset::holds_dlk_dataset(const std::string& dir) {
+  if (!exists(dir)) return false;
+  try {
+    const json::Value v = json::Value::parse(read_text_file((fs::path(dir) / kFileName).string()));
+    return !v.is_object() || v.has("format");
+  } catch (const Error&) {
+    return true;
+  }
+}
+
 namespace {
 // The checksum of a dataset.json: CRC-32 of its compact form without the "checksum" member.
 // Parsing keeps the members' order, so the reader recomputes exactly what the writer did.

@@ -24,6 +24,13 @@ assert j["settings"]["mode"] == "transunet"
 PYEOF
 expect 2 "transunet with mm spacing" "$BIN/dlk-score" --pred "$T/r/pred" --truth "$T/r/truth" --distance-unit mm
 # Missing cases and mismatched grids.
+# An nnU-Net prediction folder: the label volumes beside nnU-Net's own dataset.json, plans.json
+# and predict_from_raw_data_args.json. The files are scored; its dataset.json is not dlk's.
+mkdir "$T/nnunet" && cp "$T/r/pred"/*.nii.gz "$T/nnunet/"
+printf '{"channel_names": {"0": "CT"}, "labels": {"background": 0, "a": 1}, "numTraining": 2, "file_ending": ".nii.gz"}\n' >"$T/nnunet/dataset.json"
+echo '{}' >"$T/nnunet/plans.json"
+expect 0 "score an nnU-Net prediction folder" "$BIN/dlk-score" --pred "$T/nnunet" --truth "$T/r/truth" --csv "$T/nn.csv"
+cmp -s "$T/nn.csv" "$T/t.csv" && pass "nnU-Net's folder scores as its label volumes alone" || fail "nnU-Net folder: $(diff "$T/nn.csv" "$T/t.csv" | head -3)"
 mkdir "$T/few" && cp "$T/r/pred/case000.nii.gz" "$T/few/"
 expect 1 "a reference without prediction" "$BIN/dlk-score" --pred "$T/few" --truth "$T/r/truth"
 contains "has a reference" "the missing case is named"

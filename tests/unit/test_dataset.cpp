@@ -53,6 +53,20 @@ TEST_CASE("dataset: a damaged dataset.json names the file", "[dataset]") {
   CHECK_THROWS_WITH(Dataset::load(dir.path.string()), Catch::Contains("invalid JSON"));
 }
 
+TEST_CASE("dataset: another tool's dataset.json is not dlk's", "[dataset]") {
+  test::TempDir dir;
+  CHECK(!Dataset::holds_dlk_dataset(dir.path.string())); // none
+  // What nnU-Net v2 writes into its raw datasets and prediction folders (its documented keys).
+  test::write_bytes(dir / "dataset.json", R"({"channel_names": {"0": "CT"}, "labels": {"background": 0, "liver": 1},
+                                              "numTraining": 2, "file_ending": ".nii.gz"})");
+  CHECK(Dataset::exists(dir.path.string()));
+  CHECK(!Dataset::holds_dlk_dataset(dir.path.string()));
+  sample_dataset().save(dir.path.string());
+  CHECK(Dataset::holds_dlk_dataset(dir.path.string()));
+  test::write_bytes(dir / "dataset.json", "{"); // damaged: dlk's, so that loading it says what is wrong
+  CHECK(Dataset::holds_dlk_dataset(dir.path.string()));
+}
+
 TEST_CASE("dataset: cross-validation folds, a subject whole in one fold", "[dataset]") {
   // 12 train subjects, the first 4 with two cases each (ED and ES), and 2 test cases.
   std::vector<std::string> ids;

@@ -48,6 +48,11 @@ struct Dataset {
 
   static constexpr const char* kFileName = "dataset.json";
   static bool exists(const std::string& dir);
+  // Whether dir's dataset.json is dlk's: false where there is none, and where the file is valid
+  // JSON without dlk's "format" member, as the dataset.json nnU-Net writes into its raw datasets
+  // and prediction folders (and the Medical Segmentation Decathlon's) is. A damaged file counts as
+  // dlk's, so that load() says what is wrong with it.
+  static bool holds_dlk_dataset(const std::string& dir);
   static Dataset load(const std::string& dir); // validates; throws naming the file
   void save(const std::string& dir) const;     // atomically
   json::Value to_json() const;
