@@ -18,12 +18,12 @@ namespace dlk {
 namespace {
 
 // "level_losses[2]" -> ("level_losses", 2); a plain name -> (name, -1).
-std::pair<std::string, long> split_element(const std::string& log_path, const std::string& metric) {
+std::pair<std::string, long> split_element(const std::string& metric) {
   const auto open = metric.find('[');
   if (open == std::string::npos || metric.back() != ']') return {metric, -1};
   const std::string index = metric.substr(open + 1, metric.size() - open - 2);
   if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos)
-    fail(log_path, fmt::format("metric '{}': the index in [] must be a whole number", metric));
+    throw UsageError(fmt::format("--metric {}: the index in [] must be a whole number", metric));
   return {metric.substr(0, open), std::stol(index)};
 }
 
@@ -52,7 +52,7 @@ double metric_value(const std::string& log_path, int line, const std::string& me
 Series read_training_curve(const std::string& log_path, const std::string& metric, const std::string& name) {
   Series s;
   s.name = name;
-  const auto [field, element] = split_element(log_path, metric);
+  const auto [field, element] = split_element(metric);
   std::stringstream ss(read_text_file(log_path));
   std::string line;
   int n = 0;

@@ -80,6 +80,8 @@ expect 1 "curves of a list field" "$BIN/dlk-report" curves "$T/B/log.jsonl" --me
 contains "level_losses[0]" "the refusal names the way to plot one level"
 [ ! -e "$T/l.svg" ] && pass "no output after refusing a list" || fail "l.svg written"
 expect 1 "curves of a level the log lacks" "$BIN/dlk-report" curves "$T/B/log.jsonl" --metric 'level_losses[2]' -o "$T/l.svg"
+expect 2 "curves of a level named by a non-number" "$BIN/dlk-report" curves "$T/B/log.jsonl" --metric 'level_losses[x]' -o "$T/l.svg"
+contains "--metric level_losses[x]" "the refusal names the option"
 expect 0 "curves of one level" "$BIN/dlk-report" curves "$T/B/log.jsonl" --metric 'level_losses[1]' -o "$T/l.svg"
 if [ -x "$PY" ]; then
   # Level 1's losses 1.1 then 0.9: the curve falls, so its second point is lower on the page (larger y).
