@@ -87,11 +87,8 @@ DeviceLane::Transfer DeviceLane::download(const torch::Tensor& labels, const tor
   t.probabilities = to_host(probabilities, torch::kFloat32);
 #ifdef DLK_HAVE_CUDA
   if (streams_) {
+    TORCH_CHECK(pending_, "DeviceLane::download without an upload() before it");
     t.events_ = std::move(pending_);
-    if (!t.events_) { // no upload() before: timed from here
-      t.events_ = std::make_unique<Transfer::Events>();
-      t.events_->start.record(c10::cuda::getCurrentCUDAStream(dev_.index()));
-    }
     t.events_->end.record(c10::cuda::getCurrentCUDAStream(dev_.index()));
   }
 #endif

@@ -50,5 +50,4 @@ torch::Tensor pseudo_labels(const torch::Tensor& teacher_logits, double threshol
 // masked mean: few confident pixels weigh little, and none give 0 rather than NaN.
 torch::Tensor pseudo_label_loss(const torch::Tensor& student_logits, const torch::Tensor& targets, int64_t ignore = -100);
 
-
 } // namespace dlk
